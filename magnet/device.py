@@ -1,0 +1,70 @@
+"""This installation's identity: a static X25519 key pair and the device id derived from it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from magnet.errors import StoreError
+from magnet.fileio import write_private
+
+KEY_FILE = "device.key"
+
+
+def device_id_for(public_key: bytes) -> str:
+    """The device id people compare: a hash of the public key, so it cannot be forged."""
+    return hashlib.sha256(b"magnet-device-id\x00" + public_key).hexdigest()[:32]
+
+
+def readable_id(device_id: str) -> str:
+    """Show an id in short groups people can read aloud: 'K4ZQ-7M2P-...'."""
+    raw = bytes.fromhex(device_id)
+    text = base64.b32encode(raw).decode().rstrip("=")[:20]
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+@dataclass(frozen=True)
+class DeviceIdentity:
+    """The static key pair that authenticates this device to its group."""
+
+    private_key: bytes
+    public_key: bytes
+
+    @property
+    def device_id(self) -> str:
+        return device_id_for(self.public_key)
+
+    @property
+    def readable_id(self) -> str:
+        return readable_id(self.device_id)
+
+    @classmethod
+    def generate(cls) -> DeviceIdentity:
+        key = X25519PrivateKey.generate()
+        private = key.private_bytes_raw()
+        public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return cls(private, public)
+
+    @classmethod
+    def from_private(cls, private: bytes) -> DeviceIdentity:
+        key = X25519PrivateKey.from_private_bytes(private)
+        public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return cls(private, public)
+
+    @classmethod
+    def load_or_create(cls, directory: Path) -> DeviceIdentity:
+        """Read the device key from `directory`, creating it (0600) on first use."""
+        path = directory / KEY_FILE
+        if path.exists():
+            data = path.read_bytes()
+            if len(data) != 32:
+                raise StoreError(f"{path}: device key is damaged ({len(data)} bytes, expected 32)")
+            return cls.from_private(data)
+        identity = cls.generate()
+        write_private(path, identity.private_key)
+        return identity
