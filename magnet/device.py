@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from magnet.errors import StoreError
 from magnet.fileio import write_private
+from magnet.secretfile import read_private
 
 KEY_FILE = "device.key"
 
@@ -32,7 +33,7 @@ def readable_id(device_id: str) -> str:
 class DeviceIdentity:
     """The static key pair that authenticates this device to its group."""
 
-    private_key: bytes
+    private_key: bytes = field(repr=False)  # never in a log line or a traceback
     public_key: bytes
 
     @property
@@ -58,10 +59,17 @@ class DeviceIdentity:
 
     @classmethod
     def load_or_create(cls, directory: Path) -> DeviceIdentity:
-        """Read the device key from `directory`, creating it (0600) on first use."""
+        """Read the device key from `directory`, creating it (0600) on first use.
+
+        A key file other users can read is refused (StoreError) rather than used: whoever
+        copied it can pose as this device until it is revoked.
+        """
         path = directory / KEY_FILE
-        if path.exists():
-            data = path.read_bytes()
+        try:
+            data = read_private(path, what="device key")
+        except FileNotFoundError:
+            data = None
+        if data is not None:
             if len(data) != 32:
                 raise StoreError(f"{path}: device key is damaged ({len(data)} bytes, expected 32)")
             return cls.from_private(data)

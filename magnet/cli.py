@@ -1,0 +1,399 @@
+"""The `magnet` command: the composition root, and the only core module that reaches sync/screens.
+
+Every user mistake ends as one line on stderr and a non-zero exit; tracebacks are for bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from magnet import __version__
+from magnet.errors import MagnetError
+
+EXIT_USAGE = 2
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _home(args: argparse.Namespace) -> Any:
+    from magnet.home import Home
+
+    return Home(Path(args.home).expanduser()) if args.home else Home.default()
+
+
+def open_group(args: argparse.Namespace) -> Any:
+    """Open the group named by --group, unlocking it when the store is encrypted."""
+    from magnet.unlock import open_with_passphrase
+
+    group = open_with_passphrase(_home(args), args.group)
+    for problem in group.report.problems:
+        print(f"magnet: warning: {problem}", file=sys.stderr)
+    return group
+
+
+# ---- commands ------------------------------------------------------------------------------
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from screens.app import run_app
+
+    return run_app(_home(args), args.group)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from magnet.unlock import create_group
+
+    group = create_group(_home(args), args.name, member_name=args.me, encrypt=args.encrypt)
+    try:
+        print(f"Created group {group.info.name!r} ({group.info.group_id[:8]}) in {group.path}")
+        print("Next: 'magnet' opens it; 'magnet invite' lets a neighbor's device join.")
+    finally:
+        group.close()
+    return 0
+
+
+def cmd_groups(args: argparse.Namespace) -> int:
+    home = _home(args)
+    groups = home.groups()
+    if not groups:
+        print("No groups yet. Create one with 'magnet init NAME' or explore 'magnet demo'.")
+        return 0
+    for info in groups:
+        lock = " (encrypted)" if info.encrypted else ""
+        print(f"{info.group_id[:8]}  {info.name}{lock}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from magnet.sample import create_demo_group
+
+    group = create_demo_group(_home(args), name=args.name, size=args.size, seed=args.seed)
+    try:
+        doc = group.doc
+        print(
+            f"Created sample group {group.info.name!r}: {len(doc.members)} members, {len(doc.households)} households, {len(doc.inventory)} items, {len(doc.events)} events, {len(doc.goals)} goals."
+        )
+    finally:
+        group.close()
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from magnet.formats.export import export_group
+
+    group = open_group(args)
+    try:
+        data = export_group(group.doc, args.format, kind=args.kind, sensitive=args.sensitive)
+    finally:
+        group.close()
+    _emit(data, args.output)
+    return 0
+
+
+def _emit(data: str | bytes, output: str | None) -> None:
+    if output is None or output == "-":
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        return
+    path = Path(output)
+    try:
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise MagnetError(f"cannot write {path}: {exc.strerror}") from exc
+    print(f"Wrote {path}", file=sys.stderr)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from magnet.formats.importing import import_file
+
+    group = open_group(args)
+    try:
+        summary = import_file(group.doc, Path(args.file), kind=args.kind, skip_invalid=args.skip_invalid)
+    finally:
+        group.close()
+    print(summary.describe())
+    return 1 if summary.failed and not args.skip_invalid else 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    group = open_group(args)
+    try:
+        doc = group.doc
+        profile = doc.profile
+        print(f"{profile.name}  (group {doc.group_id[:8]}, schema {doc.schema})")
+        print(f"this device: {group.home.device.readable_id}")
+        print(f"store: {group.store.path} ({group.store.path.stat().st_size:,} bytes)")
+        for collection in doc.collections():
+            total = len(collection.all(include_archived=True))
+            if total:
+                active = len(collection)
+                print(
+                    f"  {collection.name:<15} {active:>6}"
+                    + (f"  (+{total - active} archived)" if total != active else "")
+                )
+    finally:
+        group.close()
+    return 0
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    group = open_group(args)
+    try:
+        before = group.store.path.stat().st_size
+        group.store.compact(group.doc)
+        after = group.store.path.stat().st_size
+    finally:
+        group.close()
+    print(f"Compacted {before:,} -> {after:,} bytes")
+    return 0
+
+
+def _collection(doc: Any, kind: str) -> Any:
+    from magnet.records import COLLECTIONS
+
+    if kind not in COLLECTIONS:
+        raise MagnetError(f"unknown kind {kind!r}; one of: {', '.join(COLLECTIONS)}")
+    return getattr(doc, kind)
+
+
+def _assignments(pairs: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise MagnetError(f"expected field=value, got {pair!r}")
+        values[key.strip()] = value
+    return values
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    group = open_group(args)
+    try:
+        record = _collection(group.doc, args.kind).add(**_assignments(args.fields))
+    finally:
+        group.close()
+    print(record.id)
+    return 0
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    group = open_group(args)
+    try:
+        collection = _collection(group.doc, args.kind)
+        record = collection.update(_resolve(collection, args.id), **_assignments(args.fields))
+    finally:
+        group.close()
+    print(record.id)
+    return 0
+
+
+def cmd_adjust(args: argparse.Namespace) -> int:
+    group = open_group(args)
+    try:
+        collection = _collection(group.doc, "inventory")
+        record = collection.adjust(_resolve(collection, args.id), "quantity", args.delta)
+    finally:
+        group.close()
+    print(f"{record.name}: {record.quantity:g} {record.unit}".rstrip())
+    return 0
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    group = open_group(args)
+    try:
+        collection = _collection(group.doc, args.kind)
+        record_id = _resolve(collection, args.id)
+        if args.purge:
+            collection.purge(record_id)
+        else:
+            collection.archive(record_id)
+    finally:
+        group.close()
+    return 0
+
+
+def _resolve(collection: Any, ref: str) -> str:
+    """A record id from a full id, an id prefix, or an exact title."""
+    records = collection.all(include_archived=True)
+    exact = [r for r in records if r.id == ref]
+    if exact:
+        return str(exact[0].id)
+    matches = [r for r in records if r.id.startswith(ref)] or [r for r in records if r.title.lower() == ref.lower()]
+    if len(matches) == 1:
+        return str(matches[0].id)
+    if not matches:
+        raise MagnetError(f"no {collection.record_type.NOUN} matches {ref!r}")
+    raise MagnetError(f"{ref!r} matches {len(matches)} records; use the id")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from magnet.record import display
+
+    group = open_group(args)
+    try:
+        collection = _collection(group.doc, args.kind)
+        records = collection.all(include_archived=args.archived)
+        columns = [name for name, spec in collection.record_type.specs().items() if not spec.sensitive][:4]
+        for record in sorted(records, key=lambda r: r.title.lower()):
+            cells = [display(record, name) for name in columns]
+            print(record.id + "  " + "  ".join(cells))
+    finally:
+        group.close()
+    return 0
+
+
+def _sync_command(name: str) -> Handler:
+    def run(args: argparse.Namespace) -> int:
+        from sync import cli as sync_cli
+
+        handler: Handler = getattr(sync_cli, name)
+        return handler(args)
+
+    return run
+
+
+# ---- the parser ----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="magnet", description="A Mutual Assistance Group's shared records, synced peer to peer."
+    )
+    parser.add_argument("--version", action="version", version=f"magnet {__version__}")
+    parser.add_argument("--home", help="data directory (default: $MAGNET_HOME or the platform's user data dir)")
+    parser.add_argument("--group", "-g", help="which group, by name or id prefix, when the data dir holds several")
+    parser.set_defaults(handler=cmd_tui)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("init", cmd_init, "create a new group")
+    p.add_argument("name")
+    p.add_argument("--me", help="your own name, added as the first core team member")
+    p.add_argument("--encrypt", action="store_true", help="encrypt the group's data on this disk with a passphrase")
+
+    command("groups", cmd_groups, "list the groups in this data dir")
+
+    p = command("demo", cmd_demo, "create a group filled with realistic sample data to explore")
+    p.add_argument("--name", default="Sample Street MAG")
+    p.add_argument("--size", choices=["demo", "year"], default="demo")
+    p.add_argument("--seed", type=int, default=7)
+
+    p = command("export", cmd_export, "write the group's records out (json, csv, vcard, ics, html, md, bundle)")
+    p.add_argument("--format", "-f", default="json", choices=["json", "csv", "vcard", "ics", "html", "md", "bundle"])
+    p.add_argument("--kind", help="one collection only (csv: members, households, inventory, partners, events)")
+    p.add_argument("--sensitive", action="store_true", help="include sensitive fields (addresses, medical notes)")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+
+    p = command("import", cmd_import, "bring records in from a spreadsheet (CSV) or merge a bundle")
+    p.add_argument("file")
+    p.add_argument(
+        "--kind",
+        choices=["members", "households", "inventory", "partners", "events"],
+        help="what the CSV holds (guessed from its headers when omitted)",
+    )
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the good rows and list the bad ones, instead of importing nothing",
+    )
+
+    command("info", cmd_info, "show the group, this device and how many records it holds")
+    command("compact", cmd_compact, "rewrite the store as one snapshot")
+
+    p = command("list", cmd_list, "list the records of one kind")
+    p.add_argument("kind")
+    p.add_argument("--archived", action="store_true", help="include archived records")
+
+    p = command("add", cmd_add, "add a record: magnet add members name='Ann Lee' zone=B")
+    p.add_argument("kind")
+    p.add_argument("fields", nargs="*", metavar="FIELD=VALUE")
+
+    p = command("set", cmd_set, "change fields of a record: magnet set members ID zone=C")
+    p.add_argument("kind")
+    p.add_argument("id", help="id, id prefix or exact name")
+    p.add_argument("fields", nargs="+", metavar="FIELD=VALUE")
+
+    p = command("adjust", cmd_adjust, "add to or take from an inventory item's quantity: magnet adjust ID -- -2")
+    p.add_argument("id", help="id, id prefix or exact name")
+    p.add_argument("delta", type=float)
+
+    p = command("archive", cmd_archive, "archive a record (or --purge to delete it for good)")
+    p.add_argument("kind")
+    p.add_argument("id", help="id, id prefix or exact name")
+    p.add_argument("--purge", action="store_true", help="delete permanently; a concurrent edit elsewhere is lost")
+
+    p = command("serve", _sync_command("serve"), "run this device as an always-on peer (e.g. a Raspberry Pi)")
+    p.add_argument("--port", type=int, help="TCP port to listen on (default 7787)")
+    p.add_argument(
+        "--peer", action="append", default=[], metavar="HOST:PORT", help="a peer to dial by address (repeatable)"
+    )
+    p.add_argument(
+        "--interface",
+        action="append",
+        default=[],
+        metavar="IF",
+        help="only use this network interface or address (repeatable; env MAGNET_INTERFACES)",
+    )
+    p.add_argument("--no-discovery", action="store_true", help="do not use mDNS; only peers given by address")
+    p.add_argument("--verbose", "-v", action="store_true")
+
+    p = command("invite", _sync_command("invite"), "invite a new device into the group")
+    p.add_argument("--expires", default="24h", help="how long the invite stays valid (e.g. 30m, 24h, 7d)")
+    p.add_argument("--short", action="store_true", help="also make a short code to type (goes through a PAKE)")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the code, for scripts")
+    p.add_argument(
+        "--address",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="address(es) where this device can be reached",
+    )
+
+    p = command("join", _sync_command("join"), "join a group with an invite code")
+    p.add_argument("code")
+    p.add_argument("--address", metavar="HOST:PORT", help="the inviter's address when mDNS cannot find it")
+    p.add_argument("--name", help="a name for this device")
+    p.add_argument("--me", help="your name, added as a member if you are new")
+    p.add_argument("--interface", action="append", default=[], metavar="IF")
+
+    command("devices", _sync_command("devices"), "list the group's devices")
+
+    p = command(
+        "revoke", _sync_command("revoke"), "revoke a lost device or a member who left, and rotate the group secret"
+    )
+    p.add_argument("device", help="device id prefix or name")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+        return code
+    except MagnetError as exc:
+        print(f"magnet: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("magnet: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The few Automerge operations magnet needs that automerge 1.0.0rc1 lacks, built from what it has.
+
+rc1 has no `apply_changes`, no `load_incremental` and no way to ask whether a change is known;
+`get_changes` with an unknown hash silently returns the whole history. These helpers fill the gaps
+with documented formats only, and keep every caller away from those traps.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+from automerge.core import ROOT, Document, Message, SyncState
+
+Heads = list[bytes]
+
+# Automerge's binary sync message: type byte 0x42, then heads, need, have, changes.
+_SYNC_MESSAGE = 0x42
+HASH_LEN = 32
+
+
+class CrdtError(Exception):
+    """Bytes that are not a valid Automerge document or change."""
+
+
+def new_actor_id(device_id: str) -> bytes:
+    """An actor id for one process of one device: device prefix + random suffix.
+
+    Every process gets its own actor (two processes on one data dir must never share one),
+    while the prefix still tells history which device made a change.
+    """
+    return bytes.fromhex(device_id)[:8] + os.urandom(8)
+
+
+def _uleb128(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def apply_changes(doc: Document, changes: Iterable[bytes]) -> None:
+    """Apply raw change chunks to `doc`, as rc1's missing `apply_changes` would.
+
+    Wraps the changes in a sync message (the documented wire format) and lets the document
+    receive it. Changes whose dependencies are missing wait inside the document until they
+    arrive; changes already present are ignored.
+    """
+    body = [bytes([_SYNC_MESSAGE]), _uleb128(0), _uleb128(0), _uleb128(0)]
+    items = list(changes)
+    body.append(_uleb128(len(items)))
+    for change in items:
+        body.append(_uleb128(len(change)))
+        body.append(change)
+    try:
+        message = Message.decode(b"".join(body))
+        doc.receive_sync_message(SyncState(), message)
+    except Exception as exc:  # the binding raises plain Exception for malformed input
+        raise CrdtError(f"invalid change: {exc}") from exc
+
+
+def load(data: bytes) -> Document:
+    """Load a saved document (optionally followed by change chunks), with a clear error."""
+    try:
+        return Document.load(data)
+    except Exception as exc:
+        raise CrdtError(f"not an Automerge document: {exc}") from exc
+
+
+def has_heads(doc: Document, heads: Sequence[bytes]) -> bool:
+    """True when every hash in `heads` is a change `doc` already holds.
+
+    rc1 offers no direct lookup; reading the root at those heads returns nothing for an unknown
+    hash. Every magnet document writes `schema` in its first change, so a known state is never
+    an empty root.
+    """
+    if not heads:
+        return True
+    if any(len(h) != HASH_LEN for h in heads):
+        return False
+    try:
+        return bool(doc.keys(ROOT, list(heads)))
+    except Exception:
+        return False
+
+
+def changes_since(doc: Document, heads: Sequence[bytes]) -> list[bytes]:
+    """The raw changes `doc` has beyond `heads`, or every change if some head is unknown."""
+    known = list(heads) if has_heads(doc, heads) else []
+    return [change.bytes for change in doc.get_changes(known)]

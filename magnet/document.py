@@ -1,0 +1,392 @@
+"""The group document: one Automerge document holding every collection a MAG keeps.
+
+This facade is the only place that opens Automerge transactions. Each change is committed,
+handed to the journal (the durable store) before the caller hears it is saved, and then
+announced to listeners (the sync node, the screens).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol, TypeVar, cast
+
+from automerge.core import ROOT, Document, ObjType, ScalarType, Transaction, extract
+
+from magnet import crdt
+from magnet.collection import Collection, child_map, decode_collection, new_id, put_scalar, write_entry
+from magnet.errors import MagnetError, ValidationError
+from magnet.fields import parse_entry, parse_value
+from magnet.record import Record, decode_record
+from magnet.records import (
+    COLLECTIONS,
+    Announcement,
+    CallTreeLink,
+    Certification,
+    Channel,
+    CheckIn,
+    Course,
+    Device,
+    Event,
+    Exchange,
+    Feedback,
+    Goal,
+    GroupProfile,
+    Household,
+    InventoryItem,
+    Loan,
+    Member,
+    Need,
+    Partner,
+    Role,
+    Survey,
+    SurveyResponse,
+    TrainingRecord,
+)
+
+SCHEMA_VERSION = 1
+PROFILE_KEY = "group"
+R = TypeVar("R", bound=Record)
+T = TypeVar("T")
+
+
+class WrongGroup(MagnetError):
+    """Data from another group (or not a magnet document at all)."""
+
+
+@dataclass(frozen=True)
+class DocChange:
+    """What listeners hear after the document changed."""
+
+    origin: str  # "local": made here; "remote": merged from a peer, a bundle or another process
+    collections: frozenset[str] | None  # None when unknown (a merge can touch anything)
+    changes: tuple[bytes, ...]  # the new raw changes
+
+
+class Journal(Protocol):
+    """Where committed changes go before anyone is told they are saved."""
+
+    def record(self, doc: GroupDocument, changes: Sequence[bytes]) -> None: ...
+
+
+class GroupDocument:
+    """One group's records; every collection is an attribute (`doc.members`, `doc.inventory`, ...)."""
+
+    def __init__(self, doc: Document, device_id: str) -> None:
+        self._doc = doc
+        self.device_id = device_id
+        self.actor_key = doc.get_actor().hex()
+        self._lock = threading.RLock()
+        self._journal: Journal | None = None
+        self._listeners: list[Callable[[DocChange], None]] = []
+        self._versions: dict[str, int] = {}
+        self._cache: dict[str, tuple[int, list[Any], dict[str, Any]]] = {}
+        self._objs: dict[str, bytes] = {}
+        self._durable_heads: list[bytes] = doc.get_heads()
+        self.members = Collection(self, Member)
+        self.households = Collection(self, Household)
+        self.roles = Collection(self, Role)
+        self.devices = Collection(self, Device)
+        self.surveys = Collection(self, Survey)
+        self.responses = Collection(self, SurveyResponse)
+        self.needs = Collection(self, Need)
+        self.goals = Collection(self, Goal)
+        self.events = Collection(self, Event)
+        self.feedback = Collection(self, Feedback)
+        self.channels = Collection(self, Channel)
+        self.announcements = Collection(self, Announcement)
+        self.call_tree = Collection(self, CallTreeLink)
+        self.partners = Collection(self, Partner)
+        self.courses = Collection(self, Course)
+        self.trainings = Collection(self, TrainingRecord)
+        self.certifications = Collection(self, Certification)
+        self.inventory = Collection(self, InventoryItem)
+        self.loans = Collection(self, Loan)
+        self.checkins = Collection(self, CheckIn)
+        self.exchanges = Collection(self, Exchange)
+
+    # ---- creating and opening ---------------------------------------------------------------
+
+    @classmethod
+    def create(cls, name: str, *, device_id: str, group_id: str, created: date | None = None) -> GroupDocument:
+        """A new group with every collection in place from its very first change.
+
+        Collections are created once, here: two devices creating the same collection map
+        concurrently would each hide the other's records.
+        """
+        profile_name = parse_value(GroupProfile.spec("name"), name)
+        doc = Document(actor_id=crdt.new_actor_id(device_id))
+        with doc.transaction() as tx:
+            tx.put(ROOT, "schema", ScalarType.Int, SCHEMA_VERSION)
+            tx.put(ROOT, "group_id", ScalarType.Str, group_id)
+            profile = tx.put_object(ROOT, PROFILE_KEY, ObjType.Map)
+            tx.put(profile, "name", ScalarType.Str, profile_name)
+            tx.put(profile, "created", ScalarType.Str, (created or date.today()).isoformat())
+            tx.put_object(profile, "rally_points", ObjType.Map)
+            for collection in COLLECTIONS:
+                tx.put_object(ROOT, collection, ObjType.Map)
+        return cls(doc, device_id)
+
+    @classmethod
+    def load(cls, data: bytes, *, device_id: str) -> GroupDocument:
+        """Open saved bytes as a group document, with this process's own actor id."""
+        doc = crdt.load(data)
+        doc.set_actor(crdt.new_actor_id(device_id))
+        group = cls(doc, device_id)
+        group.check_is_group()
+        return group
+
+    @classmethod
+    def from_document(cls, doc: Document, *, device_id: str) -> GroupDocument:
+        doc.set_actor(crdt.new_actor_id(device_id))
+        group = cls(doc, device_id)
+        group.check_is_group()
+        return group
+
+    def check_is_group(self) -> None:
+        if not self.group_id:
+            raise WrongGroup("this is not a magnet group document (no group id)")
+
+    # ---- identity ---------------------------------------------------------------------------
+
+    @property
+    def group_id(self) -> str:
+        value = self._get_root_scalar("group_id")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def schema(self) -> int:
+        value = self._get_root_scalar("schema")
+        return value if isinstance(value, int) else 0
+
+    def _get_root_scalar(self, key: str) -> object:
+        with self._lock:
+            found = self._doc.get(ROOT, key)
+        if found is None or isinstance(found[0], ObjType):
+            return None
+        return found[0][1]
+
+    # ---- the profile ------------------------------------------------------------------------
+
+    @property
+    def profile(self) -> GroupProfile:
+        with self._lock:
+            obj = self.collection_obj(PROFILE_KEY)
+            raw = extract(self._doc, obj)
+        return decode_record(GroupProfile, PROFILE_KEY, cast(dict[str, Any], raw))
+
+    def update_profile(self, **values: Any) -> GroupProfile:
+        specs = GroupProfile.specs()
+        current = self.profile
+        changed: dict[str, Any] = {}
+        for key, raw in values.items():
+            if key not in specs:
+                raise ValidationError(key, "the group profile has no such field")
+            value = parse_value(specs[key], raw)
+            if getattr(current, key) != value:
+                changed[key] = value
+        if changed:
+            with self.change(PROFILE_KEY) as tx:
+                obj = self.collection_obj(PROFILE_KEY)
+                for key, value in changed.items():
+                    put_scalar(tx, obj, key, specs[key], value)
+        return self.profile
+
+    def put_rally_point(self, entry_id: str | None = None, **values: Any) -> str:
+        """Add or change a rally point (the profile's entries), field by field."""
+        spec = GroupProfile.spec("rally_points")
+        existing = self.profile.rally_points
+        base = existing.get(entry_id, {}) if entry_id else {}
+        parsed = parse_entry(spec, {**{k: v for k, v in base.items() if k in spec.entry_fields}, **values})
+        entry_id = entry_id or new_id()
+        with self.change(PROFILE_KEY) as tx:
+            points = child_map(tx, self.collection_obj(PROFILE_KEY), "rally_points")
+            write_entry(tx, points, spec, entry_id, old=base, new=parsed)
+        return entry_id
+
+    # ---- collections ------------------------------------------------------------------------
+
+    def collection(self, record_type: type[R]) -> Collection[R]:
+        return cast(Collection[R], getattr(self, record_type.COLLECTION))
+
+    def collections(self) -> list[Collection[Any]]:
+        return [getattr(self, name) for name in COLLECTIONS]
+
+    def collection_obj(self, name: str) -> bytes:
+        """The Automerge object id of a root map (stable for the document's life)."""
+        obj = self._objs.get(name)
+        if obj is None:
+            with self._lock:
+                found = self._doc.get(ROOT, name)
+            if found is None or found[0] != ObjType.Map:
+                raise WrongGroup(f"the group document has no {name!r} collection")
+            obj = self._objs[name] = found[1]
+        return obj
+
+    def read_collection(self, record_type: type[R]) -> list[R]:
+        """Every record of a kind, decoded once per document version and then cached."""
+        return cast(list[R], self._cached(record_type)[0])
+
+    def record_index(self, record_type: type[R]) -> dict[str, R]:
+        return cast(dict[str, R], self._cached(record_type)[1])
+
+    def _cached(self, record_type: type[Record]) -> tuple[list[Any], dict[str, Any]]:
+        name = record_type.COLLECTION
+        with self._lock:
+            version = self._versions.get(name, 0)
+            hit = self._cache.get(name)
+            if hit is not None and hit[0] == version:
+                return hit[1], hit[2]
+            raw = extract(self._doc, self.collection_obj(name))
+            records = decode_collection(record_type, cast(dict[str, Any], raw))
+            index = {r.id: r for r in records}
+            self._cache[name] = (version, records, index)
+            return records, index
+
+    # ---- changing ---------------------------------------------------------------------------
+
+    def set_journal(self, journal: Journal | None) -> None:
+        self._journal = journal
+
+    def add_listener(self, listener: Callable[[DocChange], None]) -> Callable[[], None]:
+        """Hear every change after it is durable; returns a function that stops listening."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    @contextmanager
+    def change(self, collection: str, *record_ids: str) -> Iterator[Transaction]:
+        """One atomic, durable change to `record_ids` of `collection` (all of it when none named).
+
+        Never hold it across an await: rc1 cannot sync while a transaction is open.
+        """
+        with self._lock:
+            before = self._doc.get_heads()
+            with self._doc.transaction() as tx:
+                yield tx
+            self._after_change(before, "local", {collection: frozenset(record_ids)})
+
+    def _after_change(
+        self,
+        before: list[bytes],
+        origin: str,
+        touched: dict[str, frozenset[str]] | None,
+        *,
+        journal: bool = True,
+    ) -> tuple[bytes, ...]:
+        if self._doc.get_heads() == before:
+            return ()
+        new = tuple(crdt.changes_since(self._doc, before))
+        if journal and self._journal is not None:
+            # Everything since the last durable point, so a change that failed to reach the
+            # disk earlier (a full disk) is written with this one.
+            pending = (
+                new if self._durable_heads == before else tuple(crdt.changes_since(self._doc, self._durable_heads))
+            )
+            self._journal.record(self, pending)
+        self._durable_heads = self._doc.get_heads()
+        self._refresh_cache(touched)
+        event = DocChange(origin, frozenset(touched) if touched is not None else None, new)
+        for listener in list(self._listeners):
+            listener(event)
+        return new
+
+    def _refresh_cache(self, touched: dict[str, frozenset[str]] | None) -> None:
+        """Re-read only the records a local change touched; anything else invalidates."""
+        if touched is None:
+            for name in list(self._cache):
+                self._versions[name] = self._versions.get(name, 0) + 1
+            return
+        for name, ids in touched.items():
+            hit = self._cache.get(name)
+            record_type = COLLECTIONS.get(name)
+            if not ids or hit is None or record_type is None or hit[0] != self._versions.get(name, 0):
+                self._versions[name] = self._versions.get(name, 0) + 1
+                continue
+            index = hit[2]
+            collection_obj = self.collection_obj(name)
+            for record_id in ids:
+                found = self._doc.get(collection_obj, record_id)
+                index.pop(record_id, None)
+                if found is not None and found[0] == ObjType.Map:
+                    raw = cast(dict[str, Any], extract(self._doc, found[1]))
+                    index[record_id] = decode_record(record_type, record_id, raw)
+            self._cache[name] = (hit[0], list(index.values()), index)
+
+    def flush(self) -> None:
+        """Retry writing changes the journal refused earlier (e.g. after freeing disk space)."""
+        with self._lock:
+            if self._journal is not None and self._durable_heads != self._doc.get_heads():
+                self._journal.record(self, crdt.changes_since(self._doc, self._durable_heads))
+                self._durable_heads = self._doc.get_heads()
+
+    @property
+    def unsaved(self) -> bool:
+        return self._durable_heads != self.heads()
+
+    # ---- what the sync engine and the store see ---------------------------------------------
+
+    def heads(self) -> list[bytes]:
+        with self._lock:
+            return self._doc.get_heads()
+
+    def has_heads(self, heads: Sequence[bytes]) -> bool:
+        with self._lock:
+            return crdt.has_heads(self._doc, heads)
+
+    def save(self) -> bytes:
+        with self._lock:
+            return self._doc.save()
+
+    def changes_since(self, heads: Sequence[bytes]) -> list[bytes]:
+        with self._lock:
+            return crdt.changes_since(self._doc, heads)
+
+    def change_count(self) -> int:
+        with self._lock:
+            return len(self._doc.get_changes([]))
+
+    def apply_changes(self, changes: Sequence[bytes], *, journal: bool = True) -> tuple[bytes, ...]:
+        """Merge changes from elsewhere; returns the ones that were new here."""
+        with self._lock:
+            before = self._doc.get_heads()
+            crdt.apply_changes(self._doc, changes)
+            return self._after_change(before, "remote", None, journal=journal)
+
+    def merge_saved(self, data: bytes, *, journal: bool = True) -> tuple[bytes, ...]:
+        """Merge a whole saved document (a snapshot from a peer, a bundle from a USB stick)."""
+        other = crdt.load(data)
+        other_id = other.get(ROOT, "group_id")
+        if other_id is None or isinstance(other_id[0], ObjType) or other_id[0][1] != self.group_id:
+            raise WrongGroup("that data belongs to another group")
+        with self._lock:
+            before = self._doc.get_heads()
+            self._doc.merge(other)
+            return self._after_change(before, "remote", None, journal=journal)
+
+    def with_automerge(self, action: Callable[[Document], T]) -> T:
+        """Run `action` on the raw Automerge document under the lock (sync messages, forks)."""
+        with self._lock:
+            return action(self._doc)
+
+    def fork(self) -> GroupDocument:
+        """An independent copy with its own actor: for tests and what-if work."""
+        with self._lock:
+            copy = self._doc.fork()
+        return GroupDocument.from_document(copy, device_id=self.device_id)
+
+    def merge(self, other: GroupDocument) -> tuple[bytes, ...]:
+        """Merge another in-memory copy of this group."""
+        if other.group_id != self.group_id:
+            raise WrongGroup("that document belongs to another group")
+        with self._lock:
+            before = self._doc.get_heads()
+            other.with_automerge(self._doc.merge)
+            return self._after_change(before, "remote", None)
+
+    def export(self) -> dict[str, Any]:
+        """Plain values of the whole group, for debugging and tests."""
+        with self._lock:
+            return cast(dict[str, Any], extract(self._doc))

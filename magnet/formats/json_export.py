@@ -1,0 +1,59 @@
+"""The whole group as JSON: one key per collection, each a list of records with their id."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from magnet.document import GroupDocument
+from magnet.fields import FieldKind
+from magnet.record import Record
+
+
+def record_to_json(record: Record) -> dict[str, Any]:
+    """Plain JSON values for one record; unknown fields from newer versions ride along."""
+    out: dict[str, Any] = {"id": record.id}
+    for name, spec in record.all_specs().items():
+        value = getattr(record, name)
+        if spec.kind is FieldKind.TAGS:
+            value = sorted(value)
+        elif spec.kind is FieldKind.ENTRIES:
+            value = {key: {k: _plain(v) for k, v in entry.items()} for key, entry in value.items()}
+        out[name] = _plain(value)
+    if record.extra:
+        out["extra"] = {k: _plain(v) for k, v in record.extra.items()}
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def group_to_json(doc: GroupDocument) -> dict[str, Any]:
+    """Everything, archived records included (flagged with `archived: true`)."""
+    result: dict[str, Any] = {
+        "schema": doc.schema,
+        "group_id": doc.group_id,
+        "group": record_to_json(doc.profile),
+    }
+    for collection in doc.collections():
+        records = collection.all(include_archived=True)
+        result[collection.name] = [
+            record_to_json(r) for r in sorted(records, key=lambda r: (r.created_at or datetime.min, r.id))
+        ]
+    return result
+
+
+def dumps(doc: GroupDocument) -> str:
+    return json.dumps(group_to_json(doc), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,178 @@
+"""The shape every record shares: an id, an archive flag, who touched it last, and unknown fields kept."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar, Self, TypeVar
+
+from magnet.fields import FieldKind, FieldSpec, choice_label, flag, format_value, moment, text
+
+# Fields every record carries; the collection writes them, people do not.
+SYSTEM_FIELDS = ("archived", "created_at", "updated_at", "updated_by")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """A row of one collection. Frozen: change one with `edit()` and store it with `update()`."""
+
+    COLLECTION: ClassVar[str] = ""
+    NOUN: ClassVar[str] = "record"  # how a person names one: "member", "item"
+    TITLE_FIELD: ClassVar[str] = "name"
+
+    id: str = ""
+    archived: bool = flag("Archived")
+    created_at: datetime | None = moment("Created")
+    updated_at: datetime | None = moment("Updated")
+    updated_by: str = text("Updated by")
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def specs(cls) -> dict[str, FieldSpec]:
+        """The fields people edit, in declaration order (system fields excluded)."""
+        return {name: spec for name, spec in _all_specs(cls).items() if name not in SYSTEM_FIELDS}
+
+    @classmethod
+    def all_specs(cls) -> dict[str, FieldSpec]:
+        return _all_specs(cls)
+
+    @classmethod
+    def spec(cls, name: str) -> FieldSpec:
+        return _all_specs(cls)[name]
+
+    @property
+    def title(self) -> str:
+        """The text a list shows for this record."""
+        return str(getattr(self, self.TITLE_FIELD, "")) or self.id
+
+    def edit(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)
+
+    def values(self) -> dict[str, Any]:
+        """Field name -> value for every declared field (system ones included)."""
+        return {name: getattr(self, name) for name in _all_specs(type(self))}
+
+
+R = TypeVar("R", bound=Record)
+
+
+_SPECS: dict[type[Record], dict[str, FieldSpec]] = {}
+
+
+def _all_specs(cls: type[Record]) -> dict[str, FieldSpec]:
+    cached = _SPECS.get(cls)
+    if cached is not None:
+        return cached
+    specs: dict[str, FieldSpec] = {}
+    for f in dataclasses.fields(cls):
+        spec = f.metadata.get("spec")
+        if isinstance(spec, FieldSpec):
+            system = f.name in SYSTEM_FIELDS
+            specs[f.name] = dataclasses.replace(spec, name=f.name, system=system)
+    _SPECS[cls] = specs
+    return specs
+
+
+# ---- reading records out of a document (lenient) --------------------------------------------
+
+
+def decode_scalar(spec: FieldSpec, raw: Any) -> Any:
+    """Read one stored value; anything unexpected becomes the field's empty value, never an error."""
+    kind = spec.kind
+    if kind in (FieldKind.TEXT, FieldKind.REF, FieldKind.CHOICE):
+        return raw if isinstance(raw, str) else ""
+    if kind is FieldKind.INTEGER:
+        if isinstance(raw, bool):
+            return int(raw)
+        if isinstance(raw, int):
+            return raw
+        return int(raw) if isinstance(raw, float) and raw.is_integer() else 0
+    if kind is FieldKind.NUMBER:
+        return float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else 0.0
+    if kind is FieldKind.FLAG:
+        return bool(raw) if isinstance(raw, bool | int) else False
+    if kind is FieldKind.DATE:
+        if isinstance(raw, datetime):
+            return raw.date()
+        if isinstance(raw, str) and raw:
+            try:
+                return date.fromisoformat(raw[:10])
+            except ValueError:
+                return None
+        return None
+    if kind is FieldKind.MOMENT:
+        if isinstance(raw, datetime):
+            return raw.replace(tzinfo=None)
+        if isinstance(raw, str) and raw:
+            try:
+                return datetime.fromisoformat(raw).replace(tzinfo=None)
+            except ValueError:
+                return None
+        return None
+    if kind is FieldKind.TAGS:
+        if isinstance(raw, dict):
+            return frozenset(str(k) for k, v in raw.items() if v)
+        if isinstance(raw, list):
+            return frozenset(str(v) for v in raw)
+        return frozenset()
+    if kind is FieldKind.MAPPING:
+        if isinstance(raw, dict):
+            return {str(k): v if isinstance(v, str) else str(v) for k, v in raw.items()}
+        return {}
+    if kind is FieldKind.TALLY:
+        return tally_total(raw)
+    if kind is FieldKind.ENTRIES:
+        if not isinstance(raw, dict):
+            return {}
+        return {str(k): decode_entry(spec, v) for k, v in raw.items() if isinstance(v, dict)}
+    raise AssertionError(kind)
+
+
+def tally_total(raw: Any) -> float:
+    """The value of a tally: the sum of every device's contribution (or a plain stored number)."""
+    if isinstance(raw, dict):
+        total = sum(float(v) for v in raw.values() if isinstance(v, int | float) and not isinstance(v, bool))
+        return round(total, 9)
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return float(raw)
+    return 0.0
+
+
+def decode_entry(spec: FieldSpec, raw: dict[str, Any]) -> dict[str, Any]:
+    """One sub-record; unknown keys from newer versions are kept as they are."""
+    entry: dict[str, Any] = {}
+    for key, value in raw.items():
+        sub = spec.entry_fields.get(key)
+        entry[key] = decode_scalar(sub, value) if sub is not None else value
+    for key, sub in spec.entry_fields.items():
+        entry.setdefault(key, decode_scalar(sub, None))
+    return entry
+
+
+def decode_record(cls: type[R], record_id: str, raw: Mapping[str, Any]) -> R:
+    """Build a typed record from the plain values stored under one id."""
+    specs = _all_specs(cls)
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in raw.items():
+        spec = specs.get(key)
+        if spec is None:
+            extra[key] = value
+        else:
+            values[key] = decode_scalar(spec, value)
+    for key, spec in specs.items():
+        if key not in values and spec.kind is FieldKind.CHOICE:
+            continue  # keep the dataclass default for a missing choice
+        if key not in values:
+            values[key] = decode_scalar(spec, None)
+    return cls(id=record_id, extra=extra, **values)
+
+
+def display(record: Record, name: str) -> str:
+    """A field of `record` as text, e.g. for a table cell."""
+    return format_value(record.spec(name), getattr(record, name))
+
+
+__all__ = ["SYSTEM_FIELDS", "Record", "choice_label", "decode_record", "decode_scalar", "display", "tally_total"]

@@ -1,0 +1,42 @@
+"""Local businesses, agencies and organisations the group works with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from magnet.fields import choice, date_field, tags, text
+from magnet.record import Record
+
+
+class PartnerKind(StrEnum):
+    BUSINESS = "business"
+    AGENCY = "agency"
+    NON_PROFIT = "non_profit"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Partner(Record):
+    COLLECTION: ClassVar[str] = "partners"
+    NOUN: ClassVar[str] = "partner"
+
+    name: str = text(
+        "Organisation",
+        required=True,
+        aliases=("organisation", "organization", "org", "company", "business", "partner", "agency"),
+    )
+    kind: str = choice("Kind", PartnerKind, default="other", aliases=("type", "category", "sector"))
+    contact_name: str = text("Contact", aliases=("contact", "contact person", "contact name", "representative"))
+    phone: str = text("Phone", aliases=("phone number", "telephone", "tel", "mobile"))
+    email: str = text("Email", aliases=("e-mail", "email address"))
+    address: str = text("Address", aliases=("location", "where"))
+    offers: frozenset[str] = tags(
+        "Offers", aliases=("offer", "offers", "provides", "resources", "what they offer", "services")
+    )
+    agreements: str = text("Agreements", aliases=("agreement", "mou", "terms"))
+    last_contact: date | None = date_field("Last contact", aliases=("last contacted", "last contact date", "contacted"))
+    follow_up: date | None = date_field("Follow up by", aliases=("follow up", "next contact", "follow-up"))
+    notes: str = text("Notes", aliases=("note", "comments"))

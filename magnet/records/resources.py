@@ -1,0 +1,76 @@
+"""The shared resource inventory and who has borrowed what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from magnet.fields import choice, date_field, flag, number, ref, tally, text
+from magnet.record import Record
+
+
+class ItemCategory(StrEnum):
+    WATER = "water"
+    FOOD = "food"
+    MEDICAL = "medical"
+    POWER = "power"
+    COMMUNICATIONS = "communications"
+    TOOLS = "tools"
+    SHELTER = "shelter"
+    SANITATION = "sanitation"
+    LIGHTING = "lighting"
+    COOKING = "cooking"
+    OTHER = "other"
+
+
+class Condition(StrEnum):
+    NEW = "new"
+    GOOD = "good"
+    FAIR = "fair"
+    POOR = "poor"
+    BROKEN = "broken"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InventoryItem(Record):
+    COLLECTION: ClassVar[str] = "inventory"
+    NOUN: ClassVar[str] = "item"
+
+    name: str = text("Item", required=True, aliases=("item", "item name", "description", "resource", "what", "thing"))
+    category: str = choice(
+        "Category", ItemCategory, default="other", open_choice=True, aliases=("type", "kind", "group")
+    )
+    quantity: float = tally("Quantity", aliases=("qty", "count", "amount", "number", "how many", "on hand", "stock"))
+    unit: str = text("Unit", aliases=("units", "uom", "measure"))
+    location: str = text("Location", aliases=("where", "place", "stored at", "storage", "kept at"))
+    holder_id: str = ref("Held by", "members", aliases=("holder", "held by", "owner", "keeper"))
+    condition: str = choice("Condition", Condition, default="good", aliases=("state",))
+    shareable: bool = flag("Shareable", default=True, aliases=("share", "can lend", "lendable", "shared"))
+    expires: date | None = date_field(
+        "Expires", aliases=("expiry", "expiration", "expiry date", "use by", "best before", "exp")
+    )
+    minimum: float = number("Minimum stock", minimum=0, aliases=("min", "minimum", "min stock", "reorder at", "par"))
+    days_per_unit: float = number(
+        "Person-days per unit",
+        minimum=0,
+        help="For water and food: how many person-days one unit covers (a gallon of water = 1)",
+    )
+    notes: str = text("Notes", aliases=("note", "comments"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Loan(Record):
+    COLLECTION: ClassVar[str] = "loans"
+    NOUN: ClassVar[str] = "loan"
+    TITLE_FIELD: ClassVar[str] = "item_id"
+
+    item_id: str = ref("Item", "inventory", required=True)
+    member_id: str = ref("Borrower", "members", required=True)
+    quantity: float = number("Quantity", minimum=0, default=1)
+    lent_on: date | None = date_field("Lent on")
+    due_back: date | None = date_field("Due back")
+    returned: bool = flag("Returned")
+    returned_on: date | None = date_field("Returned on")
+    notes: str = text("Notes")

@@ -1,0 +1,1 @@
+"""The Textual terminal app: one module per screen, widgets and styles."""
