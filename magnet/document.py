@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar, cast
 
-from automerge.core import ROOT, Document, ObjType, ScalarType, Transaction, extract
+from automerge.core import ROOT, Document, Message, ObjType, ScalarType, SyncState, Transaction, extract
 
 from magnet import crdt
 from magnet.collection import Collection, child_map, decode_collection, new_id, put_scalar, write_entry
@@ -366,8 +366,31 @@ class GroupDocument:
             self._doc.merge(other)
             return self._after_change(before, "remote", None, journal=journal)
 
+    def generate_sync_message(self, state: SyncState) -> bytes | None:
+        """The next Automerge sync message for a peer, or None when there is nothing to say."""
+        with self._lock:
+            message = self._doc.generate_sync_message(state)
+        return None if message is None else message.encode()
+
+    def receive_sync_message(self, state: SyncState, message: bytes) -> tuple[bytes, ...]:
+        """Apply a peer's sync message; new changes are journaled and announced like any merge."""
+        try:
+            decoded = Message.decode(message)
+        except Exception as exc:
+            raise crdt.CrdtError(f"invalid sync message: {exc}") from exc
+        with self._lock:
+            before = self._doc.get_heads()
+            try:
+                self._doc.receive_sync_message(state, decoded)
+            except Exception as exc:
+                raise crdt.CrdtError(f"invalid sync message: {exc}") from exc
+            return self._after_change(before, "remote", None)
+
     def with_automerge(self, action: Callable[[Document], T]) -> T:
-        """Run `action` on the raw Automerge document under the lock (sync messages, forks)."""
+        """Run `action` on the raw Automerge document under the lock (read-only uses: forks, tests).
+
+        Writes made here bypass the journal and listeners; use the methods above instead.
+        """
         with self._lock:
             return action(self._doc)
 
