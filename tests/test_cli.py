@@ -1,0 +1,80 @@
+"""The command line: the contract scripts and people rely on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from magnet.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "magnet", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_init_groups_and_picking_a_group(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "Maple Street MAG", "--me", "Ann Lee"]) == 0
+    assert main(["init", "Oak Lane"]) == 0
+    capsys.readouterr()
+    assert main(["groups"]) == 0
+    listing = capsys.readouterr().out
+    assert "Maple Street MAG" in listing and "Oak Lane" in listing
+    assert main(["list", "members"]) == 1
+    assert "several groups" in capsys.readouterr().err
+    assert main(["--group", "maple street mag", "list", "members"]) == 0
+    assert "Ann Lee" in capsys.readouterr().out
+
+
+def test_user_mistakes_are_one_line_without_traceback() -> None:
+    assert run("init", "Maple").returncode == 0
+    for args, expected in [
+        (("add", "members", "name="), "name: must not be empty"),
+        (("add", "members", "name=Ann", "joined=soon"), "joined: 'soon' is not a date"),
+        (("add", "nonsense", "name=x"), "unknown kind 'nonsense'"),
+        (("--group", "nope", "info"), "no group called 'nope'"),
+        (("init", "maple"), "already exists"),
+    ]:
+        result = run(*args)
+        assert result.returncode == 1
+        assert result.stderr.strip().count("\n") == 0, result.stderr
+        assert expected in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_export_json_has_every_collection_with_ids_and_archived_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", "Maple"]) == 0
+    assert main(["add", "members", "name=Ann", "skills=first aid: certified"]) == 0
+    assert main(["add", "members", "name=Bob"]) == 0
+    assert main(["archive", "members", "Bob"]) == 0
+    out = tmp_path / "group.json"
+    assert main(["export", "--format", "json", "-o", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["group"]["name"] == "Maple"
+    assert {"members", "households", "inventory", "events", "goals", "checkins", "partners"} <= set(data)
+    members = {m["name"]: m for m in data["members"]}
+    assert members["Ann"]["skills"] == {"first aid": "certified"}
+    assert members["Bob"]["archived"] is True
+    assert all(len(m["id"]) == 16 for m in data["members"])
+
+
+def test_demo_creates_a_realistic_group(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "240 members" in out
+    assert main(["info"]) == 0
+    info = capsys.readouterr().out
+    assert "inventory" in info and "events" in info
+
+
+def test_adjust_and_set_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "Maple"]) == 0
+    assert main(["add", "inventory", "name=Water", "quantity=4", "unit=gallon"]) == 0
+    assert main(["adjust", "Water", "--", "-1.5"]) == 0
+    assert "Water: 2.5 gallon" in capsys.readouterr().out
+    assert main(["set", "inventory", "Water", "location=Garage"]) == 0
