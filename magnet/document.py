@@ -175,8 +175,8 @@ class GroupDocument:
     def profile(self) -> GroupProfile:
         with self._lock:
             obj = self.collection_obj(PROFILE_KEY)
-            raw = extract(self._doc, obj)
-        return decode_record(GroupProfile, PROFILE_KEY, cast(dict[str, Any], raw))
+            raw = crdt.read_map(self._doc, obj)
+        return decode_record(GroupProfile, PROFILE_KEY, raw)
 
     def update_profile(self, **values: Any) -> GroupProfile:
         specs = GroupProfile.specs()
@@ -240,8 +240,8 @@ class GroupDocument:
             hit = self._cache.get(name)
             if hit is not None and hit[0] == version:
                 return hit[1], hit[2]
-            raw = extract(self._doc, self.collection_obj(name))
-            records = decode_collection(record_type, cast(dict[str, Any], raw))
+            raw = crdt.read_map(self._doc, self.collection_obj(name))
+            records = decode_collection(record_type, raw)
             index = {r.id: r for r in records}
             self._cache[name] = (version, records, index)
             return records, index
@@ -311,7 +311,7 @@ class GroupDocument:
                 found = self._doc.get(collection_obj, record_id)
                 index.pop(record_id, None)
                 if found is not None and found[0] == ObjType.Map:
-                    raw = cast(dict[str, Any], extract(self._doc, found[1]))
+                    raw = crdt.read_map(self._doc, found[1])
                     index[record_id] = decode_record(record_type, record_id, raw)
             self._cache[name] = (hit[0], list(index.values()), index)
 
@@ -412,4 +412,4 @@ class GroupDocument:
     def export(self) -> dict[str, Any]:
         """Plain values of the whole group, for debugging and tests."""
         with self._lock:
-            return cast(dict[str, Any], extract(self._doc))
+            return crdt.read_map(self._doc, ROOT)

@@ -65,8 +65,13 @@ class OpenGroup:
         return self.info.path
 
     def poll(self) -> int:
-        """Pick up changes other processes on this data dir have committed."""
-        return self.store.poll(self.doc)
+        """Pick up changes other processes on this data dir committed; compact when the log grew.
+
+        Long-running processes (the TUI, `magnet serve`) call this about every 0.3 s.
+        """
+        new = self.store.poll(self.doc)
+        self.maybe_compact()
+        return new
 
     def maybe_compact(self) -> bool:
         if self.store.needs_compaction():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Self, TypeVar
@@ -151,23 +151,74 @@ def decode_entry(spec: FieldSpec, raw: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+Decoder = Callable[[Any], Any]
+_PLANS: dict[type[Record], dict[str, tuple[Decoder, Callable[[], Any]]]] = {}
+
+
+def _text(raw: Any) -> Any:
+    return raw if type(raw) is str else ""
+
+
+def _moment(raw: Any) -> Any:
+    if type(raw) is str and raw:
+        try:
+            return datetime.fromisoformat(raw).replace(tzinfo=None)
+        except ValueError:
+            return None
+    return raw.replace(tzinfo=None) if isinstance(raw, datetime) else None
+
+
+def _flag(raw: Any) -> bool:
+    return raw if type(raw) is bool else bool(raw) if type(raw) is int else False
+
+
+def _decoder(spec: FieldSpec) -> Decoder:
+    """The decoder for one field; the common kinds skip `decode_scalar`'s dispatch."""
+    if spec.kind in (FieldKind.TEXT, FieldKind.REF, FieldKind.CHOICE):
+        return _text
+    if spec.kind is FieldKind.MOMENT:
+        return _moment
+    if spec.kind is FieldKind.FLAG:
+        return _flag
+    return lambda raw: decode_scalar(spec, raw)
+
+
+def _plan(cls: type[Record]) -> dict[str, tuple[Decoder, Callable[[], Any]]]:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        defaults = {f.name: f for f in dataclasses.fields(cls)}
+        plan = {}
+        for name, spec in _all_specs(cls).items():
+            if spec.kind is FieldKind.CHOICE:
+                default = defaults[name].default
+                plan[name] = (_decoder(spec), lambda default=default: default)
+            else:
+                plan[name] = (_decoder(spec), lambda spec=spec: decode_scalar(spec, None))
+        _PLANS[cls] = plan
+    return plan
+
+
 def decode_record(cls: type[R], record_id: str, raw: Mapping[str, Any]) -> R:
-    """Build a typed record from the plain values stored under one id."""
-    specs = _all_specs(cls)
+    """Build a typed record from the plain values stored under one id.
+
+    Bypasses the dataclass __init__ (a measurable cost when a group holds thousands of records);
+    every declared field is still set, from the stored value or the field's empty value.
+    """
+    plan = _plan(cls)
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for key, value in raw.items():
-        spec = specs.get(key)
-        if spec is None:
+        step = plan.get(key)
+        if step is None:
             extra[key] = value
         else:
-            values[key] = decode_scalar(spec, value)
-    for key, spec in specs.items():
-        if key not in values and spec.kind is FieldKind.CHOICE:
-            continue  # keep the dataclass default for a missing choice
+            values[key] = step[0](value)
+    for key, (_, missing) in plan.items():
         if key not in values:
-            values[key] = decode_scalar(spec, None)
-    return cls(id=record_id, extra=extra, **values)
+            values[key] = missing()
+    record = cls.__new__(cls)
+    record.__dict__.update(values, id=record_id, extra=extra)
+    return record
 
 
 def display(record: Record, name: str) -> str:
