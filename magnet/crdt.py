@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-
 from typing import Any
 
 from automerge.core import ROOT, Document, Message, ObjType, SyncState

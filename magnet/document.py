@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar, cast
 
-from automerge.core import ROOT, Document, Message, ObjType, ScalarType, SyncState, Transaction, extract
+from automerge.core import ROOT, Document, Message, ObjType, ScalarType, SyncState, Transaction
 
 from magnet import crdt
 from magnet.collection import Collection, child_map, decode_collection, new_id, put_scalar, write_entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -155,6 +156,10 @@ Decoder = Callable[[Any], Any]
 _PLANS: dict[type[Record], dict[str, tuple[Decoder, Callable[[], Any]]]] = {}
 
 
+def _constant(value: Any) -> Any:
+    return value
+
+
 def _text(raw: Any) -> Any:
     return raw if type(raw) is str else ""
 
@@ -190,10 +195,9 @@ def _plan(cls: type[Record]) -> dict[str, tuple[Decoder, Callable[[], Any]]]:
         plan = {}
         for name, spec in _all_specs(cls).items():
             if spec.kind is FieldKind.CHOICE:
-                default = defaults[name].default
-                plan[name] = (_decoder(spec), lambda default=default: default)
+                plan[name] = (_decoder(spec), functools.partial(_constant, defaults[name].default))
             else:
-                plan[name] = (_decoder(spec), lambda spec=spec: decode_scalar(spec, None))
+                plan[name] = (_decoder(spec), functools.partial(decode_scalar, spec, None))
         _PLANS[cls] = plan
     return plan
 
