@@ -208,14 +208,17 @@ class GroupStore:
             self._scan_pos = scan.end
             self._snapshot_bytes = sum(len(c.payload) for c in scan.chunks if c.kind == SNAPSHOT)
             self._tail_bytes = scan.end - header.size - self._snapshot_bytes
-            if scan.problem is not None or bad_chunks:
+            if bad_chunks:
+                report.problems.append(f"{self.path}: {bad_chunks} damaged change chunk(s) were skipped")
+            if scan.problem is not None:
                 lost = scan.file_size - scan.end
-                what = "an unfinished last write" if scan.problem == "torn" else (scan.problem or "damaged changes")
+                what = "an unfinished last write" if scan.problem == "torn" else scan.problem
                 report.problems.append(
                     f"{self.path}: found {what}; {lost} bytes after byte {scan.end} could not be read. "
                     "Everything before it loaded."
                 )
                 report.ignored_bytes = lost
+            if scan.problem is not None or bad_chunks:
                 if scan.problem != "torn" or bad_chunks:
                     # A torn tail is a write that was never acknowledged; real damage is kept.
                     self._keep_damaged(data)
@@ -229,25 +232,33 @@ class GroupStore:
             raise StoreError(f"{self.path} is encrypted: unlock it with the group's passphrase")
 
     def _build(self, chunks: list[Chunk], device_id: str, report: LoadReport) -> tuple[GroupDocument, int]:
-        payloads = [(c.kind, self._unseal(c)) for c in chunks]
-        snapshots = [p for kind, p in payloads if kind == SNAPSHOT]
-        changes = [p for kind, p in payloads if kind == CHANGES]
+        snapshots = [c for c in chunks if c.kind == SNAPSHOT]
         if not snapshots:
             raise StoreError(f"{self.path}: no snapshot found; the store is damaged")
+        snapshot = self._unseal(snapshots[0])
+        changes: list[bytes] = []
+        bad = 0
+        for chunk in chunks:
+            if chunk.kind != CHANGES:
+                continue
+            try:
+                changes.append(self._unseal(chunk))
+            except StoreError:
+                bad += 1  # altered on disk: its checksum matched but its seal did not
         try:
-            return GroupDocument.load(b"".join([snapshots[0], *changes]), device_id=device_id), 0
+            return GroupDocument.load(b"".join([snapshot, *changes]), device_id=device_id), bad
         except crdt.CrdtError:
             pass
         # Slow path: one bad chunk must not cost the rest.
-        doc = GroupDocument.load(snapshots[0], device_id=device_id)
-        bad = 0
+        try:
+            doc = GroupDocument.load(snapshot, device_id=device_id)
+        except crdt.CrdtError as exc:
+            raise StoreError(f"{self.path}: the snapshot is damaged ({exc})") from exc
         for payload in changes:
             try:
                 doc.apply_changes([payload], journal=False)
             except crdt.CrdtError:
                 bad += 1
-        if bad:
-            report.problems.append(f"{self.path}: {bad} damaged change chunk(s) were skipped")
         return doc, bad
 
     def _unseal(self, chunk: Chunk) -> bytes:

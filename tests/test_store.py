@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from magnet.errors import StoreError
 from magnet.home import Home
@@ -261,3 +263,42 @@ def test_store_files_are_private(home: Home) -> None:
         assert os.stat(path).st_mode & 0o077 == 0, path
     assert read_header(group.store.path).meta["group_id"] == group.doc.group_id
     group.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_damage_after_the_snapshot_keeps_everything_before_it(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    home = Home(tmp_path_factory.mktemp("fuzz"))
+    group = home.create_group("Maple")
+    ends = [group.store.path.stat().st_size]
+    names = []
+    for i in range(6):
+        names.append(f"M{i}")
+        group.doc.members.add(name=names[-1])
+        ends.append(group.store.path.stat().st_size)
+    group.close()
+    path = group.store.path
+    original = path.read_bytes()
+    damage = data.draw(st.sampled_from(["truncate", "flip", "garbage"]))
+    fraction = data.draw(st.integers(min_value=0, max_value=9999))
+    xor = data.draw(st.integers(1, 255))
+    garbage = data.draw(st.binary(min_size=1, max_size=64))
+    at = ends[0] + (len(original) - ends[0]) * fraction // 10000
+    if damage == "truncate":
+        damaged = original[:at]
+    elif damage == "flip":
+        damaged = original[:at] + bytes([original[at] ^ xor]) + original[at + 1 :]
+    else:
+        damaged = original[:at] + garbage + original[at:]
+    path.write_bytes(damaged)
+    reopened = home.open_group()
+    intact = sum(1 for end in ends[1:] if end <= at)
+    loaded = {m.name for m in reopened.doc.members}
+    assert set(names[:intact]) <= loaded
+    if at < len(original) and not (damage == "truncate" and at in ends):
+        assert reopened.report.problems  # a cut at a chunk boundary is just a shorter store
+    reopened.doc.members.add(name="after")
+    reopened.close()
+    assert "after" in {m.name for m in Home(home.root).open_group().doc.members}
