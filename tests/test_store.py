@@ -302,3 +302,46 @@ def test_any_damage_after_the_snapshot_keeps_everything_before_it(
     reopened.doc.members.add(name="after")
     reopened.close()
     assert "after" in {m.name for m in Home(home.root).open_group().doc.members}
+
+
+WATCHER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from magnet.home import Home
+
+    group = Home(Path(sys.argv[1])).open_group()
+    print("ready", flush=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if group.poll() and any(m.name == "Ann" for m in group.doc.members):
+            print("seen", flush=True)
+            break
+        time.sleep(0.3)
+    group.close()
+    """
+)
+
+
+def test_a_running_process_sees_a_cli_change_within_a_second(tmp_path: Path, home: Home) -> None:
+    home.create_group("Maple").close()
+    script = tmp_path / "watch.py"
+    script.write_text(WATCHER)
+    watcher = subprocess.Popen([sys.executable, str(script), str(home.root)], stdout=subprocess.PIPE, text=True)
+    assert watcher.stdout is not None
+    assert watcher.stdout.readline().strip() == "ready"
+    started = time.monotonic()
+    adder = subprocess.run(
+        [sys.executable, "-m", "magnet", "--home", str(home.root), "add", "members", "name=Ann"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert adder.returncode == 0, adder.stderr
+    committed = time.monotonic()
+    assert watcher.stdout.readline().strip() == "seen"
+    seen = time.monotonic()
+    watcher.wait(timeout=10)
+    assert seen - committed < 1.0, (
+        f"picked up {seen - committed:.2f} s after the commit (add took {committed - started:.2f} s)"
+    )
