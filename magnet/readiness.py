@@ -1,0 +1,384 @@
+"""How ready the group is: welfare check-ins, upcoming events, supplies and skills, as plain queries.
+
+Pure functions over records (no Textual, no I/O), so the dashboard, the check-in screen, a
+printout and the tests all read the same answers. Every function takes `today`/`now` explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from magnet.document import GroupDocument
+from magnet.records import Certification, CheckIn, Course, Event, Household, InventoryItem, Loan, Member, Welfare
+
+# Skills every group should have someone for, whatever courses it runs.
+ESSENTIAL_SKILLS = ("first aid", "cpr", "radio", "search and rescue", "fire safety")
+# Worst first: the order a block captain wants to see households in.
+WELFARE_ORDER = {Welfare.NEEDS_HELP.value: 0, Welfare.UNKNOWN.value: 1, Welfare.SAFE.value: 2}
+EXPIRY_WARNING_DAYS = 30
+CERT_WARNING_DAYS = 60
+UPCOMING_DAYS = 14
+
+
+def skill_key(name: str) -> str:
+    """'First Aid ' -> 'first aid': how skills are compared."""
+    return " ".join(name.lower().split())
+
+
+# ---- welfare check-ins ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WelfareCounts:
+    safe: int = 0
+    needs_help: int = 0
+    unknown: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.safe + self.needs_help + self.unknown
+
+
+@dataclass(frozen=True)
+class WelfareUnit:
+    """A household (or a member who belongs to none) and its current welfare status."""
+
+    id: str  # the household's id, or the member's id when `household` is None
+    name: str
+    zone: str
+    people: int
+    status: str
+    report: CheckIn | None  # the report that decided the status (None: nobody reported)
+    household: Household | None = None
+    members: tuple[Member, ...] = ()
+
+    @property
+    def is_household(self) -> bool:
+        return self.household is not None
+
+
+@dataclass(frozen=True)
+class LatestCheckIns:
+    by_member: dict[str, CheckIn] = field(default_factory=dict)
+    by_household: dict[str, CheckIn] = field(default_factory=dict)
+
+
+def _when(checkin: CheckIn) -> datetime:
+    return checkin.at or checkin.created_at or datetime.min
+
+
+def _later(a: CheckIn, b: CheckIn) -> bool:
+    """Is `a` newer than `b`? Ties go to the later-written record, then the id, so every device agrees."""
+    return (_when(a), a.updated_at or datetime.min, a.id) > (_when(b), b.updated_at or datetime.min, b.id)
+
+
+def latest_checkins(checkins: Iterable[CheckIn], *, since: datetime | None = None) -> LatestCheckIns:
+    """The newest report per member and per household (reports before `since` do not count)."""
+    latest = LatestCheckIns()
+    for checkin in checkins:
+        if checkin.archived or (since is not None and _when(checkin) < since):
+            continue
+        for key, table in ((checkin.member_id, latest.by_member), (checkin.household_id, latest.by_household)):
+            if key and (key not in table or _later(checkin, table[key])):
+                table[key] = checkin
+    return latest
+
+
+def _decide(reports: Sequence[CheckIn]) -> tuple[str, CheckIn | None]:
+    """Needs help if any current report says so; otherwise the newest report's status."""
+    if not reports:
+        return Welfare.UNKNOWN.value, None
+    newest = max(reports, key=lambda c: (_when(c), c.updated_at or datetime.min, c.id))
+    helps = [c for c in reports if c.status == Welfare.NEEDS_HELP.value]
+    if helps:
+        return Welfare.NEEDS_HELP.value, max(helps, key=lambda c: (_when(c), c.id))
+    status = newest.status if newest.status in WELFARE_ORDER else Welfare.UNKNOWN.value
+    return status, newest
+
+
+def welfare_units(
+    households: Iterable[Household],
+    members: Iterable[Member],
+    checkins: Iterable[CheckIn],
+    *,
+    since: datetime | None = None,
+) -> list[WelfareUnit]:
+    """Every household (and every member in none) with its status, worst first.
+
+    A household's own report (a block captain's sweep) covers everyone in it and supersedes
+    older reports from its members; a member's report made after it still counts, and if any
+    current report says "needs help" the household needs help.
+    """
+    latest = latest_checkins(checkins, since=since)
+    active_members = [m for m in members if not m.archived]
+    by_household: dict[str, list[Member]] = {}
+    for member in active_members:
+        by_household.setdefault(member.household_id, []).append(member)
+    units: list[WelfareUnit] = []
+    household_ids: set[str] = set()
+    for household in households:
+        if household.archived:
+            continue
+        household_ids.add(household.id)
+        people = tuple(sorted(by_household.get(household.id, []), key=lambda m: m.name.lower()))
+        own = latest.by_household.get(household.id)
+        reports = [own] if own is not None else []
+        for member in people:
+            report = latest.by_member.get(member.id)
+            if report is not None and report is not own and (own is None or _when(report) >= _when(own)):
+                reports.append(report)
+        status, report = _decide(reports)
+        units.append(
+            WelfareUnit(
+                household.id,
+                household.name,
+                household.zone,
+                household.people,
+                status,
+                report,
+                household,
+                people,
+            )
+        )
+    for member in active_members:
+        if member.household_id and member.household_id in household_ids:
+            continue
+        own_report = latest.by_member.get(member.id)
+        status, report = _decide([own_report] if own_report is not None else [])
+        units.append(WelfareUnit(member.id, member.name, member.zone, 1, status, report, None, (member,)))
+    return sort_for_sweep(units)
+
+
+def sort_for_sweep(units: Iterable[WelfareUnit]) -> list[WelfareUnit]:
+    """Needs help first, then unknown, then safe; within each, by zone and name."""
+    return sorted(units, key=lambda u: (WELFARE_ORDER.get(u.status, 1), u.zone.lower(), u.name.lower()))
+
+
+def welfare_counts(units: Iterable[WelfareUnit]) -> WelfareCounts:
+    counts = {status: 0 for status in WELFARE_ORDER}
+    for unit in units:
+        counts[unit.status if unit.status in counts else Welfare.UNKNOWN.value] += 1
+    return WelfareCounts(
+        safe=counts[Welfare.SAFE.value],
+        needs_help=counts[Welfare.NEEDS_HELP.value],
+        unknown=counts[Welfare.UNKNOWN.value],
+    )
+
+
+# ---- events ---------------------------------------------------------------------------------
+
+
+def upcoming_events(
+    events: Iterable[Event], *, now: datetime, days: int | None = UPCOMING_DAYS, limit: int | None = None
+) -> list[Event]:
+    """Events not cancelled that start from `now` on (within `days` when given), soonest first."""
+    until = now + timedelta(days=days) if days is not None else None
+    found = [
+        e
+        for e in events
+        if not e.archived
+        and not e.cancelled
+        and e.starts is not None
+        and e.starts >= now
+        and (until is None or e.starts <= until)
+    ]
+    found.sort(key=lambda e: (e.starts or now, e.name.lower()))
+    return found[:limit] if limit is not None else found
+
+
+def past_events(events: Iterable[Event], *, now: datetime) -> list[Event]:
+    """Events that started before `now`, most recent first."""
+    found = [e for e in events if not e.archived and e.starts is not None and e.starts < now]
+    found.sort(key=lambda e: e.starts or now, reverse=True)
+    return found
+
+
+def events_attended(events: Iterable[Event], member_id: str) -> list[Event]:
+    """The events a member was marked present at, most recent first."""
+    found = [e for e in events if not e.archived and member_id in e.attendance]
+    found.sort(key=lambda e: e.starts or datetime.min, reverse=True)
+    return found
+
+
+# ---- supplies -------------------------------------------------------------------------------
+
+
+def below_minimum(items: Iterable[InventoryItem]) -> list[InventoryItem]:
+    """Items with a minimum set and less than that on hand, emptiest (relative) first."""
+    found = [i for i in items if not i.archived and i.minimum > 0 and i.quantity < i.minimum]
+    found.sort(key=lambda i: (i.quantity / i.minimum, i.name.lower()))
+    return found
+
+
+def expiring_items(
+    items: Iterable[InventoryItem], *, today: date, days: int = EXPIRY_WARNING_DAYS
+) -> list[InventoryItem]:
+    """Items in stock that have expired or expire within `days`, soonest first."""
+    until = today + timedelta(days=days)
+    found = [i for i in items if not i.archived and i.expires is not None and i.expires <= until and i.quantity > 0]
+    found.sort(key=lambda i: (i.expires or today, i.name.lower()))
+    return found
+
+
+def headcount(households: Iterable[Household], members: Iterable[Member]) -> int:
+    """People the group's supplies must cover: each household's size, plus members in none."""
+    active = [h for h in households if not h.archived]
+    ids = {h.id for h in active}
+    alone = sum(1 for m in members if not m.archived and m.household_id not in ids)
+    return sum(max(h.people, 0) for h in active) + alone
+
+
+def person_days(items: Iterable[InventoryItem], category: str, *, today: date) -> float:
+    """Person-days of one category on hand; expired stock does not count."""
+    return sum(
+        i.quantity * i.days_per_unit
+        for i in items
+        if not i.archived
+        and i.category == category
+        and i.quantity > 0
+        and i.days_per_unit > 0
+        and (i.expires is None or i.expires >= today)
+    )
+
+
+def days_on_hand(items: Iterable[InventoryItem], category: str, people: int, *, today: date) -> float | None:
+    """How many days the group's stock of `category` lasts for `people` (None when nobody to count)."""
+    if people <= 0:
+        return None
+    return person_days(items, category, today=today) / people
+
+
+def open_loans(loans: Iterable[Loan]) -> list[Loan]:
+    found = [loan for loan in loans if not loan.archived and not loan.returned]
+    found.sort(key=lambda loan: (loan.due_back or date.max, loan.lent_on or date.min))
+    return found
+
+
+# ---- skills and certifications ---------------------------------------------------------------
+
+
+def certifications_expiring(
+    certifications: Iterable[Certification], *, today: date, days: int = CERT_WARNING_DAYS
+) -> list[Certification]:
+    """Certifications that have expired or expire within `days`, soonest first."""
+    until = today + timedelta(days=days)
+    found = [c for c in certifications if not c.archived and c.expires is not None and c.expires <= until]
+    found.sort(key=lambda c: (c.expires or today, c.name.lower()))
+    return found
+
+
+def is_expired(certification: Certification, today: date) -> bool:
+    return certification.expires is not None and certification.expires < today
+
+
+def skill_holders(
+    members: Iterable[Member], certifications: Iterable[Certification], *, today: date
+) -> dict[str, set[str]]:
+    """Skill -> ids of active members who count for it today.
+
+    A member counts for a skill they list or hold a valid certification for, except when every
+    certification they hold for that skill has expired: a lapsed certificate no longer counts.
+    """
+    active = {m.id: m for m in members if not m.archived and m.status == "active"}
+    valid: dict[tuple[str, str], bool] = {}
+    for cert in certifications:
+        if cert.archived or cert.member_id not in active or not cert.skill.strip():
+            continue
+        key = (cert.member_id, skill_key(cert.skill))
+        valid[key] = valid.get(key, False) or not is_expired(cert, today)
+    holders: dict[str, set[str]] = {}
+    for member in active.values():
+        for skill in member.skills:
+            name = skill_key(skill)
+            if valid.get((member.id, name), True):
+                holders.setdefault(name, set()).add(member.id)
+    for (member_id, skill), ok in valid.items():
+        if ok:
+            holders.setdefault(skill, set()).add(member_id)
+    return holders
+
+
+@dataclass(frozen=True)
+class SkillGap:
+    skill: str
+    holders: int  # members who count for it today
+    lapsed: int  # members whose certification for it expired
+
+
+def needed_skills(courses: Iterable[Course] = ()) -> list[str]:
+    """The essential skills plus every skill a course the group runs gives."""
+    skills = {skill_key(s) for s in ESSENTIAL_SKILLS}
+    skills |= {skill_key(c.skill) for c in courses if not c.archived and c.skill.strip()}
+    return sorted(skills)
+
+
+def skill_gaps(
+    members: Iterable[Member],
+    certifications: Iterable[Certification],
+    *,
+    today: date,
+    needed: Iterable[str],
+    minimum: int = 1,
+) -> list[SkillGap]:
+    """Needed skills with fewer than `minimum` members who count for them, rarest first."""
+    certs = list(certifications)
+    holders = skill_holders(members, certs, today=today)
+    lapsed: dict[str, set[str]] = {}
+    for cert in certs:
+        if not cert.archived and cert.skill.strip() and is_expired(cert, today):
+            lapsed.setdefault(skill_key(cert.skill), set()).add(cert.member_id)
+    gaps = []
+    for skill in sorted({skill_key(s) for s in needed}):
+        count = len(holders.get(skill, set()))
+        if count < minimum:
+            gaps.append(SkillGap(skill, count, len(lapsed.get(skill, set()) - holders.get(skill, set()))))
+    gaps.sort(key=lambda g: (g.holders, g.skill))
+    return gaps
+
+
+# ---- everything at a glance ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What the dashboard shows."""
+
+    welfare: WelfareCounts
+    upcoming: list[Event]
+    low_stock: list[InventoryItem]
+    expiring: list[InventoryItem]
+    certs_expiring: list[Certification]
+    skill_gaps: list[SkillGap]
+    water_days: float | None
+    food_days: float | None
+    people: int
+    open_loans: int
+    members: int
+    households: int
+
+
+def readiness(doc: GroupDocument, *, now: datetime, checkin_since: datetime | None = None) -> Readiness:
+    """Read the collections the dashboard needs and answer every question at once."""
+    today = now.date()
+    members = doc.members.all()
+    households = doc.households.all()
+    items = doc.inventory.all()
+    certs = doc.certifications.all()
+    units = welfare_units(households, members, doc.checkins.all(), since=checkin_since)
+    people = headcount(households, members)
+    return Readiness(
+        welfare=welfare_counts(units),
+        upcoming=upcoming_events(doc.events.all(), now=now),
+        low_stock=below_minimum(items),
+        expiring=expiring_items(items, today=today),
+        certs_expiring=certifications_expiring(certs, today=today),
+        skill_gaps=skill_gaps(members, certs, today=today, needed=needed_skills(doc.courses.all())),
+        water_days=days_on_hand(items, "water", people, today=today),
+        food_days=days_on_hand(items, "food", people, today=today),
+        people=people,
+        open_loans=len(open_loans(doc.loans.all())),
+        members=len(members),
+        households=len(households),
+    )

@@ -1,0 +1,208 @@
+"""Readiness queries: welfare from the latest check-ins, supplies in days, skills that lapse."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from magnet.document import GroupDocument
+from magnet.home import OpenGroup
+from magnet.readiness import (
+    below_minimum,
+    certifications_expiring,
+    days_on_hand,
+    events_attended,
+    expiring_items,
+    headcount,
+    needed_skills,
+    open_loans,
+    past_events,
+    readiness,
+    skill_gaps,
+    skill_holders,
+    upcoming_events,
+    welfare_counts,
+    welfare_units,
+)
+
+NOW = datetime(2026, 3, 10, 12, 0)
+TODAY = NOW.date()
+
+
+def _doc(group: OpenGroup) -> GroupDocument:
+    return group.doc
+
+
+def test_household_status_comes_from_its_latest_report(group: OpenGroup) -> None:
+    doc = _doc(group)
+    home = doc.households.add(name="Lee household", zone="B", people=3)
+    doc.checkins.add(household_id=home.id, status="needs_help", at=NOW - timedelta(hours=3))
+    doc.checkins.add(household_id=home.id, status="safe", at=NOW - timedelta(hours=1))
+    [unit] = welfare_units(doc.households.all(), doc.members.all(), doc.checkins.all())
+    assert unit.status == "safe"
+    assert unit.report is not None and unit.report.at == NOW - timedelta(hours=1)
+
+
+def test_a_member_needing_help_after_the_sweep_makes_the_household_need_help(group: OpenGroup) -> None:
+    doc = _doc(group)
+    home = doc.households.add(name="Lee household", zone="B", people=2)
+    ann = doc.members.add(name="Ann Lee", household_id=home.id)
+    bob = doc.members.add(name="Bob Lee", household_id=home.id)
+    doc.checkins.add(member_id=bob.id, status="needs_help", at=NOW - timedelta(hours=5))  # before the sweep
+    doc.checkins.add(household_id=home.id, status="safe", at=NOW - timedelta(hours=2))
+    [unit] = welfare_units(doc.households.all(), doc.members.all(), doc.checkins.all())
+    assert unit.status == "safe", "the captain's later sweep supersedes Bob's older report"
+    doc.checkins.add(member_id=ann.id, status="needs_help", at=NOW - timedelta(hours=1))
+    [unit] = welfare_units(doc.households.all(), doc.members.all(), doc.checkins.all())
+    assert unit.status == "needs_help"
+    assert unit.report is not None and unit.report.member_id == ann.id
+
+
+def test_counts_use_only_the_latest_report_per_member_and_household(group: OpenGroup) -> None:
+    doc = _doc(group)
+    a = doc.households.add(name="A", zone="A")
+    b = doc.households.add(name="B", zone="A")
+    doc.households.add(name="C", zone="B")
+    loner = doc.members.add(name="Lone Ranger", zone="C")
+    doc.checkins.add(household_id=a.id, status="needs_help", at=NOW - timedelta(hours=2))
+    doc.checkins.add(household_id=a.id, status="safe", at=NOW)
+    doc.checkins.add(household_id=b.id, status="needs_help", at=NOW)
+    doc.checkins.add(member_id=loner.id, status="safe", at=NOW)
+    units = welfare_units(doc.households.all(), doc.members.all(), doc.checkins.all())
+    counts = welfare_counts(units)
+    assert (counts.safe, counts.needs_help, counts.unknown) == (2, 1, 1)
+    assert counts.total == 4
+    assert [u.name for u in units] == ["B", "C", "A", "Lone Ranger"], "needs help first, then unknown, then safe"
+
+
+def test_reports_before_the_window_count_as_unknown(group: OpenGroup) -> None:
+    doc = _doc(group)
+    home = doc.households.add(name="Old news")
+    doc.checkins.add(household_id=home.id, status="safe", at=NOW - timedelta(days=3))
+    [unit] = welfare_units(doc.households.all(), [], doc.checkins.all(), since=NOW - timedelta(days=1))
+    assert unit.status == "unknown" and unit.report is None
+
+
+def test_archived_households_and_checkins_are_left_out(group: OpenGroup) -> None:
+    doc = _doc(group)
+    gone = doc.households.add(name="Moved away")
+    doc.households.archive(gone.id)
+    home = doc.households.add(name="Here")
+    wrong = doc.checkins.add(household_id=home.id, status="needs_help", at=NOW)
+    doc.checkins.archive(wrong.id)
+    units = welfare_units(doc.households.all(include_archived=True), [], doc.checkins.all(include_archived=True))
+    assert [(u.name, u.status) for u in units] == [("Here", "unknown")]
+
+
+def test_upcoming_and_past_events(group: OpenGroup) -> None:
+    doc = _doc(group)
+    soon = doc.events.add(name="Drill", kind="drill", starts=NOW + timedelta(days=2))
+    doc.events.add(name="Far off", starts=NOW + timedelta(days=60))
+    doc.events.add(name="Called off", starts=NOW + timedelta(days=1), cancelled=True)
+    past = doc.events.add(name="Last meeting", starts=NOW - timedelta(days=7))
+    assert [e.id for e in upcoming_events(doc.events.all(), now=NOW)] == [soon.id]
+    assert len(upcoming_events(doc.events.all(), now=NOW, days=None)) == 2
+    assert [e.id for e in past_events(doc.events.all(), now=NOW)] == [past.id]
+
+
+def test_events_attended(group: OpenGroup) -> None:
+    doc = _doc(group)
+    ann = doc.members.add(name="Ann")
+    first = doc.events.add(name="One", starts=NOW - timedelta(days=20), attendance=[ann.id])
+    doc.events.add(name="Two", starts=NOW - timedelta(days=10))
+    third = doc.events.add(name="Three", starts=NOW - timedelta(days=5), attendance=[ann.id])
+    assert [e.id for e in events_attended(doc.events.all(), ann.id)] == [third.id, first.id]
+
+
+def test_stock_below_minimum_and_expiring(group: OpenGroup) -> None:
+    doc = _doc(group)
+    low = doc.inventory.add(name="Batteries", quantity=2, minimum=10)
+    doc.inventory.add(name="Tarps", quantity=10, minimum=10)
+    doc.inventory.add(name="Rope", quantity=1)
+    old = doc.inventory.add(name="Canned beans", category="food", quantity=5, expires=TODAY - timedelta(days=1))
+    soon = doc.inventory.add(name="Bandages", category="medical", quantity=5, expires=TODAY + timedelta(days=10))
+    doc.inventory.add(name="Rice", category="food", quantity=5, expires=TODAY + timedelta(days=300))
+    doc.inventory.add(name="Used up", category="food", quantity=0, expires=TODAY)
+    assert [i.id for i in below_minimum(doc.inventory.all())] == [low.id]
+    assert [i.id for i in expiring_items(doc.inventory.all(), today=TODAY)] == [old.id, soon.id]
+
+
+def test_days_of_water_and_food_for_the_groups_headcount(group: OpenGroup) -> None:
+    doc = _doc(group)
+    home = doc.households.add(name="Big family", people=4)
+    doc.members.add(name="In the family", household_id=home.id)
+    doc.members.add(name="On their own")
+    people = headcount(doc.households.all(), doc.members.all())
+    assert people == 5
+    doc.inventory.add(name="Water jugs", category="water", quantity=10, unit="gallon", days_per_unit=1)
+    doc.inventory.add(name="Water barrel", category="water", quantity=1, unit="barrel", days_per_unit=55)
+    doc.inventory.add(name="Old water", category="water", quantity=100, days_per_unit=1, expires=TODAY - timedelta(1))
+    doc.inventory.add(name="Ration packs", category="food", quantity=20, days_per_unit=0.5)
+    doc.inventory.add(name="Camp stove", category="cooking", quantity=3, days_per_unit=10)
+    items = doc.inventory.all()
+    assert days_on_hand(items, "water", people, today=TODAY) == 13.0
+    assert days_on_hand(items, "food", people, today=TODAY) == 2.0
+    assert days_on_hand(items, "water", 0, today=TODAY) is None
+
+
+def test_an_expired_certification_no_longer_counts_as_the_skill(group: OpenGroup) -> None:
+    doc = _doc(group)
+    ann = doc.members.add(name="Ann", skills="first aid: certified, cooking")
+    bob = doc.members.add(name="Bob")
+    doc.certifications.add(name="First aid card", member_id=ann.id, skill="First Aid", expires=TODAY - timedelta(1))
+    doc.certifications.add(name="Ham licence", member_id=bob.id, skill="radio", expires=TODAY + timedelta(days=400))
+    holders = skill_holders(doc.members.all(), doc.certifications.all(), today=TODAY)
+    assert "first aid" not in holders
+    assert holders["cooking"] == {ann.id}
+    assert holders["radio"] == {bob.id}
+    gaps = {
+        g.skill: g
+        for g in skill_gaps(
+            doc.members.all(), doc.certifications.all(), today=TODAY, needed=["first aid", "radio", "cooking"]
+        )
+    }
+    assert set(gaps) == {"first aid"}
+    assert (gaps["first aid"].holders, gaps["first aid"].lapsed) == (0, 1)
+    doc.certifications.add(name="Renewed", member_id=ann.id, skill="first aid", expires=TODAY + timedelta(days=700))
+    holders = skill_holders(doc.members.all(), doc.certifications.all(), today=TODAY)
+    assert holders["first aid"] == {ann.id}
+
+
+def test_needed_skills_include_the_groups_courses(group: OpenGroup) -> None:
+    doc = _doc(group)
+    doc.courses.add(name="Rainwater harvesting", skill="Water Purification")
+    assert "water purification" in needed_skills(doc.courses.all())
+    assert "first aid" in needed_skills()
+
+
+def test_certifications_expiring(group: OpenGroup) -> None:
+    doc = _doc(group)
+    ann = doc.members.add(name="Ann")
+    lapsed = doc.certifications.add(name="CPR", member_id=ann.id, expires=TODAY - timedelta(days=3))
+    soon = doc.certifications.add(name="First aid", member_id=ann.id, expires=TODAY + timedelta(days=20))
+    doc.certifications.add(name="Ham", member_id=ann.id, expires=TODAY + timedelta(days=400))
+    doc.certifications.add(name="Forever", member_id=ann.id)
+    assert [c.id for c in certifications_expiring(doc.certifications.all(), today=TODAY)] == [lapsed.id, soon.id]
+
+
+def test_open_loans_soonest_due_first(group: OpenGroup) -> None:
+    doc = _doc(group)
+    ann = doc.members.add(name="Ann")
+    item = doc.inventory.add(name="Generator", quantity=1)
+    late = doc.loans.add(item_id=item.id, member_id=ann.id, due_back=TODAY + timedelta(days=1))
+    later = doc.loans.add(item_id=item.id, member_id=ann.id, due_back=TODAY + timedelta(days=9))
+    doc.loans.add(item_id=item.id, member_id=ann.id, returned=True)
+    assert [loan.id for loan in open_loans(doc.loans.all())] == [late.id, later.id]
+
+
+def test_readiness_of_a_whole_group(group: OpenGroup) -> None:
+    from magnet.sample import SIZES, populate
+
+    populate(group.doc, SIZES["demo"], today=TODAY)
+    ready = readiness(group.doc, now=NOW)
+    assert ready.welfare.total == ready.households == 95
+    assert ready.welfare.safe + ready.welfare.needs_help > 0
+    assert ready.members == 240
+    assert ready.people >= ready.households
+    assert ready.water_days is not None and ready.water_days > 0
+    assert all(e.starts is not None and e.starts >= NOW for e in ready.upcoming)
+    assert all(i.quantity < i.minimum for i in ready.low_stock)
