@@ -1,0 +1,58 @@
+"""Test doubles that are not doubles: a real TCP listener on 127.0.0.1 and a group's devices."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from magnet.device import DeviceIdentity
+from magnet.groupkey import KeyRing
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[object]]
+
+
+@dataclass
+class Listener:
+    """A TCP listener on 127.0.0.1 (port 0) that runs `handler` per connection and keeps what
+    each call returned or raised, in order, for the test to inspect."""
+
+    handler: Handler
+    port: int = 0
+    outcomes: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
+    writers: list[asyncio.StreamWriter] = field(default_factory=list)
+
+    async def on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
+        try:
+            result: object = await self.handler(reader, writer)
+        except Exception as exc:
+            result = exc
+        await self.outcomes.put(result)
+
+    async def dial(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection("127.0.0.1", self.port)
+
+    async def outcome(self) -> object:
+        """What the next connection's handler returned or raised (waits up to 5 s)."""
+        return await asyncio.wait_for(self.outcomes.get(), 5.0)
+
+
+@dataclass
+class Group:
+    """A group's key ring and three of its devices; `members` is who the document lists as active."""
+
+    ring: KeyRing = field(default_factory=KeyRing.found)
+    alice: DeviceIdentity = field(default_factory=DeviceIdentity.generate)
+    bob: DeviceIdentity = field(default_factory=DeviceIdentity.generate)
+    carol: DeviceIdentity = field(default_factory=DeviceIdentity.generate)
+    members: set[bytes] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.members |= {self.alice.public_key, self.bob.public_key, self.carol.public_key}
+
+    def is_active(self, public_key: bytes) -> bool:
+        return public_key in self.members
+
+
+Listen = Callable[[Handler], Awaitable[Listener]]
