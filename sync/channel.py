@@ -157,17 +157,14 @@ async def run_handshake(
                     writer.write(encode_frame(body))
                 await writer.drain()
     except asyncio.CancelledError:
-        handshake.abandon()
         writer.close()
         raise
     except TimeoutError:
-        handshake.abandon()
         await _close(writer)
         error: ChannelError = HandshakeTimeout(f"no handshake within {handshake_timeout:g} s")
         error.peer = peer
         raise error from None
     except ChannelError as exc:
-        handshake.abandon()
         if exc.farewell:
             with contextlib.suppress(Exception):
                 writer.write(encode_frame(exc.farewell))
@@ -175,7 +172,6 @@ async def run_handshake(
         exc.peer = peer
         raise
     except (ConnectionError, OSError) as exc:
-        handshake.abandon()
         await _close(writer)
         error = ChannelClosed(f"connection lost during the handshake: {exc}")
         error.peer = peer

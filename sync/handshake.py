@@ -53,8 +53,10 @@ PakeFinish = Callable[[bytes], bytes]
 class Admission:
     """How the responder treats a hello: which PSK to expect and who to let in.
 
-    `pake_reply` is sent (and bound into the prologue) before the Noise handshake; `on_failure`
-    runs when an admitted handshake does not complete, to count guesses against a short code.
+    `pake_reply` is sent (and bound into the prologue) before the Noise handshake. `on_failure`
+    runs when the peer's third message fails under this PSK: with SPAKE2 that is the one guess
+    at a short code a connection gets. A peer that walks away earlier has learned nothing about
+    the code (the PSK enters only in that message), so walking away is not counted.
     """
 
     psk: bytes
@@ -138,7 +140,6 @@ class Handshake:
         self.hello = hello
         self.admission: Admission | None = None
         self.remote_static: bytes | None = None
-        self._psk_proven = False
 
     @classmethod
     def initiator(
@@ -206,20 +207,8 @@ class Handshake:
         try:
             return self._receive(frame)
         except ChannelError:
-            self._fail()
+            self._state = _State.FAILED
             raise
-
-    def abandon(self) -> None:
-        """The connection ended early (timeout, close): count it against the admission."""
-        if self._state not in (_State.DONE, _State.FAILED):
-            self._fail()
-
-    def _fail(self) -> None:
-        # Only an admitted attempt that never proved the PSK counts: a guess at a short code.
-        guessed = self.admission is not None and not self._psk_proven
-        self._state = _State.FAILED
-        if guessed and self.admission and self.admission.on_failure:
-            self.admission.on_failure()
 
     def _receive(self, frame: bytes) -> list[bytes]:
         if not frame:
@@ -288,8 +277,9 @@ class Handshake:
             self._read_noise(body)
         except HandshakeFailed as exc:
             exc.farewell = bytes([REFUSAL]) + REFUSAL_BODY.pack(Refusal.KEY_MISMATCH, 0)
+            if self.admission.on_failure:
+                self.admission.on_failure()
             raise
-        self._psk_proven = True
         self.remote_static = self._noise_state.rs.public_bytes
         self._session = SecureSession(self._noise, max_message=self._max_message)
         try:
