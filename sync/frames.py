@@ -228,7 +228,7 @@ class SecureSession:
         for start in range(0, max(len(message), 1), MAX_FRAGMENT):
             chunk = view[start : start + MAX_FRAGMENT]
             flag = MORE if start + MAX_FRAGMENT < len(message) else LAST
-            frames.append(self._noise.encrypt(bytes([flag]) + bytes(chunk)))
+            frames.append(self._noise.encrypt(b"".join((bytes([flag]), chunk))))
         return frames
 
     def open(self, frame: bytes) -> bytes | None:
@@ -243,7 +243,7 @@ class SecureSession:
         except Exception as exc:  # NoiseInvalidMessage, or a nonce error
             self._broken = True
             raise ChannelError("a frame failed authentication: altered, replayed or reordered") from exc
-        flag, data = plain[0], plain[1:]
+        flag, data = plain[0], memoryview(plain)[1:]  # no copy of a 64 KiB fragment
         if flag not in (LAST, MORE):
             self._broken = True
             raise FrameError(f"unknown transport flag {flag}")
