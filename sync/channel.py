@@ -116,6 +116,7 @@ class SecureChannel:
                 if message is not None:
                     return message
         except ChannelError as exc:
+            self.close()  # a channel that failed once is never trusted again
             raise self._tag(exc) from None
 
     def close(self) -> None:
@@ -177,6 +178,10 @@ async def run_handshake(
         error = ChannelClosed(f"connection lost during the handshake: {exc}")
         error.peer = peer
         raise error from exc
+    except Exception:
+        # A policy callback failed (say, an unreadable invite book): no channel, and no socket left open.
+        await _close(writer)
+        raise
     assert handshake.hello is not None and handshake.remote_static is not None
     return SecureChannel(
         reader, writer, handshake.session, hello=handshake.hello, peer_public_key=handshake.remote_static

@@ -211,7 +211,6 @@ class SecureSession:
         self._noise = noise
         self.max_message = max_message
         self._partial = bytearray()
-        self._in_message = False
         self._broken = False
 
     @property

@@ -236,6 +236,23 @@ async def test_active_device_on_an_old_epoch_gets_in_to_be_told_the_new_one(list
     server.close()
 
 
+async def test_a_failing_policy_callback_leaves_no_connection_open(listen: Listen, group_keys: Group) -> None:
+    def broken(_key: bytes) -> bool:
+        raise RuntimeError("device list unreadable")
+
+    async def handler(reader: StreamReader, writer: StreamWriter) -> SecureChannel:
+        return await accept(reader, writer, identity=group_keys.bob, admit=admit_members(group_keys.ring, broken))
+
+    listener = await listen(handler)
+    reader, writer = await listener.dial()
+    with pytest.raises(ChannelClosed):
+        await connect(
+            reader, writer, identity=group_keys.alice, secret=group_keys.ring.current, authorize=group_keys.is_active
+        )
+    outcome = await listener.outcome()
+    assert isinstance(outcome, RuntimeError)
+
+
 async def test_unknown_epoch_is_refused_with_the_listeners_newest(listen: Listen, group_keys: Group) -> None:
     group_keys.ring.rotate()
     listener = await listen(serve_group(group_keys, group_keys.bob))
