@@ -1,22 +1,48 @@
-"""`magnet import FILE`: spreadsheets (CSV) and bundles."""
+"""`magnet import FILE`: a bundle from a USB stick or a spreadsheet, told apart by content first."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from magnet.document import GroupDocument
-from magnet.errors import MagnetError
+from magnet.errors import MagnetError, NotFound
+from magnet.formats import bundle
+from magnet.formats.csv_import import import_csv
+
+BUNDLE_SUFFIXES = (".mgb", ".automerge", ".am")
+# Spreadsheets bigger than this are not rosters; refusing beats freezing the terminal.
+MAX_CSV_BYTES = 50 * 1024 * 1024
 
 
-@dataclass
-class ImportSummary:
-    imported: int = 0
-    failed: list[str] = field(default_factory=list)
+class ImportSummary(Protocol):
+    """What `magnet import` prints; `failed` lists problems (an all-or-nothing import refused)."""
 
-    def describe(self) -> str:
-        return f"Imported {self.imported} records."
+    failed: list[str]
+
+    def describe(self) -> str: ...
 
 
 def import_file(doc: GroupDocument, path: Path, *, kind: str | None, skip_invalid: bool) -> ImportSummary:
-    raise MagnetError(f"importing {path.name} is not available in this version")
+    """Merge a bundle or import a CSV; which one is decided by the bytes, then the extension."""
+    data = _read(path)
+    if bundle.is_bundle(data):
+        if kind is not None:
+            raise MagnetError(f"{path.name} is a bundle (a whole group document); --kind is for CSV files")
+        return bundle.merge_bundle(doc, data, path.name)
+    if path.suffix.lower() in BUNDLE_SUFFIXES:
+        raise MagnetError(f"{path.name} is not a magnet bundle (it does not start like an Automerge file)")
+    if len(data) > MAX_CSV_BYTES:
+        raise MagnetError(f"{path.name} is {len(data) // 1_000_000} MB; that is too big for a spreadsheet of records")
+    return import_csv(doc, data, path.name, kind=kind, skip_invalid=skip_invalid)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"no file {str(path)!r}") from None
+    except IsADirectoryError:
+        raise MagnetError(f"{path} is a folder, not a file") from None
+    except OSError as exc:
+        raise MagnetError(f"cannot read {path}: {exc.strerror}") from None

@@ -1,0 +1,163 @@
+"""Writing one kind of record as a spreadsheet: the columns people keep, headers that import back.
+
+Headers are the field labels, which `magnet import` recognises, so a file exported, edited in a
+spreadsheet and imported into another group gives the same records. The last columns are magnet's
+IDs: a record imported into a group that lacks it keeps its ID (so "Household ID" still links a
+member to the right one of two "Lee" households), and a row whose ID is already in the group is
+left alone, so a stale copy of the spreadsheet can never overwrite newer edits. UTF-8 with a BOM and CRLF line ends, because
+that is what makes Excel show accents right; every other program copes with it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+from magnet.document import GroupDocument
+from magnet.errors import MagnetError
+from magnet.fields import FieldKind, format_value
+from magnet.formats.columns import CSV_KINDS
+from magnet.record import Record
+
+# The columns of each kind, in the order a spreadsheet shows them. Sensitive ones are left out
+# unless asked for; RSVPs, attendance and sub-entries do not fit in a cell and stay in magnet.
+CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "members": (
+        "name",
+        "household_id",
+        "zone",
+        "phones",
+        "email",
+        "callsign",
+        "languages",
+        "level",
+        "roles",
+        "joined",
+        "status",
+        "skills",
+        "consent_share",
+        "address",
+        "emergency_contact",
+        "special_needs",
+        "medical_notes",
+        "notes",
+    ),
+    "households": ("name", "zone", "phone", "people", "pets", "address", "special_needs", "notes"),
+    "inventory": (
+        "name",
+        "category",
+        "quantity",
+        "unit",
+        "location",
+        "holder_id",
+        "condition",
+        "shareable",
+        "expires",
+        "minimum",
+        "days_per_unit",
+        "notes",
+    ),
+    "partners": (
+        "name",
+        "kind",
+        "contact_name",
+        "phone",
+        "email",
+        "address",
+        "offers",
+        "agreements",
+        "last_contact",
+        "follow_up",
+        "notes",
+    ),
+    "events": (
+        "name",
+        "kind",
+        "starts",
+        "ends",
+        "place",
+        "virtual_link",
+        "organiser_id",
+        "guests",
+        "cancelled",
+        "agenda",
+        "minutes",
+    ),
+}
+ID_HEADER = "ID"
+
+
+def columns_for(kind: str, *, sensitive: bool) -> list[str]:
+    record_type = CSV_KINDS[kind]
+    return [name for name in CSV_COLUMNS[kind] if sensitive or not record_type.spec(name).sensitive]
+
+
+def ref_columns(kind: str) -> list[str]:
+    """Reference fields written as a name, whose id also gets a column so a round trip links exactly."""
+    return [name for name in CSV_COLUMNS[kind] if CSV_KINDS[kind].spec(name).kind is FieldKind.REF]
+
+
+def headers_for(kind: str, *, sensitive: bool) -> list[str]:
+    record_type = CSV_KINDS[kind]
+    labels = [record_type.spec(name).label for name in columns_for(kind, sensitive=sensitive)]
+    return labels + [f"{record_type.spec(name).label} {ID_HEADER}" for name in ref_columns(kind)] + [ID_HEADER]
+
+
+def export_csv(doc: GroupDocument, kind: str | None, *, sensitive: bool = False) -> bytes:
+    """Active records of one kind as CSV bytes, sorted the way a person scans them."""
+    if kind is None:
+        raise MagnetError(f"a CSV holds one kind of record: add --kind {'|'.join(CSV_KINDS)}")
+    if kind not in CSV_KINDS:
+        raise MagnetError(f"cannot export {kind!r} as CSV; one of: {', '.join(CSV_KINDS)}")
+    record_type = CSV_KINDS[kind]
+    names = _names(doc, kind)
+    columns = columns_for(kind, sensitive=sensitive)
+    records = sorted(doc.collection(record_type).all(), key=lambda r: _order(kind, r))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(headers_for(kind, sensitive=sensitive))
+    for record in records:
+        refs = [getattr(record, name) for name in ref_columns(kind)]
+        writer.writerow([cell(record, name, names) for name in columns] + refs + [record.id])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _order(kind: str, record: Record) -> tuple[Any, ...]:
+    if kind == "events":
+        return (getattr(record, "starts", None) or datetime.min, record.title.lower())
+    return (record.title.lower(), record.id)
+
+
+def _names(doc: GroupDocument, kind: str) -> dict[str, str]:
+    """Id -> name for the records this kind refers to, so cells hold names people recognise."""
+    if kind == "members":
+        records: list[Record] = list(doc.households.all(include_archived=True))
+    elif kind in ("inventory", "events"):
+        records = list(doc.members.all(include_archived=True))
+    else:
+        return {}
+    # Names, not ids: a spreadsheet is read by people. Two households with one name import
+    # with a note instead of a link (see csv_import).
+    return {r.id: r.title for r in records}
+
+
+def cell(record: Record, name: str, names: dict[str, str]) -> str:
+    """One field as spreadsheet text that `magnet import` reads back to the same value."""
+    spec = record.spec(name)
+    value = getattr(record, name)
+    if spec.kind is FieldKind.REF:
+        return names.get(value, value) if value else ""
+    if name == "phones":
+        return "; ".join(f"{label}: {number}" for label, number in value.items())
+    if spec.kind in (FieldKind.NUMBER, FieldKind.TALLY):
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    if spec.kind is FieldKind.TAGS:
+        return "; ".join(sorted(value))
+    if spec.kind is FieldKind.MAPPING:
+        return "; ".join(f"{key}: {level}" if level else key for key, level in sorted(value.items()))
+    if spec.kind is FieldKind.MOMENT and isinstance(value, datetime) and value.second:
+        return value.isoformat(sep=" ")
+    return format_value(spec, value)
