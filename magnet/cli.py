@@ -85,12 +85,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from magnet.formats.export import export_group
 
+    if args.format == "bundle" and (args.output is None or args.output == "-") and sys.stdout.isatty():
+        raise MagnetError("a bundle is a binary file: write it with -o FILE (e.g. -o /media/usb/group.mgb)")
     group = open_group(args)
     try:
         data = export_group(group.doc, args.format, kind=args.kind, sensitive=args.sensitive)
     finally:
         group.close()
     _emit(data, args.output)
+    if args.format == "bundle" and args.output not in (None, "-"):
+        print(
+            "The bundle holds the whole group, sensitive fields included: keep the stick safe.",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -102,12 +109,17 @@ def _emit(data: str | bytes, output: str | None) -> None:
             sys.stdout.write(data)
         return
     path = Path(output)
+    # Written beside the target and renamed over it: a USB stick pulled out mid-write leaves the
+    # old file (or none), never half a bundle that looks whole.
+    temp = path.with_name(f".{path.name}.part")
     try:
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(data, encoding="utf-8")
+        with open(temp, "wb") as out:
+            out.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
     except OSError as exc:
+        temp.unlink(missing_ok=True)
         raise MagnetError(f"cannot write {path}: {exc.strerror}") from exc
     print(f"Wrote {path}", file=sys.stderr)
 
@@ -120,8 +132,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         summary = import_file(group.doc, Path(args.file), kind=args.kind, skip_invalid=args.skip_invalid)
     finally:
         group.close()
+    if summary.failed and not args.skip_invalid:
+        # Nothing was imported: the report is the error, one line per bad row.
+        print(f"magnet: error: {summary.describe()}", file=sys.stderr)
+        return 1
     print(summary.describe())
-    return 1 if summary.failed and not args.skip_invalid else 0
+    return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -298,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     p = command("import", cmd_import, "bring records in from a spreadsheet (CSV) or merge a bundle")
-    p.add_argument("file")
+    p.add_argument("file", help="a CSV file, or a bundle written by 'magnet export --format bundle'")
     p.add_argument(
         "--kind",
         choices=["members", "households", "inventory", "partners", "events"],
