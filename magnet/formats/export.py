@@ -5,13 +5,52 @@ from __future__ import annotations
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError
 
+FORMATS = ("json", "csv", "vcard", "ics", "html", "md", "bundle")
+
 
 def export_group(doc: GroupDocument, fmt: str, *, kind: str | None = None, sensitive: bool = False) -> str | bytes:
-    """The group (or one collection of it) rendered as `fmt`."""
+    """The group (or one collection of it) rendered as `fmt`; bytes for files with a fixed encoding."""
+    if kind is not None and fmt != "csv":
+        raise MagnetError(f"--kind is for csv; {fmt} always holds {_whole(fmt)}")
     if fmt == "json":
         from magnet.formats import json_export
 
-        if kind is not None:
-            raise MagnetError("--kind is for csv; json always holds the whole group")
         return json_export.dumps(doc)
-    raise MagnetError(f"export as {fmt} is not available in this version")
+    if fmt == "csv":
+        from magnet.formats.csv_export import export_csv
+
+        return export_csv(doc, kind, sensitive=sensitive)
+    if fmt == "vcard":
+        from magnet.formats.vcard import export_vcard
+
+        return export_vcard(doc, sensitive=sensitive)
+    if fmt == "ics":
+        from magnet.formats.ics import export_ics
+
+        return export_ics(doc)
+    if fmt in ("html", "md"):
+        from magnet.formats.binder import build_binder
+
+        binder = build_binder(doc, sensitive=sensitive)
+        if fmt == "html":
+            from magnet.formats.binder_html import render_html
+
+            return render_html(binder)
+        from magnet.formats.binder_md import render_markdown
+
+        return render_markdown(binder)
+    if fmt == "bundle":
+        from magnet.formats.bundle import write_bundle
+
+        return write_bundle(doc)
+    raise MagnetError(f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
+
+
+def _whole(fmt: str) -> str:
+    return {
+        "vcard": "the roster",
+        "ics": "the events",
+        "html": "the whole binder",
+        "md": "the whole binder",
+        "bundle": "the whole group document",
+    }.get(fmt, "the whole group")
