@@ -11,13 +11,15 @@ import re
 from magnet.formats.binder import Binder, Block, Cell, Section, Strong, Subheading, Table, Text
 
 _INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
-_LINE_START = re.compile(r"^(\s*)([-=+>#]|\d+[.)])", re.MULTILINE)
+_LINE_START = re.compile(r"^(\s*)([-=+>#])", re.MULTILINE)
+_ORDERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
 
 
 def escape_md(value: str) -> str:
     """Plain text that renders as itself in CommonMark and GitHub Markdown."""
     escaped = _INLINE.sub(r"\\\1", value)
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    escaped = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    return _ORDERED.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
 
 
 def _cell(value: Cell) -> str:

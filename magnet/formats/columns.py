@@ -237,7 +237,7 @@ def map_columns(kind: str, headers: Sequence[str]) -> ColumnMap:
 
 
 def guess_kind(headers: Sequence[str], name: str) -> str:
-    """The kind whose fields the headers match best; asks for --kind when it cannot tell."""
+    """The kind whose fields the headers match best; asks for --kind when none fits."""
     candidates: list[tuple[float, str]] = []
     for kind, record_type in CSV_KINDS.items():
         mapped = map_columns(kind, headers)
@@ -245,24 +245,23 @@ def guess_kind(headers: Sequence[str], name: str) -> str:
         required = {n for n, s in record_type.specs().items() if s.required} - {"name"}
         if mapped.has_name() and required <= fields:
             candidates.append((mapped.score, kind))
+    # Best score first; a tie goes to the kind listed first (a roster is the usual spreadsheet),
+    # and the import summary says which kind was read.
     candidates.sort(key=lambda c: -c[0])
     if not candidates:
         shown = ", ".join(repr(h) for h in headers[:6] if h)
         raise MagnetError(
             f"cannot tell what {name} holds from its headers ({shown}); name it with --kind {'|'.join(CSV_KINDS)}"
         )
-    if len(candidates) > 1 and candidates[0][0] == candidates[1][0]:
-        raise MagnetError(
-            f"{name} could hold {candidates[0][1]} or {candidates[1][1]}; name it with --kind {candidates[0][1]}"
-        )
     return candidates[0][1]
 
 
 def recognised_headers(kind: str) -> dict[str, list[str]]:
-    """Field label -> every header recognised for it, for the documentation."""
+    """Field label -> every header recognised for it (in the fields' order), for the documentation."""
     record_type = CSV_KINDS[kind]
-    found: dict[str, list[str]] = {}
+    id_columns = ref_id_headers(kind)
+    by_field: dict[str, list[str]] = {}
     for header, (name, _weight) in sorted(header_table(kind).items()):
-        label = record_type.spec(name).label
-        found.setdefault(label, []).append(header)
-    return found
+        if header not in id_columns:
+            by_field.setdefault(name, []).append(header)
+    return {record_type.spec(name).label: by_field[name] for name in record_type.specs() if name in by_field}

@@ -87,6 +87,8 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 ID_HEADER = "ID"
+# What makes a spreadsheet treat a cell as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def columns_for(kind: str, *, sensitive: bool) -> list[str]:
@@ -143,8 +145,22 @@ def _names(doc: GroupDocument, kind: str) -> dict[str, str]:
     return {r.id: r.title for r in records}
 
 
+def guard_formula(text: str) -> str:
+    """ "=HYPERLINK(...)" typed as a name must stay text in Excel: an apostrophe keeps it inert.
+
+    `magnet import` drops that apostrophe again, so the value survives a round trip.
+    """
+    return "'" + text if text.lstrip("'")[:1] in FORMULA_STARTS else text
+
+
 def cell(record: Record, name: str, names: dict[str, str]) -> str:
     """One field as spreadsheet text that `magnet import` reads back to the same value."""
+    spec = record.spec(name)
+    text = _cell_text(record, name, names)
+    return text if spec.kind in (FieldKind.NUMBER, FieldKind.TALLY, FieldKind.INTEGER) else guard_formula(text)
+
+
+def _cell_text(record: Record, name: str, names: dict[str, str]) -> str:
     spec = record.spec(name)
     value = getattr(record, name)
     if spec.kind is FieldKind.REF:

@@ -20,7 +20,7 @@ from magnet.formats.spreadsheet import SheetRow
 from magnet.record import Record
 
 _TIME_ONLY = re.compile(r"\d{1,2}:\d{2}(:\d{2})?\s*([AaPp][Mm])?")
-_AMOUNT_WITH_UNIT = re.compile(r"([-+]?\d[\d,]*(?:\.\d+)?)\s*([^\d\s].*)")
+_AMOUNT_WITH_UNIT = re.compile(r"([-+]?\d[\d,]*(?:\.\d+)?)\s*([^\W\d_].*)")
 _RECORD_ID = re.compile(r"[0-9a-f]{16}")
 # Named references: field -> (the collection it points into, what a person calls it).
 _REFS = {
@@ -53,7 +53,9 @@ class BuiltRow:
 
 
 def cell(row: SheetRow, index: int) -> str:
-    return row.cells[index] if index < len(row.cells) else ""
+    """A cell's text, without the apostrophe magnet's export puts before '=', '+', '-' or '@'."""
+    value = row.cells[index] if index < len(row.cells) else ""
+    return value[1:] if value[:1] == "'" and value.lstrip("'")[:1] in ("=", "+", "-", "@") else value
 
 
 class _Names:
