@@ -1,26 +1,394 @@
-"""The magnet terminal app (placeholder shell until the TUI lands)."""
+"""The magnet terminal app: opens the group off the UI thread, runs the sync node, hosts the areas.
+
+Each area is a Textual mode with its own screen stack, so a half-filled form in one area waits
+while the user jumps to crisis check-in (F2) and back. The app owns the only links to the world
+outside the UI thread: the document listener, the poller, and the node's event callback; each
+turns into a message, and screens hear about changes through the `doc_changed` signal.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from typing import Any, ClassVar
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.timer import Timer
+from textual.worker import get_current_worker
+
+from magnet.document import DocChange
+from magnet.errors import MagnetError
+from magnet.home import GroupInfo, Home
+from screens.areas import AREA_BY_ID, AREAS, CRISIS_AREA, HOME_AREA
+from screens.commands import MagnetCommands
+from screens.prefs import Prefs, load_prefs, save_prefs
+from screens.session import Session
+from screens.start import StartScreen
+from screens.sync_link import NodeFactory, NodeNews, PeerView, SyncStatus, SyncUnavailable, default_node_factory
+
+READY_FILE_ENV = "MAGNET_TUI_READY_FILE"  # the bench: write the time the first screen was usable, then exit
+PEERS_REFRESH = 3.0
 
 
 class MagnetApp(App[int]):
-    TITLE = "magnet"
+    """The whole app. `node_factory=None` runs without sync (tests, or by choice)."""
 
-    def __init__(self, home: Any, group: str | None) -> None:
+    TITLE = "magnet"
+    CSS_PATH = ["app.tcss", "widgets.tcss"]  # noqa: RUF012 - Textual reads it as a class attribute
+    COMMANDS = App.COMMANDS | {MagnetCommands}
+    MODES: ClassVar[dict[str, Any]] = {"start": StartScreen}
+    DEFAULT_MODE = "start"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("f2", "crisis", "Check-in"),
+        Binding("exclamation_mark", "crisis", "Crisis check-in", show=False),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
+        Binding("ctrl+q", "quit", "Quit"),
+        *[Binding(a.key, f"go('{a.id}')", a.title, show=False) for a in AREAS if a.key],
+    ]
+
+    class Opened(Message):
+        def __init__(self, session: Session) -> None:
+            super().__init__()
+            self.session = session
+
+    class OpenFailed(Message):
+        def __init__(self, problem: str, info: GroupInfo | None = None, *, locked: bool = False) -> None:
+            super().__init__()
+            self.problem = problem
+            self.info = info
+            self.locked = locked
+
+    class DocTouched(Message):
+        """Something in the document changed; bursts coalesce into one refresh."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, MagnetApp.DocTouched)
+
+    class NodeSaid(Message):
+        def __init__(self, news: NodeNews) -> None:
+            super().__init__()
+            self.news = news
+
+    class PeersRead(Message):
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, MagnetApp.PeersRead)
+
+        def __init__(self, peers: list[PeerView]) -> None:
+            super().__init__()
+            self.peers = peers
+
+    class SyncProblem(Message):
+        def __init__(self, problem: str) -> None:
+            super().__init__()
+            self.problem = problem
+
+    def __init__(
+        self,
+        home: Home,
+        group: str | None = None,
+        *,
+        node_factory: NodeFactory | None = default_node_factory,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
         super().__init__()
         self.home = home
         self.group_ref = group
+        self.node_factory = node_factory
+        self.clock = clock
+        self.prefs: Prefs = load_prefs(home.root)
+        self.session: Session | None = None
+        self.sync = SyncStatus()
+        self.doc_changed: Signal[frozenset[str] | None] = Signal(self, "doc-changed")
+        self.sync_changed: Signal[SyncStatus] = Signal(self, "sync-changed")
+        self.ready_at: float | None = None
+        self._touched: set[str] | None = set()
+        self._touched_lock = threading.Lock()
+        self._stop_listening: Callable[[], None] | None = None
+        self._peers_timer: Timer | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("magnet: the terminal app is being built. Use the 'magnet' commands meanwhile.")
-        yield Footer()
+    # ---- starting ----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.prefs.theme in self.available_themes:
+            self.theme = self.prefs.theme
+        self.start_screen.say("Looking for your groups…")
+        groups = self.home.groups()
+        if not groups:
+            self.start_screen.welcome()
+        else:
+            self.open_group(self.group_ref)
+
+    @property
+    def start_screen(self) -> StartScreen:
+        stack = self._screen_stacks.get("start") or []
+        screen = stack[0] if stack else None
+        assert isinstance(screen, StartScreen)
+        return screen
+
+    def open_group(self, ref: str | GroupInfo | None, passphrase: str | None = None) -> None:
+        """Open a group in a worker; the start screen shows progress meanwhile."""
+        name = ref.name if isinstance(ref, GroupInfo) else (ref or "your group")
+        self.start_screen.say(f"Opening {name}…")
+        self._open_worker(ref, passphrase)
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def _open_worker(self, ref: str | GroupInfo | None, passphrase: str | None) -> None:
+        from magnet.readiness import readiness
+        from magnet.store import read_header
+        from magnet.unlock import PASSPHRASE_ENV, open_with_passphrase
+
+        info: GroupInfo | None = None
+        try:
+            info = ref if isinstance(ref, GroupInfo) else self.home.find(ref)
+            secret = passphrase or os.environ.get(PASSPHRASE_ENV) or None
+            if read_header(info.store_path).sealed and secret is None:
+                self.post_message(self.OpenFailed("", info, locked=True))
+                return
+            group = open_with_passphrase(self.home, info.group_id, secret or "")
+            session = Session(group, clock=self.clock)
+            # Read what the dashboard shows now, so its first paint needs no Automerge work.
+            readiness(group.doc, now=session.now())
+        except MagnetError as exc:
+            self.post_message(self.OpenFailed(str(exc), info))
+            return
+        except Exception as exc:  # a wrong passphrase surfaces as a crypto error
+            self.post_message(self.OpenFailed(f"could not open the group: {exc}", info))
+            return
+        if get_current_worker().is_cancelled:
+            session.close()
+            return
+        self.post_message(self.Opened(session))
+
+    @on(OpenFailed)
+    def _open_failed(self, message: OpenFailed) -> None:
+        if message.locked and message.info is not None:
+            self.start_screen.ask_passphrase(message.info)
+            return
+        self.start_screen.welcome(problem=message.problem)
+
+    @on(Opened)
+    async def _opened(self, message: Opened) -> None:
+        session = message.session
+        self.session = session
+        for problem in session.group.report.problems:
+            self.notify(problem, title="Store repaired", severity="warning", timeout=15)
+        self._stop_listening = session.doc.add_listener(self._heard_change)
+        session.checkin_since_hours = self.prefs.checkin_window
+        session.start_polling(self._heard_problem)
+        for area in AREAS:
+            if area.id in self._modes:
+                await self.remove_mode(area.id)
+            self.add_mode(area.id, partial(self._area_screen, area.id))
+        await self.switch_mode(HOME_AREA)
+        self.save_prefs(self.prefs.edit(last_group=session.group.info.group_id))
+        self._start_node(session)
+        self._peers_timer = self.set_interval(PEERS_REFRESH, self._refresh_peers, name="peers")
+
+    def _area_screen(self, area_id: str) -> Screen[Any]:
+        assert self.session is not None
+        return AREA_BY_ID[area_id].load()(self.session)
+
+    def mark_ready(self) -> None:
+        """The first area finished painting with data: the app is usable."""
+        if self.ready_at is not None:
+            return
+        self.ready_at = time.time()
+        path = os.environ.get(READY_FILE_ENV)
+        if path:
+            with open(path, "w") as out:
+                out.write(f"{self.ready_at:.6f}\n")
+            self.exit(0)
+
+    # ---- the document ------------------------------------------------------------------------
+
+    def _heard_change(self, change: DocChange) -> None:
+        """Called on whichever thread changed the document (UI, poller, node)."""
+        with self._touched_lock:
+            if change.collections is None or self._touched is None:
+                self._touched = None
+            else:
+                self._touched |= change.collections
+        self.post_message(self.DocTouched())
+
+    @on(DocTouched)
+    def _doc_touched(self) -> None:
+        with self._touched_lock:
+            touched = None if self._touched is None else frozenset(self._touched)
+            self._touched = set()
+        self.doc_changed.publish(touched)
+
+    # ---- the sync node -----------------------------------------------------------------------
+
+    def _start_node(self, session: Session) -> None:
+        if self.node_factory is None:
+            self._sync_problem("sync is off for this session")
+            return
+        self.sync.problem = "starting sync…"
+        self._node_worker(session, self.node_factory)
+
+    @work(thread=True, exclusive=True, group="node", exit_on_error=False)
+    def _node_worker(self, session: Session, factory: NodeFactory) -> None:
+        try:
+            node = session.start_node(factory, self._heard_node)
+        except SyncUnavailable as exc:
+            self.post_message(self.SyncProblem(str(exc)))
+            return
+        self.post_message(self.NodeSaid(NodeNews("listening", detail=f"port {node.port}")))
+
+    def _heard_problem(self, problem: str) -> None:
+        """Called on the poller's thread."""
+        self.post_message(self.SyncProblem(problem))
+
+    def _heard_node(self, event: Any) -> None:
+        """Called on the node's thread."""
+        self.post_message(self.NodeSaid(NodeNews.of(event)))
+
+    def _sync_problem(self, problem: str) -> None:
+        self.sync.running = False
+        self.sync.problem = problem
+        self.sync_changed.publish(self.sync)
+
+    @on(SyncProblem)
+    def _on_sync_problem(self, message: SyncProblem) -> None:
+        if self.session is not None and self.session.node is None:
+            self._sync_problem(message.problem)
+        else:
+            self.notify(message.problem, severity="warning", timeout=10)
+
+    @on(NodeSaid)
+    def _node_said(self, message: NodeSaid) -> None:
+        news = message.news
+        if news.kind == "listening" and self.session is not None and self.session.node is not None:
+            self.sync.port = self.session.node.port
+        self.sync.hear(news)
+        if news.kind == "rejected":
+            self.notify(f"Refused {news.peer or 'a device'}: {news.detail}", severity="warning", timeout=6)
+        self.sync_changed.publish(self.sync)
+
+    def _refresh_peers(self) -> None:
+        if self.session is not None and self.session.node is not None:
+            self._peers_worker(self.session)
+
+    @work(thread=True, exclusive=True, group="peers", exit_on_error=False)
+    def _peers_worker(self, session: Session) -> None:
+        node = session.node
+        if node is None:
+            return
+        try:
+            peers = [PeerView.of(p) for p in node.peers()]
+        except Exception as exc:
+            self.post_message(self.SyncProblem(f"sync: {exc}"))
+            return
+        self.post_message(self.PeersRead(peers))
+
+    @on(PeersRead)
+    def _peers_read(self, message: PeersRead) -> None:
+        self.sync.take_peers(message.peers)
+        self.sync_changed.publish(self.sync)
+
+    def add_peer(self, address: str) -> None:
+        """Dial a peer by address (the node does it on its own thread)."""
+        node = self.session.node if self.session is not None else None
+        if node is None:
+            raise MagnetError(f"sync is not running: {self.sync.problem or 'no node'}")
+        node.add_peer(address)
+
+    # ---- navigation and actions --------------------------------------------------------------
+
+    def go(self, area: str) -> None:
+        if self.session is None:
+            self.notify("Open or create a group first", severity="warning")
+            return
+        if area not in AREA_BY_ID:
+            return
+        self.switch_mode(area)
+
+    def action_go(self, area: str) -> None:
+        self.go(area)
+
+    def action_crisis(self) -> None:
+        self.go(CRISIS_AREA)
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_sidebar(self) -> None:
+        self.save_prefs(self.prefs.edit(sidebar=not self.prefs.sidebar))
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                for sidebar in screen.query("#sidebar"):
+                    sidebar.display = self.prefs.sidebar
+
+    def save_prefs(self, prefs: Prefs) -> None:
+        self.prefs = prefs
+        save_prefs(self.home.root, prefs)
+
+    def watch_theme(self, theme: str) -> None:
+        if theme != self.prefs.theme and self.is_running:
+            self.save_prefs(self.prefs.edit(theme=theme))
+
+    async def close_group(self) -> None:
+        """Back to the start screen with no group open (before opening another)."""
+        await self.switch_mode("start")
+        for area in AREAS:
+            if area.id in self._modes:
+                await self.remove_mode(area.id)
+        session, self.session = self.session, None
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
+        if self._peers_timer is not None:
+            self._peers_timer.stop()
+            self._peers_timer = None
+        self.sync = SyncStatus()
+        if session is not None:
+            await self._close_in_thread(session)
+
+    async def switch_group(self, info: GroupInfo | None) -> None:
+        """Close this group and open another (None: the welcome screen, to make or join one)."""
+        await self.close_group()
+        if info is None:
+            self.start_screen.welcome()
+        else:
+            self.open_group(info)
+
+    async def _close_in_thread(self, session: Session) -> None:
+        import asyncio
+
+        await asyncio.to_thread(session.close)
+
+    async def action_quit(self) -> None:
+        if self.session is not None:
+            session, self.session = self.session, None
+            self.start_screen.say("Saving and stopping sync…")
+            await self._close_in_thread(session)
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session.close()
 
 
-def run_app(home: Any, group: str | None) -> int:
-    return MagnetApp(home, group).run() or 0
+def run_app(home: Home, group: str | None) -> int:
+    """`magnet` with no command: the terminal app."""
+    app = MagnetApp(home, group)
+    try:
+        code = app.run()
+    finally:
+        if app.session is not None:
+            app.session.close()
+    return code or 0

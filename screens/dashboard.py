@@ -1,0 +1,167 @@
+"""Dashboard: readiness at a glance; every card leads to the screen that deals with it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from rich.markup import escape
+from textual.binding import Binding, BindingType
+from textual.containers import Grid
+from textual.events import Click
+from textual.message import Message
+from textual.widgets import Static
+
+from magnet.readiness import Readiness, is_expired, readiness
+from screens.base import AreaScreen, shell
+from screens.sync_link import SyncStatus
+from screens.widgets.topbar import describe_sync
+
+
+def _days(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+
+
+class Card(Static, can_focus=True):
+    """A focusable summary; Enter or a click opens its area."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Open")]
+
+    class Open(Message):
+        def __init__(self, area: str) -> None:
+            super().__init__()
+            self.area = area
+
+    def __init__(self, title: str, area: str, *, id: str) -> None:
+        super().__init__("…", id=id, classes="card")
+        self.border_title = title
+        self.area = area
+
+    def action_open(self) -> None:
+        self.post_message(self.Open(self.area))
+
+    def on_click(self, event: Click) -> None:
+        self.post_message(self.Open(self.area))
+
+
+class DashboardScreen(AreaScreen[Readiness]):
+    AREA = "dashboard"
+    TITLE_TEXT = "Dashboard"
+    HELP = "How ready the group is right now. Arrows move between cards; Enter opens the screen behind one."
+    WATCHES: ClassVar[frozenset[str] | None] = frozenset(
+        {"members", "households", "checkins", "events", "inventory", "certifications", "courses", "loans"}
+    )
+    AUTO_FOCUS = "#card-welfare"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "move(-1)", "Left", show=False),
+        Binding("right", "move(1)", "Right", show=False),
+        Binding("up", "move(-2)", "Up", show=False),
+        Binding("down", "move(2)", "Down", show=False),
+        Binding("r", "reload", "Refresh"),
+    ]
+
+    def compose_body(self) -> Iterator[Any]:
+        with Grid(id="cards"):
+            yield Card("Check-in", "checkin", id="card-welfare")
+            yield Card("Coming up", "events", id="card-events")
+            yield Card("Supplies", "inventory", id="card-supplies")
+            yield Card("Skills", "roster", id="card-skills")
+            yield Card("Roster", "roster", id="card-roster")
+            yield Card("Peers", "peers", id="card-peers")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        shell(self).sync_changed.subscribe(self, self._show_sync)
+        self._show_sync(shell(self).sync)
+
+    def load(self) -> Readiness:
+        since = None
+        if self.session.checkin_since_hours:
+            since = self.session.now() - timedelta(hours=self.session.checkin_since_hours)
+        return readiness(self.session.doc, now=self.session.now(), checkin_since=since)
+
+    def show(self, data: Readiness) -> None:
+        now = self.session.now()
+        w = data.welfare
+        hours = self.session.checkin_since_hours
+        window = f"last {hours} h" if hours else "all reports"
+        welfare = self.query_one("#card-welfare", Card)
+        welfare.update(
+            f"[b red]{w.needs_help} need help[/]\n[b]{w.unknown}[/] unknown · [green]{w.safe} safe[/]\n"
+            f"[dim]{w.total} households · {window}[/]\nF2 starts a sweep"
+        )
+        welfare.set_class(w.needs_help > 0, "alert")
+        self.query_one("#card-events", Card).update(self._events(data, now))
+        self.query_one("#card-supplies", Card).update(
+            f"Water [b]{_days(data.water_days)}[/] days · food [b]{_days(data.food_days)}[/] days\n"
+            f"[dim]for {data.people} people[/]\n"
+            f"{len(data.low_stock)} below minimum · {len(data.expiring)} expiring\n"
+            f"{data.open_loans} out on loan"
+        )
+        self.query_one("#card-supplies", Card).set_class(bool(data.low_stock) or self._short(data), "warn")
+        self.query_one("#card-skills", Card).update(self._skills(data, now))
+        self.query_one("#card-roster", Card).update(
+            f"[b]{data.members}[/] members\n[b]{data.households}[/] households\n[dim]search, filter, add, edit[/]"
+        )
+        if not self.loaded_once:
+            self.call_after_refresh(getattr(self.app, "mark_ready", lambda: None))
+
+    @staticmethod
+    def _short(data: Readiness) -> bool:
+        return any(d is not None and d < 3 for d in (data.water_days, data.food_days))
+
+    @staticmethod
+    def _events(data: Readiness, now: datetime) -> str:
+        if not data.upcoming:
+            return "Nothing in the next two weeks.\n[dim]Enter: plan an event[/]"
+        lines = []
+        for event in data.upcoming[:3]:
+            when = event.starts.strftime("%a %d %b %H:%M") if event.starts else ""
+            lines.append(f"[b]{when}[/] {escape(event.name)}")
+        more = len(data.upcoming) - 3
+        if more > 0:
+            lines.append(f"[dim]+{more} more in two weeks[/]")
+        return "\n".join(lines)
+
+    @staticmethod
+    def _skills(data: Readiness, now: datetime) -> str:
+        today = now.date()
+        lacking = [g.skill for g in data.skill_gaps]
+        expired = sum(1 for c in data.certs_expiring if is_expired(c, today))
+        soon = len(data.certs_expiring) - expired
+        gaps = escape(", ".join(lacking[:4])) + (f" +{len(lacking) - 4}" if len(lacking) > 4 else "")
+        return (
+            f"Lacking: [b yellow]{gaps}[/]" if lacking else "[green]Every essential skill covered[/]"
+        ) + f"\nCertificates: {soon} expiring soon, {expired} expired"
+
+    def _show_sync(self, status: SyncStatus) -> None:
+        text, state = describe_sync(status)
+        peers = self.query_one("#card-peers", Card)
+        lines = [escape(text)]
+        if not status.running and status.problem:
+            lines.append(f"[dim]{escape(status.problem)}[/]")
+        problems = status.problems
+        if problems:
+            lines.append(f"[yellow]{len(problems)} refused or failed[/]")
+        lines.append("[dim]i on Peers: invite a device[/]")
+        peers.update("\n".join(lines))
+        peers.set_class(state == "offline", "warn")
+
+    # ---- moving and opening ------------------------------------------------------------------
+
+    def action_move(self, step: int) -> None:
+        cards = list(self.query(Card))
+        focused = self.focused
+        index = cards.index(focused) if isinstance(focused, Card) and focused in cards else 0
+        target = index + step
+        if 0 <= target < len(cards):
+            cards[target].focus()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def on_card_open(self, message: Card.Open) -> None:
+        shell(self).go(message.area)

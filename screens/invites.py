@@ -1,0 +1,105 @@
+"""Inviting a device and joining a group with an invite, through the sync engine (no Textual here).
+
+Joining runs `magnet join` in a child process: the command is the sync engine's stable contract,
+and a join that hangs on the network can be abandoned without leaving a thread behind.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import segno
+
+from magnet.errors import MagnetError
+from magnet.home import Home, OpenGroup
+from screens.sync_link import SyncUnavailable
+
+JOIN_TIMEOUT = 180.0
+_HALF_BLOCKS = {(1, 1): "█", (1, 0): "▀", (0, 1): "▄", (0, 0): " "}
+
+
+@dataclass(frozen=True)
+class InviteView:
+    code: str
+    expires_at: float
+    addresses: tuple[str, ...]
+    qr: str
+
+
+def qr_text(text: str, *, border: int = 1) -> str:
+    """`text` as a QR code of half blocks: dark modules drawn in the foreground colour."""
+    qr = segno.make(text, error="l", micro=False)
+    rows = [[1 if bit else 0 for bit in row] for row in qr.matrix_iter(scale=1, border=border)]
+    if len(rows) % 2:
+        rows.append([0] * len(rows[0]))
+    return "\n".join(
+        "".join(_HALF_BLOCKS[pair] for pair in zip(top, bottom, strict=True))
+        for top, bottom in zip(rows[0::2], rows[1::2], strict=True)
+    )
+
+
+def create_invite(group: OpenGroup, *, addresses: tuple[str, ...], hours: float = 24) -> InviteView:
+    """A one-time invite kept in the group's invite book, which the running node honours."""
+    try:
+        from sync.invitebook import InviteBook
+    except ImportError as exc:
+        raise SyncUnavailable("invites need the sync engine, which is not in this build yet") from exc
+    book = InviteBook(group.path)
+    code = book.issue(ttl=hours * 3600, addresses=addresses, issued_by=group.home.device.device_id)
+    text = code.encode()
+    return InviteView(text, float(code.expires_at), tuple(addresses), qr_text(text))
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    group_id: str
+    message: str
+
+
+def join_with_code(
+    home: Home, code: str, *, address: str = "", me: str = "", timeout: float = JOIN_TIMEOUT
+) -> JoinResult:
+    """Run `magnet join`; the new group is the one that was not in the data dir before."""
+    code = "".join(code.split())
+    if not code:
+        raise MagnetError("paste or type the invite code first")
+    before = {g.group_id for g in home.groups()}
+    args = [sys.executable, "-m", "magnet", "--home", str(home.root), "join", code]
+    if address.strip():
+        args += ["--address", address.strip()]
+    if me.strip():
+        args += ["--me", me.strip()]
+    started = time.monotonic()
+    try:
+        result = subprocess.run(  # noqa: S603 - this interpreter, our own arguments, no shell
+            args,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "PYTHONPATH": _import_root()},
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise MagnetError(f"no answer from the inviting device after {timeout:.0f} s: is it running magnet?") from exc
+    if result.returncode != 0:
+        lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+        reason = lines[-1].removeprefix("magnet: error: ") if lines else f"join failed (exit {result.returncode})"
+        raise MagnetError(reason)
+    new = [g for g in home.groups() if g.group_id not in before]
+    if not new:
+        raise MagnetError("the join finished but no new group appeared in this data dir")
+    took = time.monotonic() - started
+    return JoinResult(new[0].group_id, f"Joined {new[0].name!r} in {took:.1f} s")
+
+
+def _import_root() -> str:
+    """Make the child import this same magnet, even when run from a source tree."""
+    root = str(Path(__file__).resolve().parent.parent)
+    existing = os.environ.get("PYTHONPATH", "")
+    return root + (os.pathsep + existing if existing else "")

@@ -1,0 +1,143 @@
+"""One open group while the app runs: its document, the poller for other processes, the sync node.
+
+No Textual here: the app hands in callbacks and turns them into messages. Everything that may
+block (polling the store, starting or stopping the node) runs off the UI thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, TypeVar
+
+from magnet.document import GroupDocument
+from magnet.errors import MagnetError
+from magnet.home import OpenGroup
+from magnet.records import Device, Member
+from screens.sync_link import NodeFactory, NodeLike, SyncUnavailable
+
+POLL_INTERVAL = 0.3
+T = TypeVar("T")
+
+
+class Session:
+    """The group the app works on, shared by every screen (attributes down)."""
+
+    def __init__(self, group: OpenGroup, *, clock: Callable[[], datetime] = datetime.now) -> None:
+        self.group = group
+        self.clock = clock
+        self.node: NodeLike | None = None
+        self.checkin_since_hours = 24
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._closed = False
+        self._close_lock = threading.Lock()
+        # Writes go through one thread, in the order people made them, and never wait on the
+        # UI loop (a commit fsyncs, which takes a while on a Pi's SD card).
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="magnet-write")
+
+    @property
+    def doc(self) -> GroupDocument:
+        return self.group.doc
+
+    @property
+    def name(self) -> str:
+        return self.group.info.name
+
+    def now(self) -> datetime:
+        return self.clock().replace(microsecond=0)
+
+    # ---- who is using this device ------------------------------------------------------------
+
+    @property
+    def device_id(self) -> str:
+        return self.group.home.device.device_id
+
+    def this_device(self) -> Device | None:
+        found = self.doc.devices.filter(device_id=self.device_id, include_archived=True)
+        return found[0] if found else None
+
+    def me(self) -> Member | None:
+        """The member this device speaks for, when one is set."""
+        device = self.this_device()
+        return self.doc.members.find(device.member_id) if device and device.member_id else None
+
+    def who(self, member_id: str, device_id: str = "") -> str:
+        """A person's name for 'checked by' columns: the member, else the device, else '?'."""
+        if member_id:
+            member = self.doc.members.find(member_id)
+            if member is not None:
+                return member.name
+        if device_id:
+            for device in self.doc.devices.all(include_archived=True):
+                if device.device_id == device_id:
+                    return device.name
+            return device_id[:8]
+        return ""
+
+    # ---- writing --------------------------------------------------------------------------------
+
+    def submit(self, write: Callable[[], T]) -> Future[T]:
+        return self._writer.submit(write)
+
+    def settle(self) -> None:
+        """Wait until every write submitted so far is durable (tests, quitting)."""
+        self._writer.submit(lambda: None).result()
+
+    # ---- other processes on this data dir -----------------------------------------------------
+
+    def start_polling(self, on_problem: Callable[[str], None], interval: float = POLL_INTERVAL) -> None:
+        """Pick up what other processes commit (a `magnet serve` beside us, a CLI import)."""
+        if self._poller is not None:
+            return
+
+        def loop() -> None:
+            last_problem = ""
+            while not self._stop.wait(interval):
+                try:
+                    # Under the document's lock: the node's thread journals merges through the
+                    # same store, and the store's scan position must not move under either.
+                    self.doc.with_automerge(lambda _doc: self.group.poll())
+                    problem = self.group.store.last_problem or ""
+                except MagnetError as exc:
+                    problem = str(exc)
+                if problem and problem != last_problem:
+                    on_problem(problem)
+                last_problem = problem
+
+        self._poller = threading.Thread(target=loop, name="magnet-poll", daemon=True)
+        self._poller.start()
+
+    # ---- the sync node ------------------------------------------------------------------------
+
+    def start_node(self, factory: NodeFactory, on_event: Callable[[Any], None]) -> NodeLike:
+        """Build and start the node (blocking: call from a worker thread)."""
+        try:
+            node = factory(self.group, on_event)
+            node.start()
+        except SyncUnavailable:
+            raise
+        except Exception as exc:  # the node is optional: the app keeps working offline
+            raise SyncUnavailable(f"sync could not start: {exc}") from exc
+        self.node = node
+        return node
+
+    # ---- closing ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the poller and the node, then flush and close the store; safe to call twice."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._stop.set()
+        self._writer.shutdown(wait=True)
+        if self._poller is not None:
+            self._poller.join(timeout=2)
+        if self.node is not None:
+            with contextlib.suppress(Exception):
+                self.node.stop(timeout=5)
+        self.group.close()

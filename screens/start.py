@@ -1,0 +1,63 @@
+"""The screen under everything: progress while a group opens, and the way to the welcome screen."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Center, Middle
+from textual.screen import Screen
+from textual.widgets import LoadingIndicator, Static
+
+from screens.widgets.modals import PromptModal
+
+if TYPE_CHECKING:
+    from magnet.home import GroupInfo
+
+
+class StartScreen(Screen[None]):
+    """Shown while nothing else can be: opening, unlocking, closing."""
+
+    def compose(self) -> ComposeResult:
+        with Middle():
+            with Center():
+                yield Static("magnet", id="start-title")
+            with Center():
+                yield Static("", id="start-message", markup=False)
+            yield LoadingIndicator(id="start-spinner")
+
+    def _top_off(self) -> None:
+        """Close whatever this mode's stack holds above this screen."""
+        if self.app.current_mode == "start":
+            while self.app.screen is not self and len(self.app.screen_stack) > 1:
+                self.app.pop_screen()
+
+    def say(self, text: str) -> None:
+        self._top_off()
+        self.query_one("#start-message", Static).update(text)
+        self.query_one("#start-spinner").display = True
+
+    def welcome(self, problem: str | None = None) -> None:
+        from screens.first_run import WelcomeScreen
+
+        self._top_off()
+        self.query_one("#start-spinner").display = False
+        self.query_one("#start-message", Static).update("")
+        self.app.push_screen(WelcomeScreen(problem))
+
+    def ask_passphrase(self, info: GroupInfo) -> None:
+        from screens.app import MagnetApp
+
+        self.query_one("#start-spinner").display = False
+
+        def answered(passphrase: str | None) -> None:
+            app = self.app
+            assert isinstance(app, MagnetApp)
+            if passphrase:
+                app.open_group(info, passphrase)
+            else:
+                self.welcome()
+
+        self.app.push_screen(
+            PromptModal(f"{info.name} is encrypted on this disk. Passphrase:", password=True), answered
+        )

@@ -1,0 +1,1 @@
+"""Building blocks shared by the screens: the frame, record lists and forms, small modals."""

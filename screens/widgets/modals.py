@@ -1,0 +1,207 @@
+"""Small modals that return an answer: confirm, a line of text, a pick from a list, a page of text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Key
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Yes or no; Enter or y says yes, Escape or n says no."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "No", show=False),
+    ]
+
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__(classes="small-modal")
+        self.question = question
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-text", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes} (y)", variant="error", id="yes", compact=True)
+                yield Button(f"{self.no} (n)", id="no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class PromptModal(ModalScreen[str | None]):
+    """One line of text; `check` returns an error to show, or None when the text is fine."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self,
+        question: str,
+        *,
+        value: str = "",
+        placeholder: str = "",
+        check: Callable[[str], str | None] | None = None,
+        password: bool = False,
+    ) -> None:
+        super().__init__(classes="small-modal")
+        self.question = question
+        self.value = value
+        self.placeholder = placeholder
+        self.check = check
+        self.password = password
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-text", markup=False)
+            yield Input(self.value, placeholder=self.placeholder, password=self.password, id="prompt")
+            yield Static("", classes="dialog-error")
+            yield Static("Enter to confirm · Escape to cancel", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        problem = self.check(event.value) if self.check is not None else None
+        if problem:
+            self.query_one(".dialog-error", Static).update(problem)
+            return
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickModal(ModalScreen[str | None]):
+    """Pick one of many (a member, a zone): type to narrow the list, Enter to choose."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, choices: Sequence[tuple[str, str]], *, current: str | None = None) -> None:
+        super().__init__(classes="small-modal pick-modal")
+        self.question = question
+        self.choices = list(choices)  # (label, value)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-text", markup=False)
+            yield Input(placeholder="type to narrow", id="pick-filter", compact=True)
+            yield OptionList(id="pick-list")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one(Input).focus()
+
+    def _fill(self, text: str) -> None:
+        words = text.lower().split()
+        listing = self.query_one("#pick-list", OptionList)
+        listing.clear_options()
+        shown = [(label, value) for label, value in self.choices if all(w in label.lower() for w in words)]
+        listing.add_options([Option(label, id=value) for label, value in shown[:500]])
+        if shown:
+            index = next((i for i, (_, v) in enumerate(shown) if v == self.current), 0)
+            listing.highlighted = index
+
+    @on(Input.Changed, "#pick-filter")
+    def _narrow(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#pick-filter")
+    def _take_highlighted(self) -> None:
+        listing = self.query_one("#pick-list", OptionList)
+        if listing.highlighted is not None:
+            self.dismiss(listing.get_option_at_index(listing.highlighted).id)
+
+    def on_key(self, event: Key) -> None:
+        listing = self.query_one("#pick-list", OptionList)
+        if event.key in ("down", "up") and self.query_one(Input).has_focus:
+            event.stop()
+            if event.key == "down":
+                listing.action_cursor_down()
+            else:
+                listing.action_cursor_up()
+
+    @on(OptionList.OptionSelected, "#pick-list")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextModal(ModalScreen[str | None]):
+    """A page of text (minutes, a note); ctrl+s keeps it, Escape drops the changes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, title: str, text: str = "") -> None:
+        super().__init__(classes="text-modal")
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-text", markup=False)
+            yield TextArea(self.text, soft_wrap=True, id="text-body")
+            yield Static("ctrl+s saves · Escape cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class InfoModal(ModalScreen[None]):
+    """Something to read (an invite, a record's details); any of Escape/Enter/q closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,q", "close", "Close")]
+
+    def __init__(self, title: str, body: str, *, markup: bool = False, qr: str = "", classes: str = "") -> None:
+        super().__init__(classes=f"info-modal {classes}".strip())
+        self.title_text = title
+        self.body = body
+        self.markup = markup
+        self.qr = qr
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-text", markup=False)
+            with VerticalScroll(classes="info-body"):
+                yield Static(self.body, markup=self.markup, classes="info-text")
+                if self.qr:
+                    yield Static(self.qr, markup=False, classes="qr")
+            yield Static("Escape closes", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(".info-body").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

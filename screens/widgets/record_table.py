@@ -1,0 +1,305 @@
+"""A list of records: search as you type, sort by any column, archived rows on request.
+
+The screen hands rows down (`set_rows`) and hears `Chosen` back. Rows are any objects with a
+stable key; columns say how to show and sort them. Refreshing with new data keeps the cursor on
+the same record, and a table with `stable_order` keeps rows where they are (a block captain's
+sweep must not jump around) until the sort or the search changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input, Static
+
+from magnet.record import Record, display
+
+T = TypeVar("T")
+Cell = str | Text
+
+
+@dataclass(frozen=True)
+class Column(Generic[T]):
+    key: str
+    label: str
+    cell: Callable[[T], Cell]
+    sort_key: Callable[[T], Any] | None = None
+    width: int | None = None
+
+
+def field_column(
+    record_type: type[Record], name: str, label: str | None = None, width: int | None = None
+) -> Column[Any]:
+    """A column showing one field as `format_value` writes it, sorted by the value itself."""
+    spec = record_type.spec(name)
+
+    def sort_key(record: Any) -> Any:
+        value = getattr(record, name)
+        if value is None:
+            return (1, "")
+        if isinstance(value, str):
+            return (0, value.lower())
+        if isinstance(value, frozenset | dict):
+            return (0, len(value))
+        return (0, value)
+
+    return Column(name, label or spec.label, lambda r: display(r, name), sort_key, width)
+
+
+def _plain(cell: Cell) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
+class RecordTable(Vertical, Generic[T]):
+    """A searchable, sortable list; Enter on a row posts `Chosen`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Find", show=False),
+        Binding("o", "sort", "Sort", show=False),
+        Binding("O", "reverse", "Reverse sort", show=False),
+        Binding("A", "toggle_archived", "Show archived", show=False),
+    ]
+
+    class Chosen(Message):
+        """Enter (or a click) on a row."""
+
+        def __init__(self, table: RecordTable[Any], row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> RecordTable[Any]:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[Column[T]],
+        *,
+        key: Callable[[T], str] = lambda row: str(getattr(row, "id", id(row))),
+        search_terms: Mapping[str, Callable[[T, str], bool]] | None = None,
+        haystack: Callable[[T], str] | None = None,
+        is_archived: Callable[[T], bool] | None = lambda row: bool(getattr(row, "archived", False)),
+        sort: str | None = None,
+        reverse: bool = False,
+        stable_order: bool = False,
+        placeholder: str = "/ search",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes="record-table")
+        self.columns = list(columns)
+        self.row_key = key
+        self.search_terms = dict(search_terms or {})
+        self.haystack = haystack
+        self.is_archived = is_archived
+        self.sort_column = sort
+        self.sort_reverse = reverse
+        self.stable_order = stable_order
+        self.show_archived = False
+        self.placeholder = placeholder
+        self._rows: list[T] = []
+        self._by_key: dict[str, T] = {}
+        self._keys: list[str] = []
+        self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._resort = True
+
+    def compose(self) -> ComposeResult:
+        table: DataTable[Cell] = DataTable(cursor_type="row", zebra_stripes=True)
+        for column in self.columns:
+            table.add_column(column.label, key=column.key, width=column.width)
+        yield table
+        with Horizontal(classes="table-foot"):
+            yield Input(placeholder=self.placeholder, compact=True, classes="table-search")
+            yield Static("", classes="table-count")
+
+    @property
+    def table(self) -> DataTable[Cell]:
+        return self.query_one(DataTable)
+
+    @property
+    def search(self) -> Input:
+        return self.query_one(".table-search", Input)
+
+    # ---- data in -----------------------------------------------------------------------------
+
+    def set_rows(self, rows: Sequence[T]) -> None:
+        self._rows = list(rows)
+        self._by_key = {self.row_key(r): r for r in self._rows}
+        self._refresh_rows()
+
+    @property
+    def rows(self) -> list[T]:
+        """Every row handed in (before search and archive filtering)."""
+        return list(self._rows)
+
+    @property
+    def visible_rows(self) -> list[T]:
+        return [self._by_key[k] for k in self._keys]
+
+    @property
+    def current(self) -> T | None:
+        table = self.table
+        if not self._keys or table.cursor_row < 0 or table.cursor_row >= len(self._keys):
+            return None
+        return self._by_key.get(self._keys[table.cursor_row])
+
+    def select(self, key: str) -> bool:
+        if key in self._keys:
+            self.table.move_cursor(row=self._keys.index(key))
+            return True
+        return False
+
+    def cursor_down(self) -> None:
+        table = self.table
+        if table.cursor_row < len(self._keys) - 1:
+            table.move_cursor(row=table.cursor_row + 1)
+
+    def resort(self) -> None:
+        """Put rows back in sort order (e.g. after a sweep) on the next render."""
+        self._resort = True
+        self._refresh_rows()
+
+    # ---- filtering and ordering --------------------------------------------------------------
+
+    def _visible(self) -> list[T]:
+        terms = self.search.value.lower().split() if self.is_mounted else []
+        found = []
+        for row in self._rows:
+            if not self.show_archived and self.is_archived is not None and self.is_archived(row):
+                continue
+            if terms and not self._matches(row, terms):
+                continue
+            found.append(row)
+        return found
+
+    def _matches(self, row: T, terms: list[str]) -> bool:
+        text: str | None = None
+        for term in terms:
+            name, sep, wanted = term.partition(":")
+            test = self.search_terms.get(name) if sep else None
+            if test is not None:
+                if wanted and not test(row, wanted.replace("_", " ")):
+                    return False
+                continue
+            if text is None:
+                text = " ".join(_plain(c.cell(row)) for c in self.columns).lower()
+                if self.haystack is not None:
+                    text += " " + self.haystack(row).lower()
+            if term not in text:
+                return False
+        return True
+
+    def _ordered(self, rows: list[T]) -> list[T]:
+        if self.stable_order and not self._resort and self._keys:
+            place = {k: i for i, k in enumerate(self._keys)}
+            return sorted(rows, key=lambda r: place.get(self.row_key(r), len(place)))
+        column = next((c for c in self.columns if c.key == self.sort_column), None)
+        if column is None:
+            return rows
+        sort_key = column.sort_key or (lambda r: _plain(column.cell(r)).lower())
+        return sorted(rows, key=sort_key, reverse=self.sort_reverse)
+
+    def _refresh_rows(self) -> None:
+        if not self.is_mounted:
+            return
+        rows = self._ordered(self._visible())
+        self._resort = False
+        keys = [self.row_key(r) for r in rows]
+        cells = {k: tuple(c.cell(r) for c in self.columns) for k, r in zip(keys, rows, strict=True)}
+        table = self.table
+        if keys == self._keys:
+            for k in keys:
+                if cells[k] != self._cells.get(k):
+                    for column, value in zip(self.columns, cells[k], strict=True):
+                        table.update_cell(k, column.key, value)
+        else:
+            current = self._keys[table.cursor_row] if 0 <= table.cursor_row < len(self._keys) else None
+            old_row = table.cursor_row
+            table.clear()
+            for k in keys:
+                table.add_row(*cells[k], key=k)
+            if current in keys:
+                table.move_cursor(row=keys.index(current), animate=False)
+            elif keys:
+                table.move_cursor(row=min(max(old_row, 0), len(keys) - 1), animate=False)
+        self._keys = keys
+        self._cells = cells
+        self._show_count()
+
+    def _show_count(self) -> None:
+        total = sum(1 for r in self._rows if self.show_archived or self.is_archived is None or not self.is_archived(r))
+        shown = len(self._keys)
+        arrow = "↓" if self.sort_reverse else "↑"
+        column = next((c.label for c in self.columns if c.key == self.sort_column), "")
+        parts = [f"{shown} of {total}" if shown != total else f"{total}"]
+        if column:
+            parts.append(f"{column} {arrow}")
+        if self.show_archived:
+            parts.append("+archived")
+        self.query_one(".table-count", Static).update(" · ".join(parts))
+
+    # ---- events and actions ------------------------------------------------------------------
+
+    @on(Input.Changed, ".table-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._resort = True
+        self._refresh_rows()
+
+    @on(Input.Submitted, ".table-search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
+    def on_key(self, event: Any) -> None:
+        if event.key in ("escape", "down") and self.search.has_focus:
+            event.stop()
+            if event.key == "escape" and not self.search.value:
+                self.table.focus()
+                return
+            if event.key == "escape":
+                self.search.value = ""
+            self.table.focus()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self._by_key.get(str(event.row_key.value))
+        if row is not None:
+            self.post_message(self.Chosen(self, row))
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = str(event.column_key.value)
+        if key == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = key, False
+        self.resort()
+
+    def action_search(self) -> None:
+        self.search.focus()
+
+    def action_sort(self) -> None:
+        keys = [c.key for c in self.columns]
+        index = keys.index(self.sort_column) + 1 if self.sort_column in keys else 0
+        self.sort_column, self.sort_reverse = keys[index % len(keys)], False
+        self.resort()
+
+    def action_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.resort()
+
+    def action_toggle_archived(self) -> None:
+        self.show_archived = not self.show_archived
+        self.notify("Showing archived records too" if self.show_archived else "Archived records hidden", timeout=3)
+        self.resort()

@@ -1,0 +1,71 @@
+"""The top line: the group, the area, whether changes are saved, and the peers indicator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.events import Click
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from screens.base import Shell
+    from screens.sync_link import SyncStatus
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    """'just now', '5 min ago', '3 h ago', '2 d ago' (or 'never')."""
+    if when is None:
+        return "never"
+    seconds = ((now or datetime.now()) - when).total_seconds()
+    if seconds < 45:
+        return "just now"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min ago"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)} h ago"
+    return f"{round(seconds / 86400)} d ago"
+
+
+def describe_sync(status: SyncStatus, now: datetime | None = None) -> tuple[str, str]:
+    """The indicator's text and its style class: 'online', 'idle' or 'offline'."""
+    if not status.running:
+        return "○ offline · sync not running", "offline"
+    count = status.connected
+    peers = f"{count} peer{'s' if count != 1 else ''}"
+    if count == 0:
+        return f"◌ 0 peers · last sync {ago(status.last_sync, now)}", "idle"
+    return f"● {peers} · synced {ago(status.last_sync, now)}", "online"
+
+
+class PeersIndicator(Static):
+    """Connected peers and the last sync, always visible; a click opens the peers screen."""
+
+    def on_mount(self) -> None:
+        shell = cast("Shell", self.app)
+        shell.sync_changed.subscribe(self, self.show_status)
+        self.show_status(shell.sync)
+        self.set_interval(15, lambda: self.show_status(cast("Shell", self.app).sync))
+
+    def show_status(self, status: SyncStatus) -> None:
+        text, state = describe_sync(status)
+        self.update(text)
+        self.set_classes(state)
+
+    def on_click(self, event: Click) -> None:
+        cast("Shell", self.app).go("peers")
+
+
+class TopBar(Horizontal):
+    def __init__(self, group: str, area: str) -> None:
+        super().__init__(id="topbar")
+        self.group = group
+        self.area = area
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{escape(self.group)} · [b]{escape(self.area)}[/]", id="where", markup=True)
+        yield Static("[b]F1[/] help [b]F2[/] crisis", id="keys-hint", markup=True)
+        yield PeersIndicator(id="peers-indicator")
