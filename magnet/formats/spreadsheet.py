@@ -156,6 +156,9 @@ def read_sheet(data: bytes, name: str) -> Sheet:
         at = reader.line_num + offset
         if "end of data" in str(exc):
             raise MagnetError(f"{name}: line {last_line + 1 + offset}: a quoted cell is never closed") from None
+        if "field limit" in str(exc):
+            limit = csv.field_size_limit()
+            raise MagnetError(f"{name}: line {at}: a cell is longer than {limit:,} characters") from None
         raise MagnetError(f"{name}: line {at}: the quoting is broken ({exc})") from None
     if headers is None:
         raise MagnetError(f"{name} is empty: it has no header row")

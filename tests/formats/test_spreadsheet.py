@@ -89,6 +89,11 @@ def test_an_unclosed_quote_is_reported_with_its_line_not_swallowed() -> None:
         read_sheet(b'Name,Notes\nAnn,ok\nBob,"oops\nCarl,fine\n', "x.csv")
 
 
+def test_a_giant_cell_is_reported_not_a_crash() -> None:
+    with pytest.raises(MagnetError, match=r"line 2: a cell is longer than"):
+        read_sheet(b"Name,Notes\nAnn," + b"x" * 200_000 + b"\n", "x.csv")
+
+
 def test_an_empty_file_says_so() -> None:
     with pytest.raises(MagnetError, match="empty"):
         read_sheet(b"\n\n", "x.csv")
