@@ -75,6 +75,8 @@ def _section(section: Section, stamp: str) -> str:
 
 def render_html(binder: Binder) -> str:
     stamp = f"{binder.group} · {binder.stamp.describe()}"
+    if binder.sensitive:
+        stamp = f"CONFIDENTIAL · {stamp}"  # a loose page must say so too
     contents = "\n".join(f'<li><a href="#{escape(s.key)}">{_text(s.title)}</a></li>' for s in binder.sections)
     about = "\n".join(f"<p>{_text(line)}</p>" for line in binder.about)
     sections = "\n".join(_section(s, stamp) for s in binder.sections)

@@ -54,6 +54,8 @@ def _section(section: Section, stamp: str) -> str:
 
 def render_markdown(binder: Binder) -> str:
     stamp = f"{binder.group} · {binder.stamp.describe()}"
+    if binder.sensitive:
+        stamp = f"CONFIDENTIAL · {stamp}"
     head = [
         f"# {escape_md(binder.group)}",
         f"_Group binder · {escape_md(binder.stamp.describe())}_",

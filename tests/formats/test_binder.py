@@ -118,7 +118,8 @@ def test_sensitive_fields_only_when_asked_and_contacts_only_with_consent() -> No
     for secret in ("diabetic", "Bo Lee 555-0123", "12 Maple St", "oxygen concentrator"):
         assert secret in full
     assert "555-0666" not in full  # sensitive mode never overrides a member's consent
-    assert "CONFIDENTIAL" in full
+    assert full.count("CONFIDENTIAL") == len(SECTIONS) + 1  # on every page, not just the cover
+    assert "CONFIDENTIAL" not in plain
 
 
 def test_skills_gaps_call_tree_rally_points_inventory_and_events_are_filled_in() -> None:

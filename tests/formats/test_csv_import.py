@@ -219,6 +219,22 @@ def test_importing_an_exported_file_again_changes_nothing(tmp_path: Path, home: 
     group.close()
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--format", "csv"), "add --kind members|households|inventory|partners|events"),
+        (("--format", "csv", "--kind", "goals"), "cannot export 'goals' as CSV"),
+        (("--format", "vcard", "--kind", "members"), "--kind is for csv; vcard always holds the roster"),
+    ],
+)
+def test_export_arguments_that_do_not_fit_are_one_clear_error(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], expected: str
+) -> None:
+    assert main(["export", *args]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1
+
+
 def test_the_import_guide_lists_every_recognised_header() -> None:
     from magnet.formats.columns import CSV_KINDS, recognised_headers
 
