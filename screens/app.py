@@ -48,9 +48,9 @@ class MagnetApp(App[int]):
     MODES: ClassVar[dict[str, Any]] = {"start": StartScreen}
     DEFAULT_MODE = "start"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help"),
+        Binding("f1", "help", "Help", priority=True),
         Binding("question_mark", "help", "Help", show=False),
-        Binding("f2", "crisis", "Check-in"),
+        Binding("f2", "crisis", "Check-in", priority=True),
         Binding("exclamation_mark", "crisis", "Crisis check-in", show=False),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
         Binding("ctrl+q", "quit", "Quit"),

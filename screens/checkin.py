@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding, BindingType
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from magnet.readiness import WELFARE_ORDER, WelfareUnit, welfare_counts, welfare_units
 from magnet.records import CheckIn
@@ -107,6 +108,7 @@ class CheckInScreen(AreaScreen[Sweep]):
             placeholder="/ search · zone:B status:needs",
             id="units",
         )
+        yield Static("", id="unit-detail", classes="area-head")
 
     @property
     def units(self) -> RecordTable[WelfareUnit]:
@@ -148,6 +150,21 @@ class CheckInScreen(AreaScreen[Sweep]):
         self.sweep = data
         self.units.set_rows(data.units)
         self._headline()
+        self._detail()
+
+    def _detail(self) -> None:
+        """The highlighted household in full: who lives there and the last report's note."""
+        unit = self.units.current
+        line = ""
+        if unit is not None:
+            people = ", ".join(m.name.split()[0] for m in unit.members[:6]) or "no members listed"
+            note = f" · [b]{escape(unit.report.note)}[/]" if unit.report and unit.report.note else ""
+            line = f"{escape(unit.name)}: {escape(people)}{note}"
+        self.query_one("#unit-detail", Static).update(line)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._detail()
 
     def _headline(self) -> None:
         table = self.units
@@ -193,6 +210,7 @@ class CheckInScreen(AreaScreen[Sweep]):
         fresh = dataclasses.replace(unit, status=status, report=report)
         self.units.set_rows([fresh if u.id == unit.id else u for u in self.units.rows])
         self._headline()
+        self._detail()
 
     def action_mark(self, status: str) -> None:
         unit = self.units.current

@@ -1,0 +1,124 @@
+"""Inventory: quick adjustments that add up across devices, loans and returns, warnings, days on hand."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from tui import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
+
+from magnet.home import Home
+from screens.inventory import InventoryScreen
+from screens.widgets.modals import ConfirmModal, PromptModal
+from screens.widgets.record_form import RecordForm
+
+
+async def _inventory(pilot) -> InventoryScreen:  # type: ignore[no-untyped-def]
+    await ready(pilot)
+    await pilot.press("4")
+    await until(pilot, lambda: isinstance(pilot.app.screen, InventoryScreen) and pilot.app.screen.loaded_once)
+    screen = pilot.app.screen
+    assert isinstance(screen, InventoryScreen)
+    return screen
+
+
+async def test_plus_minus_and_adjust_by_amount(home: Home) -> None:
+    sample_home = with_sample(home)
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await _inventory(pilot)
+        doc = session(app).doc
+        item = doc.inventory.add(name="Aaa water jugs", category="water", quantity=10, unit="gallon", days_per_unit=1)
+        await until(pilot, lambda: screen.records.select(item.id))
+        await pilot.press("plus", "plus", "minus")
+        await until(pilot, lambda: doc.inventory.get(item.id).quantity == 11)
+        await pilot.press("equals_sign")
+        await until(pilot, lambda: isinstance(app.screen, PromptModal))
+        await type_text(pilot, "abc")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "not a number" in screen_text(app)
+        app.screen.query_one("#prompt").value = ""  # type: ignore[attr-defined]
+        await type_text(pilot, "-4")
+        await pilot.press("enter")
+        await until(pilot, lambda: doc.inventory.get(item.id).quantity == 7)
+        await until(pilot, lambda: "7 gallon" in screen_text(app))
+        for _ in range(8):
+            await pilot.press("minus")
+        await until(pilot, lambda: "drop below 0" in screen_text(app))
+        assert doc.inventory.get(item.id).quantity == 0
+
+
+async def test_a_concurrent_adjustment_on_another_device_adds_up(home: Home) -> None:
+    sample_home = with_sample(home)
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await _inventory(pilot)
+        doc = session(app).doc
+        item = doc.inventory.add(name="Aaa batteries", quantity=20, unit="pack")
+        other = doc.fork()  # another laptop, holding the same item
+        await until(pilot, lambda: screen.records.select(item.id))
+        await pilot.press("minus", "minus")  # two packs handed out here...
+        other.inventory.adjust(item.id, "quantity", 5)  # ...while five are donated over there
+        await settle(pilot)
+        doc.apply_changes(other.changes_since(doc.heads()))
+        await until(pilot, lambda: doc.inventory.get(item.id).quantity == 23)
+        await until(pilot, lambda: "23 pack" in screen_text(app))
+
+
+async def test_lend_and_return(home: Home) -> None:
+    sample_home = with_sample(home)
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await _inventory(pilot)
+        doc = session(app).doc
+        borrower = doc.members.add(name="Aaa Borrower")
+        item = doc.inventory.add(name="Aaa generator", category="power", quantity=1)
+        await until(pilot, lambda: screen.records.select(item.id))
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, RecordForm))
+        form = app.screen
+        assert isinstance(form, RecordForm)
+        form.editor_for("member_id").set_raw(borrower.id)
+        form.editor_for("due_back").set_raw((date.today() + timedelta(days=7)).isoformat())
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(doc.loans.filter(item_id=item.id)) == 1)
+        [loan] = doc.loans.filter(item_id=item.id)
+        assert (loan.member_id, loan.quantity, loan.lent_on) == (borrower.id, 1, date.today())
+        await until(pilot, lambda: "out 1" in screen_text(app))
+        screen.records.search.value = "is:out"
+        await settle(pilot)
+        assert [i.id for i in screen.records.visible_rows] == [item.id]
+        screen.records.table.focus()
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await until(pilot, lambda: doc.loans.get(loan.id).returned)
+        assert doc.loans.get(loan.id).returned_on == date.today()
+        await pilot.press("t")
+        await settle(pilot)
+        assert screen.view == "loans"
+        assert "Aaa Borrower" in screen_text(app)
+
+
+async def test_warnings_and_days_of_water_and_food(home: Home) -> None:
+    sample_home = with_sample(home)
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await _inventory(pilot)
+        doc = session(app).doc
+        low = doc.inventory.add(name="Aaa bandages", category="medical", quantity=2, minimum=10)
+        old = doc.inventory.add(name="Aaa beans", category="food", quantity=3, expires=date.today() - timedelta(1))
+        await until(pilot, lambda: screen.records.select(low.id))
+        text = screen_text(app)
+        assert "LOW" in text and "EXPIRED" in text
+        head = screen.query_one("#head")
+        assert "water" in str(head.render()) and "people" in str(head.render())
+        screen.records.search.value = "is:low aaa"
+        await settle(pilot)
+        assert [i.id for i in screen.records.visible_rows] == [low.id]
+        screen.records.search.value = "is:exp aaa"
+        await settle(pilot)
+        assert [i.id for i in screen.records.visible_rows] == [old.id]
+        screen.records.search.value = "cat:medical"
+        await settle(pilot)
+        assert screen.records.visible_rows and all(i.category == "medical" for i in screen.records.visible_rows)

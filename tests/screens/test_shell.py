@@ -1,0 +1,192 @@
+"""The shell at 80x24: first run, areas, crisis key, help, palette, peers indicator, quitting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui import (
+    SIZE,
+    Event,
+    LoopbackNode,
+    make_app,
+    ready,
+    screen_text,
+    session,
+    settle,
+    text_of,
+    type_text,
+    until,
+    with_sample,
+)
+
+from magnet.home import Home
+from screens.app import MagnetApp
+from screens.areas import AREAS
+from screens.dashboard import Card
+from screens.widgets.record_form import RecordForm
+
+
+async def test_first_run_offers_create_join_and_sample_then_the_sample_opens(home: Home) -> None:
+    app = make_app(home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: "Explore sample data" in screen_text(app))
+        text = screen_text(app)
+        assert "Create a new group" in text and "Join a group with an invite" in text
+        await pilot.press("s")
+        await ready(pilot)
+        assert app.current_mode == "dashboard"
+        welfare = app.screen.query_one("#card-welfare", Card)
+        assert "95 households" in text_of(welfare)
+        assert "240 members" in text_of(app.screen.query_one("#card-roster", Card))
+    assert [g.name for g in home.groups()] == ["Sample Street MAG"]
+
+
+async def test_create_a_group_from_the_welcome_screen(home: Home) -> None:
+    app = make_app(home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: "Create a new group" in screen_text(app))
+        await pilot.press("c")
+        await type_text(pilot, "Maple Street MAG")
+        await pilot.press("enter")
+        await type_text(pilot, "Ann Lee")
+        await pilot.press("enter")
+        await pilot.press("n")  # no encryption
+        await ready(pilot)
+        doc = session(app).doc
+        assert doc.profile.name == "Maple Street MAG"
+        assert [m.name for m in doc.members.all()] == ["Ann Lee"]
+        assert "Maple Street MAG" in screen_text(app)
+
+
+async def test_joining_with_a_bad_code_says_why(home: Home) -> None:
+    app = make_app(home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: "Join a group" in screen_text(app))
+        await pilot.press("j")
+        await type_text(pilot, "MAGNET:NOPE")
+        await pilot.press("enter", "enter")
+        await type_text(pilot, "Bo")
+        await pilot.press("enter")
+        await until(pilot, lambda: "Could not join" in screen_text(app), wait=60)
+        assert home.groups() == []
+
+
+async def test_digits_sidebar_and_palette_reach_every_area(home: Home) -> None:
+    sample_home = with_sample(home)
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        for area in AREAS:
+            await pilot.press(area.key)
+            await settle(pilot, rounds=1)
+            assert app.current_mode == area.id
+            assert area.title in screen_text(app).splitlines()[0]
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "go to inventory")
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.current_mode == "inventory")
+
+
+async def test_crisis_key_from_a_half_filled_form_and_back(home: Home) -> None:
+    sample_home = with_sample(home)
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordForm)
+        await type_text(pilot, "Half Typed")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.current_mode == "checkin"
+        assert "need help" in screen_text(app)
+        await pilot.press("exclamation_mark")
+        assert app.current_mode == "checkin"
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordForm), "the form waited in its own area"
+        assert app.screen.editor_for("name").raw == "Half Typed"
+
+
+async def test_help_lists_the_keys_of_the_screen_underneath(home: Home) -> None:
+    sample_home = with_sample(home)
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("5", "f1")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Everywhere" in text and "F2" in text
+        await pilot.press("end")
+        await settle(pilot)
+        assert "Needs help" in screen_text(app)
+        await pilot.press("escape", "question_mark")
+        await settle(pilot)
+        assert "help" in screen_text(app)
+
+
+async def test_palette_runs_the_current_screens_actions(home: Home) -> None:
+    sample_home = with_sample(home)
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "add (a)")
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RecordForm))
+
+
+async def test_peers_indicator_follows_the_node(home: Home) -> None:
+    sample_home = with_sample(home)
+    nodes: list[LoopbackNode] = []
+
+    def factory(group: Any, on_event: Any) -> LoopbackNode:
+        node = LoopbackNode(group, on_event)
+        nodes.append(node)
+        return node
+
+    app = MagnetApp(sample_home, None, node_factory=factory)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: "0 peers" in screen_text(app).splitlines()[0])
+        nodes[0].connect("127.0.0.1:7788", "kitchen-pi")
+        await until(pilot, lambda: "1 peer · synced just now" in screen_text(app).splitlines()[0])
+        await pilot.press("6")
+        await until(pilot, lambda: "kitchen-pi" in screen_text(app))
+        nodes[0].emit(Event("rejected", peer="10.0.0.66:7787", detail="not a device of this group"))
+        await until(pilot, lambda: "rejected" in screen_text(app))
+        await pilot.press("a")
+        await type_text(pilot, "10.0.0.9:7787")
+        await pilot.press("enter")
+        await until(pilot, lambda: nodes[0].dialled == ["10.0.0.9:7787"])
+    assert nodes[0].stopped.is_set(), "quitting stops the node"
+
+
+async def test_offline_when_sync_is_off(home: Home) -> None:
+    sample_home = with_sample(home)
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        assert "offline · sync not running" in screen_text(app).splitlines()[0]
+        await pilot.press("6")
+        await until(pilot, lambda: "sync is off" in screen_text(app))
+
+
+async def test_a_second_group_asks_which_to_open(home: Home) -> None:
+    sample_home = with_sample(home)
+    sample_home.create_group("Elm Street MAG").close()
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: "Open  Elm Street MAG" in screen_text(app))
+        await pilot.press("enter")
+        await ready(pilot)
+        assert session(app).name == "Elm Street MAG"
+        await pilot.press("7")
+        await until(pilot, lambda: "Sample Street MAG" in screen_text(app))
+        assert app.prefs.last_group == session(app).group.info.group_id
