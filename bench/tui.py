@@ -1,0 +1,162 @@
+"""Cold start of the terminal app on the sample "year" group, beside a bare Textual app, in one run.
+
+Each start is a fresh process in a pseudo-terminal of 80x24. The time is from just before the
+process is spawned to the moment the app says its first screen is usable (the dashboard painted
+with the group's readiness; the bare app: its first screen painted), written by the child to a
+file named in MAGNET_TUI_READY_FILE. The year group (500 members, 2,000 items, 1,000 events,
+200 goals, 20,000 small edits) is built once and kept in a cache dir.
+
+    .venv/bin/python bench/tui.py [--runs 7] [--home DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+READY_ENV = "MAGNET_TUI_READY_FILE"
+BARE_APP = """
+import os, time
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+
+class Bare(App[None]):
+    def compose(self):
+        yield Header()
+        yield Static("hello")
+        yield Footer()
+
+    def on_mount(self):
+        self.call_after_refresh(self.ready)
+
+    def ready(self):
+        with open(os.environ["MAGNET_TUI_READY_FILE"], "w") as out:
+            out.write(f"{time.time():.6f}\\n")
+        self.exit()
+
+Bare().run()
+"""
+
+
+def build_year_group(home: Path) -> None:
+    from magnet.home import Home
+    from magnet.sample import create_demo_group
+
+    if Home(home).groups():
+        return
+    print(f"building the year group in {home} (once)…", flush=True)
+    started = time.perf_counter()
+    create_demo_group(Home(home), name="Year MAG", size="year").close()
+    print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def start_in_pty(argv: list[str], env: dict[str, str], timeout: float = 60.0) -> float:
+    """Seconds from spawn to the child's 'usable' mark, running it in an 80x24 pseudo-terminal."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    with tempfile.TemporaryDirectory() as tmp:
+        ready_file = Path(tmp) / "ready"
+        child_env = {**env, READY_ENV: str(ready_file), "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+
+        def drain() -> None:
+            while True:
+                try:
+                    if not os.read(master, 65536):
+                        return
+                except OSError:
+                    return
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        spawned = time.time()
+        process = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=child_env, cwd=ROOT, start_new_session=True
+        )
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise SystemExit(f"{argv} did not become ready within {timeout} s") from None
+        finally:
+            os.close(slave)
+            os.close(master)
+        if not ready_file.exists():
+            raise SystemExit(f"{argv} exited ({process.returncode}) without saying it was ready")
+        return float(ready_file.read_text()) - spawned
+
+
+def in_process_load(home: Path) -> tuple[float, float]:
+    """The core's share: opening the group, then reading what the dashboard shows."""
+    from datetime import datetime
+
+    from magnet.home import Home
+    from magnet.readiness import readiness
+
+    started = time.perf_counter()
+    group = Home(home).open_group(None)
+    opened = time.perf_counter()
+    readiness(group.doc, now=datetime.now())
+    done = time.perf_counter()
+    group.close()
+    return opened - started, done - opened
+
+
+def summary(name: str, values: list[float]) -> str:
+    ms = sorted(v * 1000 for v in values)
+    return f"{name:<34} median {statistics.median(ms):6.0f} ms   min {ms[0]:6.0f}   max {ms[-1]:6.0f}   (n={len(ms)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--home", type=Path, default=Path(tempfile.gettempdir()) / "magnet-bench-year")
+    args = parser.parse_args()
+    build_year_group(args.home)
+    env = {
+        **os.environ,
+        "MAGNET_HOME": str(args.home),
+        # The node (when the build has one) stays on loopback: a bench sends nothing on the network.
+        "MAGNET_INTERFACES": "127.0.0.1",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("MAGNET_PASSPHRASE", None)
+    python = sys.executable
+    bare: list[float] = []
+    magnet: list[float] = []
+    # Interleaved, so a noisy moment on the machine hits both alike; the first of each warms caches.
+    for run in range(args.runs + 1):
+        b = start_in_pty([python, "-c", BARE_APP], env)
+        m = start_in_pty([python, "-m", "magnet"], env)
+        if run:
+            bare.append(b)
+            magnet.append(m)
+    opens, reads = zip(*(in_process_load(args.home) for _ in range(3)), strict=True)
+    store = next((args.home / "groups").iterdir()) / "store.mgn"
+    print(f"year group: {store.stat().st_size:,} bytes on disk; terminal 80x24; Python {sys.version.split()[0]}")
+    print(summary("bare Textual app, first paint", bare))
+    print(summary("magnet, dashboard usable", magnet))
+    print(
+        f"{'magnet minus bare':<34} median {statistics.median(magnet) * 1000 - statistics.median(bare) * 1000:6.0f} ms"
+    )
+    print(summary("  of which: open the group", list(opens)))
+    print(summary("  of which: read the dashboard", list(reads)))
+    target = 1.0
+    verdict = "meets" if statistics.median(magnet) < target else "MISSES"
+    print(f"target: first usable screen under {target:.1f} s — {verdict} it")
+
+
+if __name__ == "__main__":
+    main()
