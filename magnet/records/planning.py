@@ -63,6 +63,10 @@ class Survey(Record):
         options=text("Options (comma separated)"),
         category=choice("Need it reveals", NeedCategory, default="other", open_choice=True),
         order=integer("Order"),
+        signals=text(
+            "Answers that show the need",
+            help="yes or no; for a scale low or high; for choices the options, comma separated",
+        ),
     )
 
 
