@@ -90,7 +90,7 @@ class FieldEditor(Vertical):
         with Horizontal(classes="field-row"):
             yield Label(label, classes="field-label")
             yield self._editor()
-        yield Static("", classes="field-error")
+        yield Static("", classes="field-error", markup=False)
         if spec.help:
             yield Static(spec.help, classes="field-help")
 
@@ -109,7 +109,12 @@ class FieldEditor(Vertical):
             if value and value not in known:
                 options.append((f"(missing {str(value)[:8]})", str(value)))
             return Select(
-                options, value=str(value) if value else Select.NULL, allow_blank=True, compact=True, classes="editor"
+                options,
+                value=str(value) if value else Select.NULL,
+                allow_blank=True,
+                prompt="(none)",
+                compact=True,
+                classes="editor",
             )
         if kind is FieldKind.TEXT and spec.name in LONG_TEXT:
             return TextArea(str(value), soft_wrap=True, compact=True, classes="editor long")

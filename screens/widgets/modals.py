@@ -73,7 +73,7 @@ class PromptModal(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="dialog-text", markup=False)
             yield Input(self.value, placeholder=self.placeholder, password=self.password, id="prompt")
-            yield Static("", classes="dialog-error")
+            yield Static("", classes="dialog-error", markup=False)
             yield Static("Enter to confirm · Escape to cancel", classes="dialog-hint")
 
     def on_mount(self) -> None:

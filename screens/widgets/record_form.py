@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -179,7 +180,9 @@ class RecordForm(ModalScreen[FormResult | None], Generic[R]):
         try:
             editor = self.editor_for(name)
         except Exception:
-            self.query_one("#form-notice", Static).update(f"[red]{exc}[/]")
+            notice = self.query_one("#form-notice", Static)
+            notice.update(f"[red]{escape(str(exc))}[/]")
+            notice.add_class("shown")
             return
         editor.show_error(exc.reason)
         if editor.spec.sensitive and not self.show_private:
@@ -211,6 +214,7 @@ class RecordForm(ModalScreen[FormResult | None], Generic[R]):
         if fresh is None or fresh.archived:
             what = "deleted" if fresh is None else "archived"
             notice.update(f"[b red]This {self.record_type.NOUN} was {what} on another device.[/]")
+            notice.add_class("shown")
             return
         taken = []
         kept = []
@@ -227,4 +231,5 @@ class RecordForm(ModalScreen[FormResult | None], Generic[R]):
                 parts.append("updated from another device: " + ", ".join(taken))
             if kept:
                 parts.append("also changed elsewhere (yours kept): " + ", ".join(kept))
-            notice.update("[yellow]" + "; ".join(parts) + "[/]")
+            notice.update("[yellow]" + escape("; ".join(parts)) + "[/]")
+            notice.add_class("shown")

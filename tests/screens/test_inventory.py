@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tui import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
+from tui_drive import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
 
 from magnet.home import Home
 from screens.inventory import InventoryScreen

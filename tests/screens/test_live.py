@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tui import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
+from tui_drive import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
 
 from magnet.home import Home
 from screens.roster import RosterScreen

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
+from tui_drive import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
 
 from magnet.device import readable_id
 from magnet.home import Home

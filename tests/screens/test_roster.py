@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from textual.widgets import Input
-from tui import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
+from tui_drive import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
 
 from magnet.home import Home
 from screens.member_detail import MemberDetail
@@ -32,18 +32,18 @@ async def test_add_a_member_through_the_form(home: Home) -> None:
         await settle(pilot)
         form = app.screen
         assert isinstance(form, RecordForm)
-        await type_text(pilot, "Zed Quimby")
+        await type_text(pilot, "Zed [b]Quimby")
         form.editor_for("zone").set_raw("C")
         form.editor_for("skills").set_raw("radio: certified, first aid")
         form.editor_for("languages").set_raw("English, Spanish")
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: any(m.name == "Zed Quimby" for m in roster.members.rows))
-        [zed] = session(app).doc.members.filter(name="Zed Quimby")
+        await until(pilot, lambda: any(m.name == "Zed [b]Quimby" for m in roster.members.rows))
+        [zed] = session(app).doc.members.filter(name="Zed [b]Quimby")
         assert zed.zone == "C"
         assert zed.skills == {"radio": "certified", "first aid": "basic"}
         assert zed.languages == frozenset({"English", "Spanish"})
         assert roster.members.current is not None and roster.members.current.id == zed.id
-        assert "Zed Quimby" in screen_text(app)
+        assert "Zed [b]Quimby" in screen_text(app), "names are shown as typed, never as markup"
 
 
 async def test_invalid_input_is_shown_inline_and_nothing_is_saved(home: Home) -> None:

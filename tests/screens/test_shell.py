@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui import (
+from tui_drive import (
     SIZE,
     Event,
     LoopbackNode,
@@ -190,3 +190,41 @@ async def test_a_second_group_asks_which_to_open(home: Home) -> None:
         await pilot.press("7")
         await until(pilot, lambda: "Sample Street MAG" in screen_text(app))
         assert app.prefs.last_group == session(app).group.info.group_id
+
+
+async def test_an_encrypted_group_asks_for_its_passphrase(home: Home, monkeypatch: Any) -> None:
+    from magnet.unlock import PASSPHRASE_ENV, create_group
+
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    create_group(home, "Sealed MAG", member_name="Ann", encrypt=True, passphrase="correct horse").close()
+    app = make_app(home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: "encrypted" in screen_text(app) and "Passphrase" in screen_text(app))
+        await type_text(pilot, "wrong guess")
+        await pilot.press("enter")
+        await until(pilot, lambda: "Open  Sealed MAG" in screen_text(app))
+        assert app.session is None
+        await pilot.press("enter")
+        await until(pilot, lambda: "Passphrase" in screen_text(app))
+        await type_text(pilot, "correct horse")
+        await pilot.press("enter")
+        await ready(pilot)
+        assert [m.name for m in session(app).doc.members.all()] == ["Ann"]
+
+
+async def test_the_sidebar_hides_for_more_room_and_the_choice_is_remembered(home: Home) -> None:
+    sample_home = with_sample(home)
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        assert "1 Dashboard" in screen_text(app)
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert "1 Dashboard" not in screen_text(app)
+        await pilot.press("2")
+        await settle(pilot)
+        assert "Roster" in screen_text(app).splitlines()[0] and "2 Roster" not in screen_text(app)
+    again = make_app(sample_home)
+    async with again.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        assert "1 Dashboard" not in screen_text(again)
