@@ -76,16 +76,15 @@ def load(data: bytes) -> Document:
 def has_heads(doc: Document, heads: Sequence[bytes]) -> bool:
     """True when every hash in `heads` is a change `doc` already holds.
 
-    rc1 offers no direct lookup; reading the root at those heads returns nothing for an unknown
+    rc1 offers no direct lookup; reading the root at a head returns nothing for an unknown
     hash. Every magnet document writes `schema` in its first change, so a known state is never
-    an empty root.
+    an empty root. Each head is read on its own: a list mixing known and unknown hashes reads
+    the known ones and ignores the rest.
     """
-    if not heads:
-        return True
     if any(len(h) != HASH_LEN for h in heads):
         return False
     try:
-        return bool(doc.keys(ROOT, list(heads)))
+        return all(doc.keys(ROOT, [head]) for head in heads)
     except Exception:
         return False
 
