@@ -48,12 +48,12 @@ class MagnetApp(App[int]):
     MODES: ClassVar[dict[str, Any]] = {"start": StartScreen}
     DEFAULT_MODE = "start"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help", priority=True),
+        Binding("f1", "help", "Help", priority=True, show=False),
         Binding("question_mark", "help", "Help", show=False),
-        Binding("f2", "crisis", "Check-in", priority=True),
+        Binding("f2", "crisis", "Crisis check-in", priority=True, show=False),
         Binding("exclamation_mark", "crisis", "Crisis check-in", show=False),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
-        Binding("ctrl+q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False),
         *[Binding(a.key, f"go('{a.id}')", a.title, show=False) for a in AREAS if a.key],
     ]
 

@@ -64,7 +64,7 @@ class AttendanceScreen(LiveModal[Roll]):
                 placeholder="/ find a person",
                 id="roll",
             )
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def roll(self) -> RecordTable[Member]:

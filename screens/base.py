@@ -85,7 +85,7 @@ class AreaScreen(Screen[None], Generic[D]):
             yield Sidebar(self.AREA)
             with Vertical(id="body"):
                 yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> Iterator[Any]:
         raise NotImplementedError

@@ -61,6 +61,7 @@ class DashboardScreen(AreaScreen[Readiness]):
         Binding("up", "move(-2)", "Up", show=False),
         Binding("down", "move(2)", "Down", show=False),
         Binding("r", "reload", "Refresh"),
+        Binding("ctrl+q", "app.quit", "Quit"),
     ]
 
     def compose_body(self) -> Iterator[Any]:

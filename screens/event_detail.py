@@ -44,7 +44,7 @@ class EventDetail(LiveModal[EventView]):
             yield Static("", classes="dialog-text", id="detail-title")
             with VerticalScroll(classes="info-body", id="detail-scroll"):
                 yield Static("Loading…", classes="info-text", id="detail-body")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()

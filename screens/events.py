@@ -53,9 +53,9 @@ class EventsScreen(RecordListScreen[Event]):
     SORT = "starts"
     WATCHES: ClassVar[frozenset[str] | None] = frozenset({"events", "members"})
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t", "switch", "Upcoming/Past"),
+        Binding("t", "switch", "Past/upcoming"),
         Binding("r", "rsvp", "RSVP"),
-        Binding("p", "attendance", "Attendance"),
+        Binding("p", "attendance", "Attend"),
         Binding("m", "minutes", "Minutes"),
     ]
 

@@ -68,7 +68,7 @@ class WelcomeScreen(Screen[None]):
             ]
             yield OptionList(*options, id="welcome-choices")
             yield Static("", id="welcome-status", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(OptionList.OptionSelected, "#welcome-choices")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -54,12 +54,12 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
     SORT = "name"
     WATCHES: ClassVar[frozenset[str] | None] = frozenset({"inventory", "loans", "members", "households"})
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("plus", "adjust(1)", "+1"),
-        Binding("minus", "adjust(-1)", "-1"),
-        Binding("equals_sign", "adjust_by", "Adjust by"),
+        Binding("plus", "adjust(1)", "±1"),
+        Binding("minus", "adjust(-1)", "Take one", show=False),
+        Binding("equals_sign", "adjust_by", "By…"),
         Binding("l", "lend", "Lend"),
         Binding("r", "give_back", "Return"),
-        Binding("t", "switch", "Items/Loans"),
+        Binding("t", "switch", "Loans"),
         Binding("f", "filter", "Filter"),
     ]
 

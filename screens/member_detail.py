@@ -50,7 +50,7 @@ class MemberDetail(LiveModal[MemberView]):
             yield Static("", classes="dialog-text", id="detail-title")
             with VerticalScroll(classes="info-body", id="detail-scroll"):
                 yield Static("Loading…", classes="info-text", id="detail-body")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -103,7 +103,7 @@ class RecordForm(ModalScreen[FormResult | None], Generic[R]):
                 yield Button("Save", variant="primary", id="save", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Static(self._private_hint(), id="form-private")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _private_hint(self) -> str:
         if not any(s.sensitive for s in self.specs):
