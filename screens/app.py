@@ -124,8 +124,11 @@ class MagnetApp(App[int]):
             self.theme = self.prefs.theme
         self.start_screen.say("Looking for your groups…")
         groups = self.home.groups()
+        last = next((g for g in groups if g.group_id == self.prefs.last_group), None)
         if not groups:
             self.start_screen.welcome()
+        elif self.group_ref is None and len(groups) > 1 and last is not None:
+            self.open_group(last)  # the group this device had open last time
         else:
             self.open_group(self.group_ref)
 

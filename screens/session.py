@@ -65,19 +65,6 @@ class Session:
         device = self.this_device()
         return self.doc.members.find(device.member_id) if device and device.member_id else None
 
-    def who(self, member_id: str, device_id: str = "") -> str:
-        """A person's name for 'checked by' columns: the member, else the device, else '?'."""
-        if member_id:
-            member = self.doc.members.find(member_id)
-            if member is not None:
-                return member.name
-        if device_id:
-            for device in self.doc.devices.all(include_archived=True):
-                if device.device_id == device_id:
-                    return device.name
-            return device_id[:8]
-        return ""
-
     # ---- writing --------------------------------------------------------------------------------
 
     def submit(self, write: Callable[[], T]) -> Future[T]:

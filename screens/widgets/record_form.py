@@ -12,12 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from rich.markup import escape
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
+from textual.worker import get_current_worker
 
 from magnet.document import GroupDocument
 from magnet.errors import ValidationError
@@ -206,10 +208,27 @@ class RecordForm(ModalScreen[FormResult | None], Generic[R]):
 
     # ---- live updates ------------------------------------------------------------------------
 
+    class Fetched(Message):
+        """The record as it is now, read on a worker thread after a change."""
+
+        def __init__(self, record: Record | None) -> None:
+            super().__init__()
+            self.record = record
+
     def _doc_changed(self, collections: frozenset[str] | None) -> None:
         if self.record is None or (collections is not None and self.record_type.COLLECTION not in collections):
             return
-        fresh = self.fetch() if self.fetch is not None else self.doc.collection(self.record_type).find(self.record.id)
+        self._fetch(self.record.id)
+
+    @work(thread=True, exclusive=True, group="form-fetch", exit_on_error=False)
+    def _fetch(self, record_id: str) -> None:
+        fresh = self.fetch() if self.fetch is not None else self.doc.collection(self.record_type).find(record_id)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Fetched(fresh))
+
+    @on(Fetched)
+    def _fetched(self, message: Fetched) -> None:
+        fresh = cast("R | None", message.record)
         notice = self.query_one("#form-notice", Static)
         if fresh is None or fresh.archived:
             what = "deleted" if fresh is None else "archived"

@@ -86,6 +86,10 @@ async def test_settings_name_this_device_and_who_it_speaks_for(home: Home) -> No
         await pilot.press("enter")
         await until(pilot, lambda: (m := session(app).me()) is not None and m.id == me.id)
         await until(pilot, lambda: "speaks for Aaa Me" in screen_text(app))
+        app.theme = "nord"
+        await settle(pilot)
+        assert app.prefs.theme == "nord"
+        assert make_app(sample_home).prefs.theme == "nord", "the theme is remembered"
 
 
 async def test_settings_edit_the_group_profile(home: Home) -> None:

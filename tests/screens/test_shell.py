@@ -190,6 +190,10 @@ async def test_a_second_group_asks_which_to_open(home: Home) -> None:
         await pilot.press("7")
         await until(pilot, lambda: "Sample Street MAG" in screen_text(app))
         assert app.prefs.last_group == session(app).group.info.group_id
+    again = make_app(sample_home)
+    async with again.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        assert session(again).name == "Elm Street MAG", "the group open last time opens again"
 
 
 async def test_an_encrypted_group_asks_for_its_passphrase(home: Home, monkeypatch: Any) -> None:
