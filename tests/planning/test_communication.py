@@ -1,0 +1,44 @@
+"""The PACE plan in tier order with its gaps, and announcements in reading order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from planning_docs import new_doc
+
+from magnet.communication import announcements_in_order, how_to_reach, pace_plan, plan_problems
+
+
+def test_pace_tiers_in_order_with_what_makes_them_unusable() -> None:
+    doc = new_doc()
+    doc.channels.add(name="Group chat", tier="primary", trigger="Cell data down 30 min")
+    radio = doc.channels.add(
+        name="GMRS net", tier="contingency", radio_channel="GMRS 20", frequency="462.675 MHz", schedule="On the hour"
+    )
+    doc.channels.add(name="Rally point", tier="emergency", place="Park", trigger="No radio for 2 h")
+    plan = pace_plan(doc.channels.all())
+    assert [(t.tier, [c.name for c in t.channels]) for t in plan] == [
+        ("primary", ["Group chat"]),
+        ("alternate", []),
+        ("contingency", ["GMRS net"]),
+        ("emergency", ["Rally point"]),
+    ]
+    assert plan_problems(plan) == ["no alternate channel", "no trigger for leaving the contingency channel"]
+    assert how_to_reach(radio) == "GMRS 20; 462.675 MHz; On the hour"
+
+
+def test_announcements_pinned_then_urgent_then_newest() -> None:
+    doc = new_doc()
+    day = datetime(2026, 5, 1, 9)
+    doc.announcements.add(name="Old info", urgency="info", posted_at=day.replace(day=1))
+    doc.announcements.add(name="New info", urgency="info", posted_at=day.replace(day=3))
+    doc.announcements.add(name="Boil water", urgency="urgent", posted_at=day.replace(day=2))
+    doc.announcements.add(name="Rally point moved", urgency="info", pinned=True, posted_at=day)
+    gone = doc.announcements.add(name="Gone", urgency="urgent")
+    doc.announcements.archive(gone.id)
+    assert [a.name for a in announcements_in_order(doc.announcements.all())] == [
+        "Rally point moved",
+        "Boil water",
+        "New info",
+        "Old info",
+    ]
