@@ -1,0 +1,1 @@
+"""The planning screens: needs, goals, communication, membership, partners, training, requests, evaluation, community."""
