@@ -36,6 +36,7 @@ AREAS: tuple[Area, ...] = (
     Area("checkin", "Check-in", "5", "Welfare check of every household (crisis mode)", "screens.checkin:CheckInScreen"),
     Area("peers", "Peers", "6", "Devices that sync with this one; invites", "screens.peers:PeersScreen"),
     Area("settings", "Settings", "7", "This device, groups, theme", "screens.settings:SettingsScreen"),
+    Area("plan", "Plan", "8", "Needs, goals, comms, partners, training, report", "screens.planning.hub:PlanScreen"),
 )
 
 AREA_BY_ID = {area.id: area for area in AREAS}
