@@ -20,6 +20,7 @@ from magnet.device import DeviceIdentity
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError, NotFound, StoreError
 from magnet.fileio import make_private_dir, write_private
+from magnet.groupkey import KeyRing
 from magnet.store import STORE_FILE, ChunkCipher, GroupStore, LoadReport
 
 HOME_ENV = "MAGNET_HOME"
@@ -166,6 +167,7 @@ class Home:
         doc = GroupDocument.create(name, device_id=device.device_id, group_id=group_id)
         path = make_private_dir(self.groups_dir / group_id)
         store = GroupStore.create(path, doc, meta=dict(store_meta or {}), cipher=cipher)
+        KeyRing.found().save(path)  # the group secret: only devices it is given to can sync
         info = GroupInfo(group_id, doc.profile.name, path, cipher is not None)
         self.write_info(info)
         group = OpenGroup(self, info, doc, store, LoadReport())

@@ -67,6 +67,13 @@ class IncompatibleVersion(ProtocolError):
         self.version = version
         self.min_version = min_version
 
+    @property
+    def for_peer(self) -> str:
+        """The same refusal in the peer's words, sent to it before hanging up."""
+        if self.version < MIN_VERSION:
+            return f"the other device runs a newer magnet (sync protocol {VERSION}): update magnet on this device"
+        return f"the other device runs an older magnet (sync protocol {VERSION}): update magnet there"
+
 
 class Kind(enum.IntEnum):
     HELLO = 1

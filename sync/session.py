@@ -220,7 +220,7 @@ class Session:
         try:
             message = decode(data, max_message=self.max_message)
         except IncompatibleVersion as exc:
-            return self._fail(CloseCode.VERSION, str(exc))
+            return self._fail(CloseCode.VERSION, str(exc), told=exc.for_peer)
         except ProtocolError as exc:
             return self._fail(CloseCode.MALFORMED, f"malformed message: {exc}")
         if not isinstance(message, Ping | Pong):
@@ -471,9 +471,10 @@ class Session:
             self._last_activity = self._now
         return Send(message)
 
-    def _fail(self, code: CloseCode, reason: str) -> list[Effect]:
+    def _fail(self, code: CloseCode, reason: str, *, told: str | None = None) -> list[Effect]:
+        """Hang up for `reason`; the peer is `told` why in its own words (default: the reason)."""
         self.state = "closed"
-        return [self._send(Close(code, reason)), Closed(code, reason, by_peer=False)]
+        return [self._send(Close(code, told or reason)), Closed(code, reason, by_peer=False)]
 
     def _heads(self) -> Heads:
         return normal(self.doc.heads())

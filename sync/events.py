@@ -1,0 +1,45 @@
+"""What an embedder (the TUI, `magnet serve`) gives the node and hears from it: plain values only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_PORT = 7787
+
+EVENT_KINDS = ("listening", "found", "connected", "synced", "lost", "rejected", "error")
+
+
+@dataclass
+class NodeConfig:
+    """How the node runs. `interfaces` None means MAGNET_INTERFACES if set, else every interface."""
+
+    port: int = DEFAULT_PORT
+    peers: list[str] = field(default_factory=list)  # host:port to dial, besides discovered ones
+    interfaces: list[str] | None = None
+    discovery: bool = True
+    keepalive: float = 5.0  # ping a quiet peer this often
+    dead_after: float = 20.0  # and drop it after this long without a word
+    poll_interval: float = 0.3  # look for commits other processes made on this data dir
+    backoff_min: float = 0.5  # first wait before dialing a failed peer again
+    backoff_max: float = 30.0
+    max_connections: int = 64
+    handshake_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class NodeEvent:
+    kind: str  # one of EVENT_KINDS
+    peer: str  # the peer's address (or ours, for "listening")
+    device_id: str | None
+    detail: str
+    at: float  # time.time()
+
+
+@dataclass(frozen=True)
+class PeerStatus:
+    address: str
+    device_id: str | None
+    name: str
+    state: str  # found, connecting, syncing, synced, waiting (to retry), lost, rejected
+    last_sync: float | None
+    error: str | None

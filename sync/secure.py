@@ -1,0 +1,293 @@
+"""The group's keys and devices as the node uses them: Noise channels, who gets in, new epochs, joins.
+
+Every connection of the product goes through here. A peer is let in only if the Noise handshake
+proves it holds the group key of an epoch we keep and its static key is an active, unrevoked
+device of the document; anything else is refused inside the handshake, before a byte of the
+document is sent or any of its data read. Keys and invites live in files another process (the
+CLI) may change, so they are re-read when their files change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from datetime import date, datetime
+from pathlib import Path
+
+from magnet.device import DeviceIdentity, device_id_for
+from magnet.errors import MagnetError
+from magnet.groupkey import KEYRING_FILE, GroupSecret, KeyRing
+from magnet.home import OpenGroup
+from magnet.records import Device
+from sync.channel import (
+    ChannelError,
+    HandshakeFailed,
+    HandshakeRefused,
+    HelloKind,
+    Refusal,
+    SecureChannel,
+    accept,
+    admit_members,
+    connect,
+)
+from sync.invite import JoinRequest, admit_joins, offer_invite
+from sync.invitebook import INVITES_FILE, InviteBook
+from sync.protocol import DEFAULT_MAX_MESSAGE
+from sync.transport import MessageChannel, Refused, TransportError
+
+log = logging.getLogger("magnet.sync.secure")
+
+
+def ensure_keyring(directory: Path) -> KeyRing:
+    """The group's key ring; a group made before keys existed gets its first one now.
+
+    Safe: nobody else can hold a key for a group that never had one, so no device is cut off.
+    """
+    try:
+        return KeyRing.load(directory)
+    except MagnetError:
+        if (directory / KEYRING_FILE).exists():
+            raise
+    ring = KeyRing.found()
+    ring.save(directory)
+    log.info("created the group's key in %s", directory)
+    return ring
+
+
+def active_device(group: OpenGroup, device_id: str, public_key: bytes | None = None) -> Device | None:
+    """The device record that lets `device_id` in: not revoked, not archived, matching key."""
+    for device in group.doc.devices.filter(device_id=device_id):
+        if device.revoked or device.archived:
+            continue
+        if public_key is not None and device.public_key and device.public_key != public_key.hex():
+            continue
+        return device
+    return None
+
+
+class SecureMessages:
+    """A SecureChannel seen as the node's MessageChannel (its errors as TransportError)."""
+
+    def __init__(self, channel: SecureChannel) -> None:
+        self.channel = channel
+        self.peer_address = channel.peer_address
+        self.peer_device_id: str | None = channel.peer_device_id
+
+    async def send(self, message: bytes) -> None:
+        try:
+            await self.channel.send(message)
+        except ChannelError as exc:
+            raise TransportError(str(exc), self.peer_address) from exc
+
+    async def recv(self) -> bytes:
+        try:
+            return await self.channel.recv()
+        except ChannelError as exc:
+            raise TransportError(str(exc), self.peer_address) from exc
+
+    def close(self) -> None:
+        self.channel.close()
+
+    async def wait_closed(self) -> None:
+        await self.channel.wait_closed()
+
+
+class GroupSecurity:
+    """The product's link and membership: Noise XXpsk3 channels for one group's devices."""
+
+    secure = True
+
+    def __init__(
+        self,
+        group: OpenGroup,
+        identity: DeviceIdentity,
+        *,
+        handshake_timeout: float = 10.0,
+        max_message: int = DEFAULT_MAX_MESSAGE,
+    ) -> None:
+        self.group = group
+        self.identity = identity
+        self.handshake_timeout = handshake_timeout
+        self.max_message = max_message
+        self.invites = InviteBook(group.path)
+        self._ring = ensure_keyring(group.path)
+        self._stamps = self._file_stamps()
+        self._hints: list[str] = self._read_hints()
+
+    # ---- keys ----------------------------------------------------------------------------
+
+    def ring(self) -> KeyRing:
+        return self._ring
+
+    def epoch(self) -> int:
+        return self._ring.current.epoch
+
+    def newer_secret(self, peer_epoch: int) -> tuple[int, bytes] | None:
+        current = self._ring.current
+        return (current.epoch, current.secret) if peer_epoch < current.epoch else None
+
+    def adopt(self, epoch: int, secret: bytes) -> bool:
+        try:
+            offered = GroupSecret(epoch, secret)
+        except ValueError:
+            return False
+        with KeyRing.editing(self.group.path) as ring:
+            changed = ring.adopt(offered)
+        if changed:
+            self._ring = KeyRing.load(self.group.path)
+            self._stamps = self._file_stamps()
+        return changed
+
+    def discovery_tag(self) -> str:
+        return self._ring.current.discovery_tag()
+
+    def epoch_for_tag(self, tag: str) -> int | None:
+        secret = self._ring.match_discovery_tag(tag)
+        return None if secret is None else secret.epoch
+
+    def invite_hints(self) -> list[str]:
+        return self._hints
+
+    def refresh(self) -> bool:
+        """Re-read the key ring and invite book if another process changed them."""
+        stamps = self._file_stamps()
+        if stamps == self._stamps:
+            return False
+        self._stamps = stamps
+        try:
+            self._ring = KeyRing.load(self.group.path)
+        except MagnetError as exc:
+            log.warning("keeping the group keys already loaded: %s", exc)
+        self._hints = self._read_hints()
+        return True
+
+    def _read_hints(self) -> list[str]:
+        try:
+            return self.invites.mdns_hints()
+        except MagnetError as exc:
+            log.warning("cannot read the invite book: %s", exc)
+            return []
+
+    def _file_stamps(self) -> tuple[tuple[int, int], ...]:
+        stamps = []
+        for name in (KEYRING_FILE, INVITES_FILE):
+            try:
+                st = os.stat(self.group.path / name)
+                stamps.append((st.st_mtime_ns, st.st_ino))
+            except OSError:
+                stamps.append((0, 0))
+        return tuple(stamps)
+
+    # ---- devices -------------------------------------------------------------------------
+
+    def allows(self, device_id: str) -> bool:
+        return device_id != self.identity.device_id and active_device(self.group, device_id) is not None
+
+    def allows_key(self, public_key: bytes) -> bool:
+        device_id = device_id_for(public_key)
+        return device_id != self.identity.device_id and active_device(self.group, device_id, public_key) is not None
+
+    def device_name(self, device_id: str) -> str:
+        found = self.group.doc.devices.filter(device_id=device_id, include_archived=True)
+        return found[0].name if found else ""
+
+    # ---- the link ------------------------------------------------------------------------
+
+    async def dial(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, epoch: int | None
+    ) -> MessageChannel:
+        secret = (self._ring.get(epoch) if epoch is not None else None) or self._ring.current
+        itself = False
+
+        def authorize(public_key: bytes) -> bool:
+            nonlocal itself
+            itself = public_key == self.identity.public_key
+            return not itself and self.allows_key(public_key)
+
+        try:
+            channel = await connect(
+                reader,
+                writer,
+                identity=self.identity,
+                secret=secret,
+                authorize=authorize,
+                handshake_timeout=self.handshake_timeout,
+                max_message=self.max_message,
+            )
+        except HandshakeRefused as exc:
+            retry = None
+            if exc.reason is Refusal.UNKNOWN_EPOCH and self._ring.get(exc.detail) is not None:
+                retry = exc.detail if exc.detail != secret.epoch else None
+            raise Refused(str(exc), exc.peer or "", itself=itself, retry_epoch=retry) from exc
+        except HandshakeFailed as exc:  # another group's key: refused, not a network problem
+            raise Refused(str(exc), exc.peer or "") from exc
+        except ChannelError as exc:
+            raise TransportError(str(exc), exc.peer or "") from exc
+        return SecureMessages(channel)
+
+    async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> MessageChannel:
+        admit = admit_members(self.ring, self.allows_key, joins=admit_joins(self.invites))
+        try:
+            channel = await accept(
+                reader,
+                writer,
+                identity=self.identity,
+                admit=admit,
+                handshake_timeout=self.handshake_timeout,
+                max_message=self.max_message,
+            )
+        except (HandshakeRefused, HandshakeFailed) as exc:
+            raise Refused(str(exc), exc.peer or "") from exc
+        except ChannelError as exc:
+            raise TransportError(str(exc), exc.peer or "") from exc
+        except MagnetError as exc:  # an unreadable invite book or key ring
+            raise TransportError(f"cannot answer: {exc}") from exc
+        return SecureMessages(channel)
+
+    # ---- joins ---------------------------------------------------------------------------
+
+    def is_join(self, channel: MessageChannel) -> bool:
+        return isinstance(channel, SecureMessages) and channel.channel.hello.kind is not HelloKind.MEMBER
+
+    async def welcome(self, channel: MessageChannel) -> str:
+        """Give a device that proved an invite the group secret and a snapshot that lists it."""
+        assert isinstance(channel, SecureMessages)
+        try:
+            request = await offer_invite(
+                channel.channel, book=self.invites, secret=self._ring.current, enroll=self._enroll
+            )
+        except ChannelError as exc:
+            raise TransportError(str(exc), channel.peer_address) from exc
+        return f"{request.member_name} joined with device {request.device_id[:8]}"
+
+    def _enroll(self, request: JoinRequest) -> bytes:
+        enroll_device(self.group, request.device_public_key, request.member_name)
+        return self.group.doc.save()
+
+
+def enroll_device(group: OpenGroup, public_key: bytes, member_name: str) -> str:
+    """Record a joining device in the document, linked to its member (found by name or added).
+
+    Returns the device record's id. A device that was revoked and is invited again is let in again:
+    an invite is a member's explicit decision.
+    """
+    doc = group.doc
+    device_id = device_id_for(public_key)
+    wanted = member_name.strip().casefold()
+    member = next((m for m in doc.members.all() if m.name.strip().casefold() == wanted), None)
+    if member is None:
+        member = doc.members.add(name=member_name.strip(), joined=date.today())
+    existing = doc.devices.filter(device_id=device_id, include_archived=True)
+    if existing:
+        record = doc.devices.update(existing[0].id, revoked=False, public_key=public_key.hex(), member_id=member.id)
+        if record.archived:
+            record = doc.devices.restore(record.id)
+        return record.id
+    return doc.devices.add(
+        name=f"{member.name}'s device",
+        device_id=device_id,
+        public_key=public_key.hex(),
+        member_id=member.id,
+        added_at=datetime.now(),
+    ).id
