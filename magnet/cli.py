@@ -364,6 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="only use this network interface or address (repeatable; env MAGNET_INTERFACES)",
     )
     p.add_argument("--no-discovery", action="store_true", help="do not use mDNS; only peers given by address")
+    p.add_argument(
+        "--keepalive",
+        type=float,
+        metavar="SECONDS",
+        help="ping quiet peers this often; one silent for 4 times as long is dropped (default 5)",
+    )
     p.add_argument("--verbose", "-v", action="store_true")
 
     p = command("invite", _sync_command("invite"), "invite a new device into the group")

@@ -1,14 +1,282 @@
-"""The sync commands of `magnet` (serve, invite, join, devices, revoke)."""
+"""The sync commands of `magnet`: serve, invite, join, devices, revoke.
+
+`magnet/cli.py` defines their arguments and calls these handlers; each returns an exit code and
+raises MagnetError for anything a person must fix.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import re
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
 
-from magnet.errors import MagnetError
+from magnet.device import readable_id
+from magnet.errors import MagnetError, NotFound
+from magnet.groupkey import KeyRing
+from magnet.home import Home, OpenGroup
+from magnet.records import Device
+from magnet.unlock import open_with_passphrase
+from sync.events import DEFAULT_PORT, NodeConfig, NodeEvent
+from sync.interfaces import local_ipv4, pinned, resolve
+from sync.invitebook import DEFAULT_SHORT_TTL, InviteBook
+from sync.invitecode import render_qr
+from sync.joining import adopt, parse_code
+from sync.joining import join as join_group
+from sync.node import Node
+from sync.peerbook import PeerBook
+from sync.runfile import running_port
+from sync.secure import GroupSecurity, ensure_keyring
+from sync.transport import format_address
+
+log = logging.getLogger("magnet.sync")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNITS = {"": 3600.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
-def _unavailable(args: argparse.Namespace) -> int:
-    raise MagnetError("sync is not available in this build yet")
+def _home(args: argparse.Namespace) -> Home:
+    return Home(Path(args.home).expanduser()) if args.home else Home.default()
 
 
-serve = invite = join = devices = revoke = _unavailable
+def _open(args: argparse.Namespace) -> OpenGroup:
+    group = open_with_passphrase(_home(args), args.group)
+    for problem in group.report.problems:
+        print(f"magnet: warning: {problem}", file=sys.stderr)
+    return group
+
+
+# ---- serve ---------------------------------------------------------------------------------
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the node until Ctrl-C or SIGTERM: listen, discover, sync, log what happens."""
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    logging.getLogger("asyncio").setLevel(logging.WARNING)
+    if not args.verbose:
+        logging.getLogger("zeroconf").setLevel(logging.WARNING)
+    keepalive = float(getattr(args, "keepalive", None) or 5.0)
+    config = NodeConfig(
+        port=DEFAULT_PORT if args.port is None else args.port,
+        peers=list(args.peer),
+        interfaces=list(args.interface) or None,
+        discovery=not args.no_discovery,
+        keepalive=keepalive,
+        dead_after=4 * keepalive,
+        backoff_max=min(30.0, 6 * keepalive),
+    )
+    group = _open(args)
+    try:
+        log.info("serving %r as %s", group.info.name, group.home.device.readable_id)
+        asyncio.run(_serve(group, config))
+    finally:
+        group.close()
+    log.info("stopped; everything received is saved")
+    return 0
+
+
+async def _serve(group: OpenGroup, config: NodeConfig) -> None:
+    security = GroupSecurity(group, group.home.device, handshake_timeout=config.handshake_timeout)
+    node = Node(
+        group,
+        config,
+        link=security,
+        membership=security,
+        device_id=group.home.device.device_id,
+        on_event=_log_event,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await node.start()
+    log.info("listening on port %d%s", node.port, "" if config.discovery else " (mDNS off)")
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await node.stop()
+
+
+def _log_event(event: NodeEvent) -> None:
+    if event.kind in ("found", "synced"):
+        log.debug("%s %s: %s", event.kind, event.peer, event.detail)
+
+
+# ---- invite --------------------------------------------------------------------------------
+
+
+def parse_duration(text: str) -> float:
+    """'30m', '24h', '7d', '90s' (a bare number is hours) -> seconds."""
+    match = _DURATION.match(text)
+    if match is None or float(match.group(1)) <= 0:
+        raise MagnetError(f"not a duration: {text!r} (try 30m, 24h or 7d)")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def invite_addresses(group: OpenGroup, given: list[str]) -> tuple[list[str], bool]:
+    """Where the new device can reach this one, and whether a node runs here right now."""
+    port = running_port(group.path)
+    if given:
+        return given, port is not None
+    hosts = resolve(pinned(None)) or local_ipv4()
+    return [format_address(h, port or DEFAULT_PORT) for h in hosts[:4]], port is not None
+
+
+def invite(args: argparse.Namespace) -> int:
+    ttl = parse_duration(args.expires)
+    group = _open(args)
+    try:
+        ensure_keyring(group.path)
+        addresses, running = invite_addresses(group, list(args.address))
+        book = InviteBook(group.path)
+        code = book.issue(ttl=ttl, addresses=tuple(addresses), issued_by=group.home.device.device_id)
+        short = book.issue_short(ttl=min(ttl, DEFAULT_SHORT_TTL)) if args.short else None
+        name = group.info.name
+    finally:
+        group.close()
+    if args.quiet:
+        print(code.encode())
+        if short is not None:
+            print(short)
+        return 0
+    until = datetime.fromtimestamp(code.expires_at).strftime("%Y-%m-%d %H:%M")
+    print(f"Invite to {name!r}: usable once, until {until}.\n")
+    print(code.encode() + "\n")
+    print(render_qr(code.encode(), ansi=sys.stdout.isatty()) + "\n")
+    print("On the new device:  magnet join CODE --me 'Your Name'")
+    if short is not None:
+        minutes = min(ttl, DEFAULT_SHORT_TTL) / 60
+        print(f"\nOr type the short code (valid {minutes:.0f} min, same network):  magnet join {short}")
+    if addresses:
+        print(f"\nThe code tells the new device to look for this one at {', '.join(addresses)}.")
+    if not running:
+        print(
+            "\nNo sync runs for this group here right now: start 'magnet serve' (or the app) "
+            "so the new device can join."
+        )
+    return 0
+
+
+# ---- join ----------------------------------------------------------------------------------
+
+
+def join(args: argparse.Namespace) -> int:
+    invitation = parse_code(args.code)
+    home = _home(args)
+    member = (args.me or "").strip() or _ask_name()
+    addresses = [args.address] if args.address else []
+    interfaces = list(args.interface) or None
+    welcome, address = asyncio.run(
+        join_group(home, invitation, member_name=member, addresses=addresses, interfaces=interfaces)
+    )
+    group = adopt(home, welcome, inviter_address=address, device_name=args.name)
+    try:
+        print(f"Joined {group.info.name!r} as {member}. This device is {home.device.readable_id}.")
+        print("Run 'magnet' (or 'magnet serve') to stay in sync with the group.")
+    finally:
+        group.close()
+    return 0
+
+
+def _ask_name() -> str:
+    if not sys.stdin.isatty():
+        raise MagnetError("say who you are in the group: magnet join CODE --me 'Your Name'")
+    name = input("Your name in the group: ").strip()
+    if not name:
+        raise MagnetError("a name is needed to join")
+    return name
+
+
+# ---- devices and revoke --------------------------------------------------------------------
+
+
+def devices(args: argparse.Namespace) -> int:
+    group = _open(args)
+    try:
+        doc = group.doc
+        own = group.home.device.device_id
+        book = PeerBook(group.path)
+        rows = sorted(doc.devices.all(include_archived=True), key=lambda d: (d.revoked or d.archived, d.name.lower()))
+        if not rows:
+            print("No devices recorded yet.")
+        for device in rows:
+            member = doc.members.find(device.member_id) if device.member_id else None
+            known = book.get(device.device_id)
+            if device.device_id == own:
+                state = "this device"
+            elif device.revoked:
+                state = "revoked" + (f" {device.revoked_at:%Y-%m-%d}" if device.revoked_at else "")
+            elif device.archived:
+                state = "archived"
+            elif known is not None and known.last_sync:
+                state = f"last sync {_ago(known.last_sync)}"
+            else:
+                state = "never synced with this device"
+            who = member.name if member else "-"
+            print(f"{readable_id(device.device_id)}  {device.name:<24} {who:<20} {state}")
+    finally:
+        group.close()
+    return 0
+
+
+def _ago(moment: float) -> str:
+    seconds = max(0.0, time.time() - moment)
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size:.0f} {unit} ago"
+    return "just now"
+
+
+def find_device(group: OpenGroup, ref: str) -> Device:
+    """A device by id prefix, readable id (dashes optional) or name."""
+    wanted = ref.strip().lower()
+    compact = wanted.replace("-", "").upper()
+    records = group.doc.devices.all(include_archived=True)
+    matches = [d for d in records if d.device_id.startswith(wanted)] or [
+        d for d in records if compact and readable_id(d.device_id).replace("-", "").startswith(compact)
+    ]
+    matches = matches or [d for d in records if d.name.lower() == wanted]
+    if not matches:
+        raise NotFound(f"no device matches {ref!r}; 'magnet devices' lists them")
+    if len(matches) > 1:
+        names = ", ".join(f"{d.name} ({readable_id(d.device_id)})" for d in matches)
+        raise MagnetError(f"{ref!r} matches several devices: {names}")
+    return matches[0]
+
+
+def revoke(args: argparse.Namespace) -> int:
+    group = _open(args)
+    try:
+        device = find_device(group, args.device)
+        if device.device_id == group.home.device.device_id:
+            raise MagnetError("that is this device: revoke it from another device of the group")
+        if device.revoked:
+            print(f"{device.name} ({readable_id(device.device_id)}) was already revoked.")
+            return 0
+        group.doc.devices.update(device.id, revoked=True, revoked_at=datetime.now())
+        ensure_keyring(group.path)
+        with KeyRing.editing(group.path) as ring:
+            epoch = ring.rotate().epoch
+    finally:
+        group.close()
+    print(
+        f"Revoked {device.name} ({readable_id(device.device_id)}): this device refuses it from now on, "
+        "the others as soon as they sync with one that knows."
+    )
+    print(
+        f"The group key moved to epoch {epoch}: the other devices get it the next time they sync with "
+        "this one, or with any device that has it."
+    )
+    print("What the device already synced stays on it (see SECURITY.md).")
+    return 0
