@@ -16,6 +16,7 @@ from screens.edits import toggle_tag
 from screens.live_modal import LiveModal
 from screens.session import Session
 from screens.widgets.record_table import Column, RecordTable
+from screens.widgets.topbar import StatusLine
 
 RSVP_RANK = {"yes": 0, "maybe": 1, "no": 3}
 
@@ -44,6 +45,7 @@ class AttendanceScreen(LiveModal[Roll]):
         return bool(self.event and member.id in self.event.attendance)
 
     def compose(self) -> ComposeResult:
+        yield StatusLine()
         with Vertical(classes="dialog"):
             yield Static("Attendance", classes="dialog-text", id="roll-title")
             yield RecordTable(

@@ -17,6 +17,7 @@ from screens.events import FORM_FIELDS, ask_rsvp, when, write_minutes
 from screens.live_modal import LiveModal
 from screens.session import Session
 from screens.widgets.record_form import RecordForm
+from screens.widgets.topbar import StatusLine
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class EventDetail(LiveModal[EventView]):
         self.event_id = event_id
 
     def compose(self) -> ComposeResult:
+        yield StatusLine()
         with Vertical(classes="dialog"):
             yield Static("", classes="dialog-text", id="detail-title")
             with VerticalScroll(classes="info-body", id="detail-scroll"):

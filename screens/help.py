@@ -12,6 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from screens.areas import AREAS
+from screens.widgets.topbar import StatusLine
 
 EVERYWHERE = [
     ("F1 / ?", "this help"),
@@ -58,6 +59,7 @@ class HelpScreen(ModalScreen[None]):
         return "\n".join(lines)
 
     def compose(self) -> ComposeResult:
+        yield StatusLine()
         with Vertical(classes="dialog"):
             yield Static("magnet — help", classes="dialog-text")
             with VerticalScroll(classes="info-body"):

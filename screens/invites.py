@@ -49,6 +49,12 @@ def create_invite(group: OpenGroup, *, addresses: tuple[str, ...], hours: float 
         from sync.invitebook import InviteBook
     except ImportError as exc:
         raise SyncUnavailable("invites need the sync engine, which is not in this build yet") from exc
+    try:
+        from sync.secure import ensure_keyring
+    except ImportError:
+        pass
+    else:
+        ensure_keyring(group.path)  # a group made before keys existed gets its first one
     book = InviteBook(group.path)
     code = book.issue(ttl=hours * 3600, addresses=addresses, issued_by=group.home.device.device_id)
     text = code.encode()

@@ -18,6 +18,7 @@ from magnet.records import Certification, Event, Household, Member
 from screens.live_modal import LiveModal
 from screens.session import Session
 from screens.widgets.record_form import RecordForm
+from screens.widgets.topbar import StatusLine
 
 PRIVATE = ("address", "emergency_contact", "special_needs", "medical_notes")
 
@@ -46,6 +47,7 @@ class MemberDetail(LiveModal[MemberView]):
         self.show_private = False
 
     def compose(self) -> ComposeResult:
+        yield StatusLine()
         with Vertical(classes="dialog"):
             yield Static("", classes="dialog-text", id="detail-title")
             with VerticalScroll(classes="info-body", id="detail-scroll"):
@@ -109,6 +111,12 @@ class MemberDetail(LiveModal[MemberView]):
         joined = member.joined.isoformat() if member.joined else "?"
         active = member.last_active.isoformat() if member.last_active else "?"
         lines.append(f"[b]Joined[/] {joined}   [b]Last active[/] {active}")
+        if self.show_private:
+            lines.append("[b]Private[/] [dim](p hides)[/]")
+            for name in PRIVATE:
+                lines.append(f"  {Member.spec(name).label}: {e(str(getattr(member, name) or '–'))}")
+        else:
+            lines.append("[dim]Private: address, emergency contact, needs, medical — p shows[/]")
         lines.append("")
         lines.append("[b]Skills[/]")
         if not member.skills:
@@ -135,13 +143,6 @@ class MemberDetail(LiveModal[MemberView]):
             lines.append(f"  {when} {e(event.name)} [dim]({choice_label(event.kind)})[/]")
         if len(view.attended) > 30:
             lines.append(f"  [dim]… and {len(view.attended) - 30} earlier[/]")
-        lines.append("")
-        if self.show_private:
-            lines.append("[b]Private[/] [dim](p hides)[/]")
-            for name in PRIVATE:
-                lines.append(f"  {Member.spec(name).label}: {e(str(getattr(member, name) or '–'))}")
-        else:
-            lines.append("[dim]Private fields (address, emergency contact, needs, medical) hidden: p shows them[/]")
         if member.notes:
             lines.append("")
             lines.append(f"[b]Notes[/] {e(member.notes)}")

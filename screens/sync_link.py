@@ -174,10 +174,15 @@ def local_addresses(port: int) -> list[str]:
         hosts = [h for h in pinned if _is_ipv4(h)]
     else:
         try:
-            infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-        except OSError:
-            infos = []
-        hosts = sorted({str(info[4][0]) for info in infos if not str(info[4][0]).startswith("127.")})
+            from sync.interfaces import local_ipv4
+
+            hosts = local_ipv4()
+        except (ImportError, OSError):
+            try:
+                infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+            except OSError:
+                infos = []
+            hosts = sorted({str(info[4][0]) for info in infos if not str(info[4][0]).startswith("127.")})
     return [f"{host}:{port}" for host in hosts[:4]]
 
 

@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from screens.widgets.topbar import StatusLine
+
 
 class ConfirmModal(ModalScreen[bool]):
     """Yes or no; Enter or y says yes, Escape or n says no."""
@@ -192,6 +194,7 @@ class InfoModal(ModalScreen[None]):
         self.qr = qr
 
     def compose(self) -> ComposeResult:
+        yield StatusLine()
         with Vertical(classes="dialog"):
             yield Static(self.title_text, classes="dialog-text", markup=False)
             with VerticalScroll(classes="info-body"):

@@ -27,6 +27,7 @@ from magnet.fields import FieldKind, FieldSpec, parse_value
 from magnet.record import Record
 from magnet.records import COLLECTIONS
 from screens.widgets.fields import FieldEditor, Raw, editable, initial_raw
+from screens.widgets.topbar import StatusLine
 
 if TYPE_CHECKING:
     from screens.base import Shell
@@ -91,6 +92,7 @@ class RecordForm(ModalScreen[FormResult | None], Generic[R]):
         return initial_raw(spec, getattr(self.record_type(), spec.name))
 
     def compose(self) -> ComposeResult:
+        yield StatusLine()
         with Vertical(id="form"):
             yield Static(self.title_text, id="form-title")
             yield Static("", id="form-notice")

@@ -53,10 +53,23 @@ class PeersIndicator(Static):
     def show_status(self, status: SyncStatus) -> None:
         text, state = describe_sync(status)
         self.update(text)
-        self.set_classes(state)
+        self.remove_class("online", "idle", "offline")
+        self.add_class(state)
 
     def on_click(self, event: Click) -> None:
         cast("Shell", self.app).go("peers")
+
+
+class StatusLine(Horizontal):
+    """The top line over a modal: what is open, and the peers indicator."""
+
+    def __init__(self, what: str = "") -> None:
+        super().__init__(classes="status-line")
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.what, classes="status-spacer", markup=False)
+        yield PeersIndicator(classes="peers-indicator")
 
 
 class TopBar(Horizontal):
@@ -68,4 +81,4 @@ class TopBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(f"{escape(self.group)} · [b]{escape(self.area)}[/]", id="where", markup=True)
         yield Static("[b]F1[/] help [b]F2[/] crisis", id="keys-hint", markup=True)
-        yield PeersIndicator(id="peers-indicator")
+        yield PeersIndicator(id="peers-indicator", classes="peers-indicator")
