@@ -67,6 +67,14 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[("space" if c == " " else c) for c in text])
 
 
+async def started(pilot: Pilot[Any]) -> MagnetApp:
+    """Wait for the first usable screen, so the test's own edits do not race the app's start."""
+    app = pilot.app
+    assert isinstance(app, MagnetApp)
+    await until(pilot, lambda: app.ready_at is not None)
+    return app
+
+
 async def open_plan(pilot: Pilot[Any], key: str | None = None) -> Any:
     """From the dashboard: 8 for the plan, then a page's letter; returns the loaded screen."""
     app = pilot.app
