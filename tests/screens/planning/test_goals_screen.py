@@ -89,4 +89,5 @@ async def test_a_goal_behind_schedule_stands_out_and_comes_first(home: Home) -> 
         await until(
             pilot, lambda: isinstance(app.screen, GoalDetail) and "BEHIND: past its target date" in screen_text(app)
         )
-        assert late.id == app.screen.goal_id
+        detail = app.screen
+        assert isinstance(detail, GoalDetail) and detail.goal_id == late.id
