@@ -34,7 +34,7 @@ def progress_cell(standing: goals.Standing | None) -> Text:
 
 
 class GoalsScreen(PlanPage[Sequence[Goal]], RecordListScreen[Goal]):
-    TITLE_TEXT = "Plan › Goals"
+    TITLE_TEXT = "Goals"
     HELP = (
         "The group's goals with their progress; those behind schedule (past their date, a milestone "
         "overdue, or progress trailing the calendar) are red and come first. Enter opens a goal to "

@@ -39,7 +39,7 @@ def priority_text(priority: str) -> Text:
 
 
 class NeedsScreen(TabbedPage[NeedsData]):
-    TITLE_TEXT = "Plan › Needs"
+    TITLE_TEXT = "Needs"
     HELP = (
         "Needs, most pressing first, and the surveys that revealed them. On a need: p sets its "
         "priority, l links it to a goal (or unlinks), e edits. On a survey: Enter opens it to add "
