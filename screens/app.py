@@ -195,7 +195,10 @@ class MagnetApp(App[int]):
             self.add_mode(area.id, partial(self._area_screen, area.id))
         await self.switch_mode(HOME_AREA)
         self.save_prefs(self.prefs.edit(last_group=session.group.info.group_id))
-        self._start_node(session)
+        if self.ready_at is not None:
+            self._start_node(session)
+        # else: the node starts once the first screen is usable (mark_ready), so importing and
+        # starting it does not compete with the first paint.
         self._peers_timer = self.set_interval(PEERS_REFRESH, self._refresh_peers, name="peers")
 
     def _area_screen(self, area_id: str) -> Screen[Any]:
@@ -207,6 +210,8 @@ class MagnetApp(App[int]):
         if self.ready_at is not None:
             return
         self.ready_at = time.time()
+        if self.session is not None and self.session.node is None:
+            self._start_node(self.session)
         path = os.environ.get(READY_FILE_ENV)
         if path:
             with open(path, "w") as out:
