@@ -52,7 +52,9 @@ async def test_the_call_tree_covers_every_consenting_member_once_and_can_be_adju
         await until(pilot, lambda: app.screen is comms)
         shown = Counter(line.member.id for line in comms.table("tree").rows)
         assert set(shown) == consenting and set(shown.values()) == {1}
-        assert doc.call_tree.filter(member_id=member.id)[0].caller_id == caller.id, "a rebuild keeps the hand-set caller"
+        assert doc.call_tree.filter(member_id=member.id)[0].caller_id == caller.id, (
+            "a rebuild keeps the hand-set caller"
+        )
 
 
 async def test_posting_an_announcement_and_the_gaps_in_the_pace_plan(home: Home) -> None:
