@@ -97,9 +97,9 @@ class DashboardScreen(AreaScreen[Readiness]):
         welfare.set_class(w.needs_help > 0, "alert")
         self.query_one("#card-events", Card).update(self._events(data, now))
         self.query_one("#card-supplies", Card).update(
-            f"Water [b]{_days(data.water_days)}[/] days · food [b]{_days(data.food_days)}[/] days\n"
-            f"[dim]for {data.people} people[/]\n"
-            f"{len(data.low_stock)} below minimum · {len(data.expiring)} expiring\n"
+            f"Water [b]{_days(data.water_days)}[/] d · food [b]{_days(data.food_days)}[/] d\n"
+            f"[dim]days for {data.people} people[/]\n"
+            f"[b]{len(data.low_stock)}[/] low · [b]{len(data.expiring)}[/] expiring\n"
             f"{data.open_loans} out on loan"
         )
         self.query_one("#card-supplies", Card).set_class(bool(data.low_stock) or self._short(data), "warn")
@@ -135,8 +135,8 @@ class DashboardScreen(AreaScreen[Readiness]):
         soon = len(data.certs_expiring) - expired
         gaps = escape(", ".join(lacking[:4])) + (f" +{len(lacking) - 4}" if len(lacking) > 4 else "")
         return (
-            f"Lacking: [b yellow]{gaps}[/]" if lacking else "[green]Every essential skill covered[/]"
-        ) + f"\nCertificates: {soon} expiring soon, {expired} expired"
+            f"Lacking: [b yellow]{gaps}[/]" if lacking else "[green]Essential skills covered[/]"
+        ) + f"\nCerts: {soon} expiring, {expired} expired"
 
     def _show_sync(self, status: SyncStatus) -> None:
         text, state = describe_sync(status)

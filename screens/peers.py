@@ -121,7 +121,9 @@ class PeersScreen(AreaScreen[list[Device]]):
         news = self.query_one("#peer-news", Static)
         news.update(
             "\n".join(
-                f"[red]{n.at:%H:%M} {n.kind}[/] {escape(n.peer or n.device_id[:8])}: {escape(n.detail)}"
+                f"[red]{n.at:%H:%M} {n.kind}[/] "
+                + (f"{escape(n.peer or n.device_id[:8])}: " if n.peer or n.device_id else "")
+                + escape(n.detail)
                 for n in reversed(problems)
             )
         )
