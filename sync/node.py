@@ -94,6 +94,7 @@ class Target:
     next_try: float = 0.0
     dialing: bool = False
     itself: bool = False
+    mdns: str | None = None  # the mDNS instance advertising it, while it does
 
 
 @dataclass(eq=False)
@@ -177,6 +178,7 @@ class Node:
         self._stopping = False
         self._advertised: dict[str, str] = {}
         self._note = RunNote(group.path)
+        self._devices: tuple[tuple[str, bool, bool], ...] = ()
 
     # ---- life ----------------------------------------------------------------------------
 
@@ -244,6 +246,7 @@ class Node:
             self._emit("error", address, None, str(exc))
             return
         target = self._add_target(format_address(host, port), source)
+        target.source = source  # given by a person: kept even when mDNS stops seeing it
         target.next_try = 0.0
         target.failures = 0
         target.itself = False
@@ -269,7 +272,7 @@ class Node:
         self.port = server.sockets[0].getsockname()[1]
 
     def _add_target(self, address: str, source: str, *, device_id: str | None = None) -> Target:
-        target = self.targets.get(address)
+        target = next((t for t in self.targets.values() if address in t.addresses), None)
         if target is None:
             target = self.targets[address] = Target(address, [address], source, device_id=device_id)
             if source != "memory":
@@ -472,13 +475,15 @@ class Node:
         if not self.membership.allows(device):
             self._process(conn, conn.session.close(CloseCode.NOT_ALLOWED, "not an active device of this group"))
             return
+        if conn.target is not None:
+            conn.target.device_id = device
         existing = self.sessions.get(device)
-        if existing is not None and existing is not conn and not existing.closed:
+        replacing = existing is not None and existing is not conn and not existing.closed
+        if existing is not None and replacing:
             if self._keeps(existing, conn, device):
                 self._process(conn, conn.session.close(CloseCode.DUPLICATE, "already connected"))
                 return
             self._process(existing, existing.session.close(CloseCode.DUPLICATE, "replaced by a newer connection"))
-            existing.code = CloseCode.DUPLICATE
         conn.device_id = device
         conn.opened = True
         conn.peer_epoch = hello.epoch
@@ -493,8 +498,11 @@ class Node:
             conn.target.failures, conn.target.error = 0, None
         name = self.membership.device_name(device)
         self.book.seen(device, address=listen_address, name=name)
-        log.info("connected to %s (%s)", conn.address, name or device[:8])
-        self._emit("connected", conn.address, device, f"connected to {name or device[:8]}")
+        if replacing:
+            log.debug("now connected to %s through %s", name or device[:8], conn.address)
+        else:
+            log.info("connected to %s (%s)", conn.address, name or device[:8])
+            self._emit("connected", conn.address, device, f"connected to {name or device[:8]}")
         newer = self.membership.newer_secret(hello.epoch)
         if newer is not None:
             self._process(conn, conn.session.send_keys(*newer, now=time.time()))
@@ -558,6 +566,8 @@ class Node:
             elif not replaced:
                 log.info("lost %s: %s", conn.address, conn.reason)
                 self._emit("lost", conn.address, device, conn.reason or "closed")
+        elif conn.code is CloseCode.DUPLICATE:
+            log.debug("dropped a second connection with %s", conn.address)
         elif target is not None:
             self._failed(target, conn.reason or "closed", "rejected" if refused else "waiting")
         elif refused:
@@ -587,11 +597,21 @@ class Node:
             self._check_devices()
 
     def _check_devices(self) -> None:
-        """Drop sessions with devices that were just revoked."""
+        """Drop sessions with devices just revoked; retry at once peers refused before a device joined."""
+        devices = tuple(
+            sorted((d.device_id, d.revoked, d.archived) for d in self.doc.devices.all(include_archived=True))
+        )
+        if devices == self._devices:
+            return
+        self._devices = devices
         for device, conn in list(self.sessions.items()):
             if not self.membership.allows(device):
                 log.warning("closing %s: its device was revoked", conn.address)
                 self._process(conn, conn.session.close(CloseCode.NOT_ALLOWED, "this device was revoked"))
+        soon = time.monotonic() + self.config.backoff_min
+        for target in self.targets.values():
+            if target.state == "rejected":
+                target.next_try = min(target.next_try, soon)
 
     # ---- housekeeping --------------------------------------------------------------------
 
@@ -645,30 +665,29 @@ class Node:
             log.debug("ignoring %s: another protocol version", service.name)
             return
         epoch = self.membership.epoch_for_tag(service.properties.get("t", ""))
-        if epoch is None:
+        if epoch is None or not service.addresses:
             return  # another group's device
-        key = f"mdns:{service.name}"
         addresses = [format_address(a, service.port) for a in service.addresses]
-        target = self.targets.get(key)
+        target = next((t for t in self.targets.values() if set(t.addresses) & set(addresses)), None)
         if target is None:
-            known = next((t for t in self.targets.values() if set(t.addresses) & set(addresses)), None)
-            target = self.targets[key] = Target(key, addresses, "mdns", epoch=epoch)
-            if known is not None:
-                target.device_id = known.device_id
+            target = self.targets[addresses[0]] = Target(addresses[0], addresses, "mdns")
             # A little jitter, so two peers that see each other at once rarely dial both ways.
             target.next_try = time.monotonic() + random.uniform(0, 0.3)
             log.info("found a peer by mDNS at %s", ", ".join(addresses))
-            self._emit("found", addresses[0] if addresses else key, target.device_id, "found by mDNS")
-        else:
-            target.addresses, target.epoch = addresses, epoch
+            self._emit("found", addresses[0], None, "found by mDNS")
+        target.epoch, target.mdns = epoch, service.name
+        if target.source == "mdns":
+            target.addresses = addresses
         self._publish()
 
     def _on_service_gone(self, name: str) -> None:
-        target = self.targets.pop(f"mdns:{name}", None)
-        if target is None:
-            return
-        if target.device_id is None or target.device_id not in self.sessions:
-            self._emit("lost", target.addresses[0] if target.addresses else name, target.device_id, "left the network")
+        for target in [t for t in self.targets.values() if t.mdns == name]:
+            target.mdns = None
+            if target.source != "mdns":
+                continue
+            del self.targets[target.key]
+            if target.device_id is None or target.device_id not in self.sessions:
+                self._emit("lost", target.key, target.device_id, "left the network")
         self._publish()
 
     # ---- status --------------------------------------------------------------------------

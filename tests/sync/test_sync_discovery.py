@@ -1,0 +1,85 @@
+"""Real mDNS on 127.0.0.1: devices of one group find each other; what is advertised tells strangers nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from conftest import Lab
+from syncnodes import Recorder, same, until
+from zeroconf import IPVersion, ServiceStateChange, Zeroconf
+from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+
+from sync.discovery import SERVICE_TYPE
+from sync.invitebook import InviteBook
+
+pytestmark = pytest.mark.slow
+
+
+async def test_devices_of_one_group_find_each_other_and_sync(lab: Lab) -> None:
+    ann = lab.found()
+    bob = lab.member(ann, "Bob")
+    heard = Recorder()
+    a = await lab.node(ann, heard, discovery=True)
+    b = await lab.node(bob, discovery=True)
+    took = await until(lambda: bool(a.sessions) and bool(b.sessions), within=15, what="discovery")
+    member = bob.doc.members.add(name="Found by mDNS")
+    await until(lambda: ann.doc.members.find(member.id) is not None and same(ann, bob))
+    assert heard.kinds("found") and took < 10
+
+
+async def test_another_groups_devices_are_not_even_dialed(lab: Lab) -> None:
+    ann = lab.found()
+    zed = lab.found(member="Zed")  # a neighbouring group on the same Wi-Fi
+    heard = Recorder()
+    await lab.node(ann, heard, discovery=True)
+    z = await lab.node(zed, discovery=True)
+    ours = lab.member(ann, "Bob")
+    b = await lab.node(ours, discovery=True)
+    await until(lambda: bool(b.sessions), within=15, what="our own device found")
+    assert not z.sessions and not z.connections
+    assert not heard.kinds("rejected")
+
+
+async def browse(within: float = 10.0) -> list[AsyncServiceInfo]:
+    """Everything a stranger on the network sees of magnet services."""
+    zc = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
+    names: asyncio.Queue[str] = asyncio.Queue()
+
+    def on_change(zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange) -> None:
+        if state_change is not ServiceStateChange.Removed:
+            names.put_nowait(name)
+
+    browser = AsyncServiceBrowser(zc.zeroconf, SERVICE_TYPE, handlers=[on_change])
+    try:
+        name = await asyncio.wait_for(names.get(), within)
+        info = AsyncServiceInfo(SERVICE_TYPE, name)
+        assert await info.async_request(zc.zeroconf, 3000)
+        return [info]
+    finally:
+        await browser.async_cancel()
+        await zc.async_close()
+
+
+async def test_what_mdns_advertises_says_nothing_about_the_group(lab: Lab) -> None:
+    ann = lab.found()
+    code = InviteBook(ann.path).issue(ttl=600)
+    a = await lab.node(ann, discovery=True)
+    [info] = await browse()
+    properties = {k.decode(): (v or b"").decode() for k, v in (info.properties or {}).items()}
+    assert set(properties) == {"v", "t", "i"}
+    assert properties["i"] == code.mdns_hint and properties["v"] == "1"
+    shown = " ".join([info.name, info.server or "", *properties.values()]).lower()
+    secrets_of_the_group = [
+        ann.doc.group_id,
+        ann.doc.profile.name.lower(),
+        ann.doc.members.all()[0].name.lower() + " ",
+        ann.home.device.device_id,
+        ann.home.device.readable_id.lower(),
+    ]
+    assert not [s for s in secrets_of_the_group if s in shown]
+    instance = info.name.removesuffix("." + SERVICE_TYPE)
+    assert instance.startswith("magnet-") and info.server == f"{instance}.local."  # not the host's name
+    assert socket.gethostname() not in info.name and info.port == a.port
+    assert info.parsed_addresses() == ["127.0.0.1"]
