@@ -18,7 +18,7 @@ EVERYWHERE = [
     ("F1 / ?", "this help"),
     ("F2 / !", "crisis mode: welfare check-in"),
     ("ctrl+p", "command palette: every screen and action by name"),
-    ("1-7", "jump to an area (also the sidebar, or a click)"),
+    (f"1-{max(a.key for a in AREAS if a.key)}", "jump to an area (also the sidebar, or a click)"),
     ("Tab / shift+Tab", "move between parts of the screen"),
     ("/", "search the list; Escape clears it"),
     ("o / O", "sort by the next column / reverse (or click a header)"),
