@@ -7,6 +7,7 @@ from typing import Any, ClassVar, TypeVar
 
 from rich.markup import escape
 from textual.binding import Binding, BindingType
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from screens.planning.page import PlanPage
@@ -27,7 +28,8 @@ class TabbedPage(PlanPage[D]):
         self.note = ""
         self.focus_key: str | None = None
 
-    def make_table(self, tab: str) -> RecordTable[Any]:
+    def make_table(self, tab: str) -> Widget:
+        """The widget showing one tab: usually a RecordTable, whose rows `fill` hands in."""
         raise NotImplementedError
 
     def compose_body(self) -> Iterator[Any]:
@@ -46,17 +48,19 @@ class TabbedPage(PlanPage[D]):
 
     @property
     def current(self) -> Any:
-        """The row under the cursor in the list shown."""
-        return self.table().current
+        """The row under the cursor in the list shown (None on a tab that is not a list)."""
+        shown = self.query_one(f"#{self.tab}")
+        return shown.current if isinstance(shown, RecordTable) else None
 
     def fill(self, rows: Mapping[str, Any], note: str = "") -> None:
-        """Hand each tab its rows; `note` is a line under the tabs (what needs attention)."""
+        """Hand each list its rows; `note` is a line under the tabs (what needs attention)."""
         for tab, found in rows.items():
             self.table(tab).set_rows(found)
             self.counts[tab] = sum(1 for r in found if not getattr(r, "archived", False))
         self.note = note
         self.headline()
-        if self.focus_key and self.table().select(self.focus_key):
+        shown = self.query_one(f"#{self.tab}")
+        if self.focus_key and isinstance(shown, RecordTable) and shown.select(self.focus_key):
             self.focus_key = None
 
     def headline(self) -> None:
@@ -72,7 +76,8 @@ class TabbedPage(PlanPage[D]):
     def show_tab(self, tab: str) -> None:
         self.query_one("#tabs", ContentSwitcher).current = tab
         self.headline()
-        self.table().table.focus()
+        shown = self.query_one(f"#{tab}")
+        (shown.table if isinstance(shown, RecordTable) else shown).focus()
 
     def action_next_tab(self) -> None:
         ids = [tab for tab, _ in self.TABS]
@@ -81,5 +86,6 @@ class TabbedPage(PlanPage[D]):
     def select_later(self, record: Any) -> None:
         """Put the cursor on `record` once it shows up in the list shown."""
         self.focus_key = record.id
-        if self.table().select(record.id):
+        shown = self.query_one(f"#{self.tab}")
+        if isinstance(shown, RecordTable) and shown.select(record.id):
             self.focus_key = None
