@@ -152,7 +152,11 @@ def build_report(doc: GroupDocument, *, today: date, months: int = 3) -> Report:
     for goal in sorted(goals, key=lambda g: g.name.lower()):
         if goal.status == GoalStatus.DROPPED.value:
             continue
+        # From the value logged at the period's start, or the first one logged within it.
+        logged = goal_progress.history(goal)
         before = goal_progress.value_on(goal, start)
+        if before is None and logged:
+            before = logged[0][1]
         standing = goal_progress.standing(goal, today)
         goal_lines.append(
             GoalLine(
@@ -200,8 +204,8 @@ def _days(value: float | None) -> str:
     return "nobody to count" if value is None else f"{value:.1f} days"
 
 
-def render(report: Report) -> str:
-    """The report as Markdown that reads as plain text in 80 columns."""
+def render(report: Report, width: int = 80) -> str:
+    """The report as Markdown that reads as plain text `width` columns wide (a printout, a screen)."""
     out = [
         f"# {report.group}: how we are doing",
         f"{report.start.isoformat()} to {report.end.isoformat()}",
@@ -258,10 +262,10 @@ def render(report: Report) -> str:
         f"- requests and offers done: {report.exchanges_done}; still open: {report.exchanges_open}",
         "",
     ]
-    return "\n".join(_wrap(line) for line in out)
+    return "\n".join(_wrap(line, width) for line in out)
 
 
-def _wrap(line: str, width: int = 80) -> str:
+def _wrap(line: str, width: int) -> str:
     """Long list items continue indented, so the report fits a Pi's console and a printed page."""
     if len(line) <= width or line.startswith("|"):
         return line

@@ -84,3 +84,13 @@ def test_the_report_on_a_demo_sized_group_is_quick_and_fits_80_columns() -> None
     assert "## Goals" in text and "## Training coverage by zone" in text and "## Feedback" in text
     too_wide = [line for line in text.splitlines() if len(line) > 80]
     assert too_wide == []
+
+
+def test_a_goal_first_logged_within_the_period_moved_from_its_first_value() -> None:
+    doc = new_doc()
+    g = doc.goals.add(name="Radios", target=10)
+    goals.record_progress(doc, g.id, 2, on=date(2026, 3, 1))
+    goals.record_progress(doc, g.id, 7, on=date(2026, 5, 1))
+    untouched = doc.goals.add(name="Unlogged", target=5, current=1)
+    lines = {line.name: line for line in build_report(doc, today=TODAY, months=3).goals}
+    assert lines["Radios"].moved == 5.0 and lines[untouched.name].moved is None
