@@ -25,6 +25,7 @@ class Celebration:
     kind: str  # "milestone", "goal", "anniversary", "welcome", "social"
     title: str
     detail: str = ""
+    ref: str = ""  # the goal, member or event it is about
 
 
 def anniversary(joined: date, year: int) -> date:
@@ -43,7 +44,9 @@ def milestones_reached(goals: Iterable[Goal], *, since: date, until: date) -> li
         for _, milestone in goal_progress.reached(goal):
             day = milestone.get("done_on")
             if isinstance(day, date) and since <= day <= until:
-                found.append(Celebration(day, "milestone", str(milestone.get("title", "")), f"towards {goal.name}"))
+                found.append(
+                    Celebration(day, "milestone", str(milestone.get("title", "")), f"towards {goal.name}", goal.id)
+                )
     return found
 
 
@@ -53,7 +56,7 @@ def goals_met(goals: Iterable[Goal], *, since: date, until: date) -> list[Celebr
         day = goal_progress.done_on(goal)
         if not goal.archived and day is not None and since <= day <= until:
             what = f"{goal.current:g} of {goal.target:g} {goal.measure}".strip() if goal.target else ""
-            found.append(Celebration(day, "goal", goal.name, what))
+            found.append(Celebration(day, "goal", goal.name, what, goal.id))
     return found
 
 
@@ -64,19 +67,23 @@ def anniversaries(members: Iterable[Member], *, since: date, until: date) -> lis
         if member.archived or member.status == MemberStatus.LEFT.value or member.joined is None:
             continue
         if since <= member.joined <= until:
-            found.append(Celebration(member.joined, "welcome", member.name, "joined the group"))
+            found.append(Celebration(member.joined, "welcome", member.name, "joined the group", member.id))
         for year in range(since.year, until.year + 1):
             day = anniversary(member.joined, year)
             years = year - member.joined.year
             if years >= 1 and since <= day <= until:
-                found.append(Celebration(day, "anniversary", member.name, f"{years} year{'s' * (years > 1)} with us"))
+                found.append(
+                    Celebration(day, "anniversary", member.name, f"{years} year{'s' * (years > 1)} with us", member.id)
+                )
     return found
 
 
 def socials(events: Iterable[Event], *, since: datetime, until: datetime) -> list[Celebration]:
     """Social events ahead (not cancelled)."""
     return [
-        Celebration(e.starts.date(), "social", e.name, f"{e.starts:%a %H:%M}" + (f", {e.place}" if e.place else ""))
+        Celebration(
+            e.starts.date(), "social", e.name, f"{e.starts:%a %H:%M}" + (f", {e.place}" if e.place else ""), e.id
+        )
         for e in events
         if not e.archived
         and not e.cancelled

@@ -33,6 +33,7 @@ def test_the_good_news_of_the_last_and_next_weeks_in_date_order() -> None:
     doc.events.add(name="Last potluck", kind="social", starts=datetime(2026, 5, 1, 18))
     doc.events.add(name="Meeting", starts=datetime(2026, 5, 12, 19))
     found = [(c.day, c.kind, c.title, c.detail) for c in celebrations(doc, now=NOW)]
+    assert {c.kind: c.ref for c in celebrations(doc, now=NOW)}["goal"] == g.id
     assert found == [
         (date(2026, 4, 20), "welcome", "Newcomer", "joined the group"),
         (date(2026, 5, 1), "milestone", "Buy radios", "towards Radios"),
