@@ -203,14 +203,21 @@ class Node:
             self.discovery = Discovery(
                 self.addresses, self.port, self._txt(), on_found=self._on_service, on_gone=self._on_service_gone
             )
-            try:
-                await self.discovery.start()
-            except Exception as exc:  # zeroconf fails in many ways on odd networks
-                log.warning("mDNS discovery is off: %s", exc)
-                self._emit("error", "", None, f"mDNS discovery is off: {exc}")
-                self.discovery = None
+            self._spawn(self._start_discovery(self.discovery))
         self._loops = [asyncio.create_task(self._dial_loop()), asyncio.create_task(self._housekeeping())]
         self._publish()
+
+    async def _start_discovery(self, discovery: Discovery) -> None:
+        """Browse and advertise; registering takes ~1.5 s of probing, so peers are dialed meanwhile."""
+        try:
+            await discovery.start()
+            self._advertised = discovery.txt
+        except Exception as exc:  # zeroconf fails in many ways on odd networks
+            log.warning("mDNS discovery is off: %s", exc)
+            self._emit("error", "", None, f"mDNS discovery is off: {exc}")
+            self.discovery = None
+            with contextlib.suppress(Exception):
+                await discovery.stop()
 
     async def stop(self) -> None:
         """Say goodbye to every peer and on mDNS, and remember what worked."""

@@ -1,11 +1,18 @@
-"""Real nodes for tests: groups in temporary data dirs, secure nodes on 127.0.0.1, waiting on conditions."""
+"""Real nodes for tests: groups in temporary data dirs, secure nodes on 127.0.0.1, waiting on conditions.
+
+Test modules import the `lab` fixture from here (tests/sync has no conftest.py: a second
+`conftest` module would clash with tests/conftest.py for mypy, and a package named `sync`
+with the real one).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+
+import pytest
 
 from magnet.groupkey import KeyRing
 from magnet.home import Home, OpenGroup
@@ -101,3 +108,47 @@ async def until(condition: Callable[[], bool], within: float = 10.0, what: str =
 def same(*groups: OpenGroup) -> bool:
     first = sorted(groups[0].doc.heads())
     return all(sorted(g.doc.heads()) == first for g in groups[1:])
+
+
+class Lab:
+    """Groups and nodes a test made, all closed and stopped at its end."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.groups: list[OpenGroup] = []
+        self.nodes: list[Node] = []
+
+    def found(self, member: str = "Ann") -> OpenGroup:
+        group = found_group(self.root, member=member)
+        self.groups.append(group)
+        return group
+
+    def member(self, source: OpenGroup, name: str) -> OpenGroup:
+        group = member_of(self.root, source, name)
+        self.groups.append(group)
+        return group
+
+    async def node(self, group: OpenGroup, recorder: Recorder | None = None, **changes: object) -> Node:
+        node = await secure_node(group, recorder, **changes)
+        self.nodes.append(node)
+        return node
+
+    async def plain(self, group: OpenGroup, recorder: Recorder | None = None, **changes: object) -> Node:
+        node = await plain_node(group, recorder, **changes)
+        self.nodes.append(node)
+        return node
+
+    async def stop(self, node: Node) -> None:
+        if node in self.nodes:
+            self.nodes.remove(node)
+            await node.stop()
+
+
+@pytest.fixture(name="lab")
+async def lab_fixture(tmp_path: Path) -> AsyncIterator[Lab]:
+    made = Lab(tmp_path)
+    yield made
+    for node in reversed(made.nodes):
+        await node.stop()
+    for group in made.groups:
+        group.close()

@@ -6,8 +6,13 @@ import asyncio
 import socket
 
 import pytest
-from conftest import Lab
-from syncnodes import Recorder, same, until
+from syncnodes import (
+    Lab,
+    Recorder,
+    lab_fixture,  # noqa: F401 - provides the `lab` fixture
+    same,
+    until,
+)
 from zeroconf import IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
@@ -42,8 +47,8 @@ async def test_another_groups_devices_are_not_even_dialed(lab: Lab) -> None:
     assert not heard.kinds("rejected")
 
 
-async def browse(within: float = 10.0) -> list[AsyncServiceInfo]:
-    """Everything a stranger on the network sees of magnet services."""
+async def browse(port: int, within: float = 10.0) -> AsyncServiceInfo:
+    """What a stranger on the network sees of the magnet service on `port`."""
     zc = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
     names: asyncio.Queue[str] = asyncio.Queue()
 
@@ -53,10 +58,11 @@ async def browse(within: float = 10.0) -> list[AsyncServiceInfo]:
 
     browser = AsyncServiceBrowser(zc.zeroconf, SERVICE_TYPE, handlers=[on_change])
     try:
-        name = await asyncio.wait_for(names.get(), within)
-        info = AsyncServiceInfo(SERVICE_TYPE, name)
-        assert await info.async_request(zc.zeroconf, 3000)
-        return [info]
+        async with asyncio.timeout(within):
+            while True:  # other tests' nodes may still be saying goodbye
+                info = AsyncServiceInfo(SERVICE_TYPE, await names.get())
+                if await info.async_request(zc.zeroconf, 3000) and info.port == port:
+                    return info
     finally:
         await browser.async_cancel()
         await zc.async_close()
@@ -66,7 +72,7 @@ async def test_what_mdns_advertises_says_nothing_about_the_group(lab: Lab) -> No
     ann = lab.found()
     code = InviteBook(ann.path).issue(ttl=600)
     a = await lab.node(ann, discovery=True)
-    [info] = await browse()
+    info = await browse(a.port)
     properties = {k.decode(): (v or b"").decode() for k, v in (info.properties or {}).items()}
     assert set(properties) == {"v", "t", "i"}
     assert properties["i"] == code.mdns_hint and properties["v"] == "1"

@@ -9,8 +9,14 @@ import time
 
 import msgpack
 import pytest
-from conftest import Lab
-from syncnodes import Recorder, address, same, until
+from syncnodes import (
+    Lab,
+    Recorder,
+    address,
+    lab_fixture,  # noqa: F401 - provides the `lab` fixture
+    same,
+    until,
+)
 
 from magnet.device import DeviceIdentity
 from magnet.groupkey import KeyRing
