@@ -108,10 +108,10 @@ class ExchangesScreen(PlanPage[Sequence[Exchange]], RecordListScreen[Exchange]):
         offers = sum(1 for e in live if e.kind == "offer" and e.state == exchanges.OPEN)
         matches = len(exchanges.suggestions(live))
         broken = len(exchanges.broken(live))
-        head = f"{requests} open requests · {offers} open offers · [b cyan]{matches} possible matches (m)[/]"
+        head = f"open: {requests} requests, {offers} offers · [b cyan]{matches} to match (m)[/]"
         if broken:
             head += f" · [b red]{broken} matched twice: u reopens[/]"
-        head += "" if self.show_finished else "   [dim]f shows finished[/]"
+        head += "" if self.show_finished else " · [dim]f finished[/]"
         self.query_one("#head").update(head)  # type: ignore[attr-defined]
         self.query_one("#head").display = True
 

@@ -43,7 +43,7 @@ async def test_a_request_is_matched_to_an_offer_and_both_go_to_done(home: Home) 
         me = session(app).me()
         assert me is not None and ride.member_id == me.id and ride.state == "open"
         await until(pilot, lambda: screen.records.current is not None and screen.records.current.id == ride.id)
-        assert "1 possible matches" in screen_text(app)
+        assert "1 to match (m)" in screen_text(app)
 
         await pilot.press("m")
         await until(pilot, lambda: isinstance(app.screen, PickModal))
