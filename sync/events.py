@@ -23,6 +23,8 @@ class NodeConfig:
     backoff_min: float = 0.5  # first wait before dialing a failed peer again
     backoff_max: float = 30.0
     max_connections: int = 64
+    connection_burst: int = 20  # connections one address may open at once ...
+    connections_per_second: float = 2.0  # ... and then per second
     handshake_timeout: float = 10.0
 
 

@@ -34,9 +34,8 @@ log = logging.getLogger("magnet.sync")
 
 # A peer that falls this far behind on reading is dropped (it resyncs on reconnect).
 MAX_QUEUED_BYTES = 128 * 1024 * 1024
-RATE_BURST = 20  # connections an address may open at once
-RATE_PER_SECOND = 2.0  # and then per second
-REFUSED = (CloseCode.VERSION, CloseCode.WRONG_GROUP, CloseCode.NOT_ALLOWED)
+REFUSED = (CloseCode.VERSION, CloseCode.WRONG_GROUP, CloseCode.NOT_ALLOWED, CloseCode.MALFORMED)
+REFUSAL_EVENT_EVERY = 60.0  # one "rejected" event per address and reason this often, however busy
 
 
 class Group(Protocol):
@@ -119,7 +118,7 @@ class Connection:
 class RateLimit:
     """A token bucket per address: a burst of connections, then a steady trickle."""
 
-    def __init__(self, burst: int = RATE_BURST, per_second: float = RATE_PER_SECOND) -> None:
+    def __init__(self, burst: int, per_second: float) -> None:
         self.burst, self.per_second = burst, per_second
         self._buckets: dict[str, tuple[float, float]] = {}
 
@@ -164,7 +163,8 @@ class Node:
         self.connections: set[Connection] = set()
         self.addresses = resolve(pinned(config.interfaces))
         self.discovery: Discovery | None = None
-        self._limit = RateLimit()
+        self._limit = RateLimit(config.connection_burst, config.connections_per_second)
+        self._refusals: dict[tuple[str, str], float] = {}
         self._servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
@@ -356,13 +356,16 @@ class Node:
     async def _on_inbound(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         host = str(peer[0]) if isinstance(peer, tuple) else "unknown"
-        if self._stopping or len(self.connections) >= self.config.max_connections:
+        if self._stopping:
             writer.close()
-            log.info("refused a connection from %s: too many connections", host)
+            return
+        if len(self.connections) >= self.config.max_connections:
+            writer.close()
+            self._refused(host, f"too many connections (at most {self.config.max_connections})")
             return
         if not self._limit.allow(host, time.monotonic()):
             writer.close()
-            log.warning("refused a connection from %s: too many attempts", host)
+            self._refused(host, "too many connection attempts from this address")
             return
         try:
             channel = await self.link.answer(reader, writer)
@@ -734,6 +737,16 @@ class Node:
             )
         with self._status_lock:
             self._status = statuses
+
+    def _refused(self, host: str, reason: str) -> None:
+        """Log and report a refusal, at most once a minute per address and reason."""
+        now = time.monotonic()
+        if now - self._refusals.get((host, reason), -REFUSAL_EVENT_EVERY) < REFUSAL_EVENT_EVERY:
+            return
+        if len(self._refusals) > 1024:
+            self._refusals.clear()
+        self._refusals[(host, reason)] = now
+        self._emit("rejected", host, None, f"refused a connection: {reason}")
 
     def _emit(self, kind: str, peer: str, device_id: str | None, detail: str) -> None:
         event = NodeEvent(kind, peer, device_id, detail, time.time())
