@@ -111,6 +111,7 @@ class Connection:
     code: CloseCode | None = None
     queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
     queued: int = 0
+    last_sync: float | None = None  # wall-clock time of the last sync over this connection
     sent: int = 0
     received: int = 0
 
@@ -227,7 +228,9 @@ class Node:
         for task in self._loops:
             task.cancel()
         for conn in list(self.connections):
-            self._process(conn, conn.session.close(CloseCode.GOODBYE, "the peer is shutting down", now=time.time()))
+            self._process(
+                conn, conn.session.close(CloseCode.GOODBYE, "the peer is shutting down", now=time.monotonic())
+            )
         for server in self._servers:
             server.close()
         if self.discovery is not None:
@@ -372,6 +375,9 @@ class Node:
         except TransportError as exc:
             self._emit("rejected" if exc.refused else "error", exc.peer or host, None, str(exc))
             return
+        if not self._accepting():  # the node stopped during the handshake
+            channel.close()
+            return
         if self.membership.is_join(channel):
             try:
                 detail = await self.membership.welcome(channel)
@@ -391,7 +397,7 @@ class Node:
     async def _run(
         self, channel: MessageChannel, *, dialed: bool, target: Target | None, address: str | None = None
     ) -> None:
-        now = time.time()
+        now = time.monotonic()  # sessions keep time by the monotonic clock: a Pi's clock may jump
         known = channel.peer_device_id
         session = Session(
             self.doc,
@@ -414,7 +420,7 @@ class Node:
                 conn.received += len(data)
                 self._applying = conn
                 try:
-                    effects = session.receive(data, time.time())
+                    effects = session.receive(data, time.monotonic())
                 finally:
                     self._applying = None
                 self._process(conn, effects)
@@ -515,7 +521,7 @@ class Node:
             self._emit("connected", conn.address, device, f"connected to {name or device[:8]}")
         newer = self.membership.newer_secret(hello.epoch)
         if newer is not None:
-            self._process(conn, conn.session.send_keys(*newer, now=time.time()))
+            self._process(conn, conn.session.send_keys(*newer, now=time.monotonic()))
             conn.peer_epoch = newer[0]
         self._publish()
 
@@ -539,8 +545,8 @@ class Node:
     def _synced(self, conn: Connection, heads: Heads) -> None:
         if conn.device_id is None:
             return
-        now = time.time()
-        self.book.synced(conn.device_id, heads, now)
+        conn.last_sync = time.time()
+        self.book.synced(conn.device_id, heads, conn.last_sync)
         log.debug("in sync with %s", conn.address)
         self._emit("synced", conn.address, conn.device_id, "in sync")
         self._publish()
@@ -599,7 +605,7 @@ class Node:
             log.exception("could not hand a change to the sync node")
 
     def _relay(self, change: DocChange, heads: Heads, source: Connection | None) -> None:
-        now = time.time()
+        now = time.monotonic()
         for conn in list(self.connections):
             if conn is not source and not conn.closed:
                 self._process(conn, conn.session.push(change.changes, heads, now))
@@ -637,20 +643,21 @@ class Node:
                 self.doc.with_automerge(lambda _doc: self.group.poll())
             except Exception as exc:
                 log.warning("cannot read changes other processes saved: %s", exc)
-            now = time.time()
+            now = time.monotonic()
             for conn in list(self.connections):
                 self._process(conn, conn.session.tick(now))
             if rounds % max(1, round(1.0 / interval)) == 0:
                 self._membership_round()
-                self.book.save()
                 self._publish()
+            if rounds % max(1, round(10.0 / interval)) == 0:
+                self.book.save()  # only a memory of where peers were: every 10 s and at the end
 
     def _membership_round(self) -> None:
         if not self.membership.refresh():
             return
         self._advertise()
         self._check_devices()
-        now = time.time()
+        now = time.monotonic()
         for conn in list(self.sessions.values()):
             newer = self.membership.newer_secret(conn.peer_epoch)
             if newer is not None:
@@ -714,7 +721,7 @@ class Node:
                     device_id=device,
                     name=self.membership.device_name(device) or (known.name if known else ""),
                     state="synced" if conn.session.in_sync else "syncing",
-                    last_sync=conn.session.last_sync or (known.last_sync if known else None),
+                    last_sync=conn.last_sync or (known.last_sync if known else None),
                     error=None,
                 )
             )
@@ -737,6 +744,9 @@ class Node:
             )
         with self._status_lock:
             self._status = statuses
+
+    def _accepting(self) -> bool:
+        return not self._stopping
 
     def _refused(self, host: str, reason: str) -> None:
         """Log and report a refusal, at most once a minute per address and reason."""
