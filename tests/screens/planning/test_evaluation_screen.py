@@ -11,7 +11,7 @@ from textual.widgets import Input
 from magnet.goals import record_progress
 from magnet.home import Home
 from screens.planning.evaluation import EvaluationScreen
-from screens.widgets.modals import PromptModal
+from screens.widgets.modals import PickModal, PromptModal
 
 NOW = datetime(2026, 5, 4, 10, 0)
 
@@ -52,3 +52,35 @@ async def test_the_report_shows_progress_and_is_written_to_a_file(home: Home, tm
         await until(pilot, target.exists)
         assert target.read_text(encoding="utf-8") == screen.report.text
         assert target.read_text(encoding="utf-8").startswith("# Maple Street MAG: how we are doing")
+
+
+async def test_feedback_after_an_event_is_recorded_and_averaged_in_the_report(home: Home) -> None:
+    home.create_group("Maple Street MAG").close()
+    app = make_app(home, now=NOW)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await started(pilot)
+        doc = session(app).doc
+        bea = doc.members.add(name="Bea Rater")
+        drill = doc.events.add(name="Blackout drill", kind="drill", starts=datetime(2026, 4, 25, 18))
+        doc.feedback.add(event_id=drill.id, rating=2, comment="Too long", given_at=datetime(2026, 4, 26, 9))
+        screen = await open_plan(pilot, "e")
+        assert isinstance(screen, EvaluationScreen)
+        await pilot.press("f")
+        for words in ("Blackout", "Bea Rater", "4 of 5"):
+            await until(pilot, lambda: isinstance(app.screen, PickModal))
+            app.screen.query_one(Input).value = words
+            await pilot.pause()
+            await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PromptModal))
+        app.screen.query_one(Input).value = "Loved the radios"
+        await pilot.press("enter")
+        await until(pilot, lambda: len(doc.feedback.all()) == 2)
+        given = next(f for f in doc.feedback.all() if f.member_id == bea.id)
+        assert (given.event_id, given.rating, given.comment, given.given_at) == (drill.id, 4, "Loved the radios", NOW)
+        await until(
+            pilot,
+            lambda: (
+                screen.report is not None
+                and "Blackout drill (2026-04-25): 3.0 of 5, 2 said: Too long; Loved the radios" in screen.report.text
+            ),
+        )
