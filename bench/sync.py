@@ -36,11 +36,12 @@ from magnet.home import Home, OpenGroup  # noqa: E402
 from magnet.sample import SIZES, populate  # noqa: E402
 from sync.events import NodeConfig  # noqa: E402
 from sync.frames import MAX_FRAGMENT, TAG_LEN, U16  # noqa: E402
+from sync.membership import OpenDoor  # noqa: E402
 from sync.node import Node  # noqa: E402
 from sync.protocol import Ack, encode  # noqa: E402
 from sync.secure import GroupSecurity  # noqa: E402
 from sync.session import Send, Session, Timing  # noqa: E402
-from sync.transport import OpenDoor, PlainLink, open_stream  # noqa: E402
+from sync.transport import PlainLink, open_stream  # noqa: E402
 
 PLAIN_FRAME = 4  # the plain link's length prefix
 

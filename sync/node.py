@@ -12,22 +12,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from magnet.document import DocChange, GroupDocument
+from magnet.document import DocChange
 from sync.discovery import Discovery, Service
 from sync.events import NodeConfig, NodeEvent, PeerStatus
 from sync.interfaces import pinned, resolve
+from sync.membership import Group, Membership
 from sync.peerbook import PeerBook
 from sync.protocol import VERSION, CloseCode, Heads, encode
+from sync.ratelimit import RateLimit
 from sync.runfile import RunNote
 from sync.session import ChangeCounter, Closed, Effect, NewKeys, Opened, Send, Session, Synced, Timing
+from sync.targets import Target, Targets
 from sync.transport import Link, MessageChannel, TransportError, format_address, open_stream, parse_address
 
 log = logging.getLogger("magnet.sync")
@@ -36,64 +37,6 @@ log = logging.getLogger("magnet.sync")
 MAX_QUEUED_BYTES = 128 * 1024 * 1024
 REFUSED = (CloseCode.VERSION, CloseCode.WRONG_GROUP, CloseCode.NOT_ALLOWED, CloseCode.MALFORMED)
 REFUSAL_EVENT_EVERY = 60.0  # one "rejected" event per address and reason this often, however busy
-
-
-class Group(Protocol):
-    """What the node needs of an open group (magnet.home.OpenGroup)."""
-
-    @property
-    def doc(self) -> GroupDocument: ...
-
-    @property
-    def path(self) -> Path: ...
-
-    def poll(self) -> int: ...
-
-
-class Membership(Protocol):
-    """Who belongs: keys and devices (sync.secure.GroupSecurity; sync.transport.OpenDoor in tests)."""
-
-    def epoch(self) -> int: ...
-
-    def allows(self, device_id: str) -> bool: ...
-
-    def newer_secret(self, peer_epoch: int) -> tuple[int, bytes] | None: ...
-
-    def adopt(self, epoch: int, secret: bytes) -> bool: ...
-
-    def discovery_tag(self) -> str: ...
-
-    def epoch_for_tag(self, tag: str) -> int | None: ...
-
-    def invite_hints(self) -> list[str]: ...
-
-    def refresh(self) -> bool:
-        """Re-read keys and invites another process may have changed; True when they did."""
-        ...
-
-    def is_join(self, channel: MessageChannel) -> bool: ...
-
-    async def welcome(self, channel: MessageChannel) -> str: ...
-
-    def device_name(self, device_id: str) -> str: ...
-
-
-@dataclass
-class Target:
-    """Somewhere to dial: a peer given by address, found by mDNS or remembered."""
-
-    key: str
-    addresses: list[str]
-    source: str  # config, manual, mdns, memory
-    device_id: str | None = None
-    epoch: int | None = None
-    state: str = "found"
-    error: str | None = None
-    failures: int = 0
-    next_try: float = 0.0
-    dialing: bool = False
-    itself: bool = False
-    mdns: str | None = None  # the mDNS instance advertising it, while it does
 
 
 @dataclass(eq=False)
@@ -114,25 +57,6 @@ class Connection:
     last_sync: float | None = None  # wall-clock time of the last sync over this connection
     sent: int = 0
     received: int = 0
-
-
-class RateLimit:
-    """A token bucket per address: a burst of connections, then a steady trickle."""
-
-    def __init__(self, burst: int, per_second: float) -> None:
-        self.burst, self.per_second = burst, per_second
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def allow(self, address: str, now: float) -> bool:
-        tokens, at = self._buckets.get(address, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - at) * self.per_second)
-        if len(self._buckets) > 4096:
-            self._buckets.clear()
-        if tokens < 1:
-            self._buckets[address] = (tokens, now)
-            return False
-        self._buckets[address] = (tokens - 1, now)
-        return True
 
 
 class Node:
@@ -159,7 +83,7 @@ class Node:
         self.book = PeerBook(group.path)
         self.timing = Timing(config.keepalive, config.dead_after)
         self.counter = ChangeCounter()
-        self.targets: dict[str, Target] = {}
+        self.targets = Targets(config.backoff_min, config.backoff_max)
         self.sessions: dict[str, Connection] = {}  # by the peer's device id, once it said hello
         self.connections: set[Connection] = set()
         self.addresses = resolve(pinned(config.interfaces))
@@ -282,20 +206,17 @@ class Node:
         self.port = server.sockets[0].getsockname()[1]
 
     def _add_target(self, address: str, source: str, *, device_id: str | None = None) -> Target:
-        target = next((t for t in self.targets.values() if address in t.addresses), None)
-        if target is None:
-            target = self.targets[address] = Target(address, [address], source, device_id=device_id)
+        target, new = self.targets.add(address, source, device_id=device_id)
+        if new:
             if source != "memory":
                 self._emit("found", address, device_id, f"peer at {address} ({source})")
             self._publish()
-        elif device_id and not target.device_id:
-            target.device_id = device_id
         return target
 
     async def _dial_loop(self) -> None:
         while True:
             now = time.monotonic()
-            for target in list(self.targets.values()):
+            for target in self.targets:
                 if self._should_dial(target, now):
                     target.dialing = True
                     target.state = "connecting"
@@ -344,15 +265,9 @@ class Node:
         raise last or TransportError("no address to dial", target.key)
 
     def _failed(self, target: Target, error: str, state: str) -> None:
-        first = target.failures == 0 or target.error != error
-        target.failures += 1
-        target.error = error
-        target.state = state
-        delay = min(self.config.backoff_max, self.config.backoff_min * 2 ** (target.failures - 1))
-        target.next_try = time.monotonic() + delay * random.uniform(0.8, 1.2)
-        if first:
-            kind = "rejected" if state == "rejected" else "error"
-            self._emit(kind, target.key, target.device_id, error)
+        new, delay = self.targets.failed(target, error, state, time.monotonic())
+        if new:
+            self._emit("rejected" if state == "rejected" else "error", target.key, target.device_id, error)
         else:
             log.debug("%s still failing (%s); next try in %.1f s", target.key, error, delay)
 
@@ -492,7 +407,7 @@ class Node:
             self._process(conn, conn.session.close(CloseCode.NOT_ALLOWED, "not an active device of this group"))
             return
         if conn.target is not None:
-            conn.target.device_id = device
+            self.targets.worked(conn.target, device)
         existing = self.sessions.get(device)
         replacing = existing is not None and existing is not conn and not existing.closed
         if existing is not None and replacing:
@@ -507,11 +422,7 @@ class Node:
         listen_address = conn.address if conn.dialed else self._listen_address(conn, hello.port)
         if listen_address:
             conn.address = listen_address
-            target = self._add_target(listen_address, "memory", device_id=device)
-            target.failures, target.error = 0, None
-        if conn.target is not None:
-            conn.target.device_id = device
-            conn.target.failures, conn.target.error = 0, None
+            self.targets.worked(self._add_target(listen_address, "memory", device_id=device), device)
         name = self.membership.device_name(device)
         self.book.seen(device, address=listen_address, name=name)
         if replacing:
@@ -575,8 +486,7 @@ class Node:
             return
         if conn.opened:
             if target is not None:
-                target.failures, target.state = 0, "lost"
-                target.next_try = time.monotonic() + self.config.backoff_min
+                self.targets.lost(target, time.monotonic())
             if refused:
                 self._emit("rejected", conn.address, device, conn.reason)
             elif not replaced:
@@ -624,10 +534,7 @@ class Node:
             if not self.membership.allows(device):
                 log.warning("closing %s: its device was revoked", conn.address)
                 self._process(conn, conn.session.close(CloseCode.NOT_ALLOWED, "this device was revoked"))
-        soon = time.monotonic() + self.config.backoff_min
-        for target in self.targets.values():
-            if target.state == "rejected":
-                target.next_try = min(target.next_try, soon)
+        self.targets.retry_refused(time.monotonic())
 
     # ---- housekeeping --------------------------------------------------------------------
 
@@ -685,24 +592,14 @@ class Node:
         if epoch is None or not service.addresses:
             return  # another group's device
         addresses = [format_address(a, service.port) for a in service.addresses]
-        target = next((t for t in self.targets.values() if set(t.addresses) & set(addresses)), None)
-        if target is None:
-            target = self.targets[addresses[0]] = Target(addresses[0], addresses, "mdns")
-            # A little jitter, so two peers that see each other at once rarely dial both ways.
-            target.next_try = time.monotonic() + random.uniform(0, 0.3)
+        _, new = self.targets.advertised(service.name, addresses, epoch, time.monotonic())
+        if new:
             log.info("found a peer by mDNS at %s", ", ".join(addresses))
             self._emit("found", addresses[0], None, "found by mDNS")
-        target.epoch, target.mdns = epoch, service.name
-        if target.source == "mdns":
-            target.addresses = addresses
         self._publish()
 
     def _on_service_gone(self, name: str) -> None:
-        for target in [t for t in self.targets.values() if t.mdns == name]:
-            target.mdns = None
-            if target.source != "mdns":
-                continue
-            del self.targets[target.key]
+        for target in self.targets.withdrawn(name):
             if target.device_id is None or target.device_id not in self.sessions:
                 self._emit("lost", target.key, target.device_id, "left the network")
         self._publish()
@@ -725,7 +622,7 @@ class Node:
                     error=None,
                 )
             )
-        for target in self.targets.values():
+        for target in self.targets:
             if target.itself or (target.device_id is not None and target.device_id in shown):
                 continue
             if target.device_id is not None:

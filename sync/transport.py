@@ -1,6 +1,6 @@
 """Message channels over TCP: what the node needs from a connection, and the plain one for tests.
 
-The product speaks only through `sync.secure.SecureLink` (Noise, see sync/channel.py). The plain
+The product speaks only through `sync.secure.GroupSecurity` (Noise, see sync/channel.py). The plain
 link here frames messages as `length u32 | bytes` with no authentication at all: it exists so the
 engine can be tested and benchmarked without encryption, and nothing in the product builds it.
 """
@@ -131,43 +131,6 @@ class PlainLink:
 
     async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> MessageChannel:
         return PlainChannel(reader, writer, max_message=self.max_message)
-
-
-class OpenDoor:
-    """Membership for a plain link: everyone is in, there are no keys. Tests and benchmarks only."""
-
-    def epoch(self) -> int:
-        return 0
-
-    def allows(self, device_id: str) -> bool:
-        return True
-
-    def newer_secret(self, peer_epoch: int) -> tuple[int, bytes] | None:
-        return None
-
-    def adopt(self, epoch: int, secret: bytes) -> bool:
-        return False
-
-    def discovery_tag(self) -> str:
-        return "open"
-
-    def epoch_for_tag(self, tag: str) -> int | None:
-        return 0 if tag == "open" else None
-
-    def invite_hints(self) -> list[str]:
-        return []
-
-    def refresh(self) -> bool:
-        return False
-
-    def is_join(self, channel: MessageChannel) -> bool:
-        return False
-
-    async def welcome(self, channel: MessageChannel) -> str:
-        raise TransportError("this node takes no joins", channel.peer_address)
-
-    def device_name(self, device_id: str) -> str:
-        return ""
 
 
 def parse_address(text: str, default_port: int) -> tuple[str, int]:

@@ -17,9 +17,10 @@ import pytest
 from magnet.groupkey import KeyRing
 from magnet.home import Home, OpenGroup
 from sync.events import NodeConfig, NodeEvent
+from sync.membership import OpenDoor
 from sync.node import Node
 from sync.secure import GroupSecurity, enroll_device
-from sync.transport import OpenDoor, PlainLink
+from sync.transport import PlainLink
 
 
 def found_group(root: Path, name: str = "Maple Street MAG", member: str = "Ann") -> OpenGroup:
