@@ -185,6 +185,11 @@ class Node:
         target.failures = 0
         target.itself = False
 
+    @property
+    def advertising(self) -> bool:
+        """True once mDNS registration (about 1.5 s of probing) is done."""
+        return bool(self._advertised)
+
     def peers(self) -> list[PeerStatus]:
         """A snapshot of every peer; safe to call from any thread."""
         with self._status_lock:
