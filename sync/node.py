@@ -257,17 +257,35 @@ class Node:
         await self._run(channel, dialed=True, target=target, address=address)
 
     async def _open(self, target: Target) -> tuple[MessageChannel, str]:
-        """A channel to the first of the target's addresses that answers."""
-        last: TransportError | None = None
-        for address in target.addresses:
+        """A channel over the first of the target's addresses to answer.
+
+        All are tried at once: a laptop advertises every address it has (a docker bridge, a
+        second Wi-Fi), and waiting for each unreachable one in turn would take seconds.
+        """
+
+        async def connect(address: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, str]:
             host, port = parse_address(address, self.config.port)
-            try:
-                reader, writer = await open_stream(host, port)
-            except TransportError as exc:
-                last = exc
-                continue
-            return await self.link.dial(reader, writer, epoch=target.epoch), address
-        raise last or TransportError("no address to dial", target.key)
+            reader, writer = await open_stream(host, port)
+            return reader, writer, address
+
+        attempts = [asyncio.create_task(connect(a)) for a in target.addresses]
+        last: TransportError = TransportError("no address to dial", target.key)
+        chosen: asyncio.StreamWriter | None = None
+        try:
+            for finished in asyncio.as_completed(attempts):
+                try:
+                    reader, chosen, address = await finished
+                except TransportError as exc:
+                    last = exc
+                    continue
+                return await self.link.dial(reader, chosen, epoch=target.epoch), address
+            raise last
+        finally:
+            for attempt in attempts:
+                if not attempt.done():
+                    attempt.cancel()
+                elif not attempt.cancelled() and attempt.exception() is None and attempt.result()[1] is not chosen:
+                    attempt.result()[1].close()  # a second address that answered too
 
     def _failed(self, target: Target, error: str, state: str) -> None:
         new, delay = self.targets.failed(target, error, state, time.monotonic())
