@@ -366,7 +366,9 @@ class Node:
             conn.reason = conn.reason or str(exc)
         except asyncio.CancelledError:
             conn.reason = conn.reason or "stopped"
-        except Exception as exc:  # a bug must cost one connection, never the node
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a bug (or a panic in the Automerge binding) costs one connection
             log.exception("sync with %s failed", conn.address)
             conn.reason = conn.reason or f"internal error: {exc}"
         finally:

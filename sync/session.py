@@ -153,7 +153,10 @@ def far_behind(theirs: int, mine: int) -> bool:
 
 
 class Session:
-    """The sync state with one peer over one connection. Not thread-safe: one driver calls it."""
+    """The sync state with one peer over one connection. Not thread-safe: one driver calls it.
+
+    `now` is any clock that never jumps (the node passes time.monotonic()).
+    """
 
     def __init__(
         self,
@@ -189,7 +192,6 @@ class Session:
         self._served: Heads | None = None
         self._asked: Heads | None = None
         self._lack_count: int | None = None
-        self._peer_lack_count: int | None = None
         self._sync_state: SyncState | None = None
         self._synced_heads: Heads | None = None
         self._early: list[tuple[list[bytes], Heads]] = []  # pushes made before the peer's hello
@@ -342,7 +344,6 @@ class Session:
 
     def _on_lack(self, lack: Lack) -> list[Effect]:
         theirs = self.peer_heads = normal(lack.heads)
-        self._peer_lack_count = lack.count
         if self.doc.has_heads(theirs):
             if theirs == self._served:
                 return []  # what we sent on its hello already covers it
@@ -442,7 +443,7 @@ class Session:
         self.last_sync = self._now
         self._sync_state = None
         self._served = self._asked = None
-        self._lack_count = self._peer_lack_count = None
+        self._lack_count = None
         self.base = mine
         return [Synced(mine)]
 

@@ -289,3 +289,51 @@ def test_three_peers_always_converge(
     pairs = [("a", "b"), ("b", "c")] + ([("a", "c")] if triangle else [])
     run(net, pairs, actions)
     assert_same(net)
+
+
+# ---- damaged data from a peer ------------------------------------------------------------------
+
+
+def _mutated(data: bytes, edits: list[tuple[int, int, int]]) -> bytes:
+    out = bytearray(data)
+    for op, where, value in edits:
+        at = where % max(1, len(out))
+        if op == 0 and out:
+            out[at] = value
+        elif op == 1:
+            out.insert(at, value)
+        elif out:
+            del out[at]
+    return bytes(out)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None)
+@given(
+    kind=st.sampled_from(["sync", "changes", "snapshot"]),
+    edits=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1 << 20), st.integers(0, 255)), min_size=1, max_size=8),
+)
+def test_damaged_automerge_data_is_refused_or_ignored_never_raised(
+    kind: str, edits: list[tuple[int, int, int]]
+) -> None:
+    from automerge.core import SyncState
+
+    from sync.protocol import encode
+    from sync.session import Session
+
+    source = genesis()
+    for n in range(5):
+        edit(source, n)
+    doc = source.fork()
+    heads = doc.heads()
+    session = Session(doc, device_id=DEVICES[1], now=0)
+    session.start(0)
+    session.receive(encode(Hello(DEVICES[0], source.group_id, (), 0)), 0)
+    message: Sync | Changes | Snapshot
+    if kind == "sync":
+        message = Sync(_mutated(source.generate_sync_message(SyncState()) or b"", edits))
+    elif kind == "changes":
+        message = Changes((_mutated(source.changes_since([])[-1], edits) or b"x",), tuple(source.heads()))
+    else:
+        message = Snapshot(_mutated(source.save(), edits) or b"x", tuple(source.heads()))
+    session.receive(encode(message), 0)  # must not raise
+    assert sorted(doc.heads()) == sorted(heads)
