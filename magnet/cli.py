@@ -390,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="a name for this device")
     p.add_argument("--me", help="your name, added as a member if you are new")
     p.add_argument("--interface", action="append", default=[], metavar="IF")
+    p.add_argument("--encrypt", action="store_true", help="encrypt the group's data on this disk with a passphrase")
 
     command("devices", _sync_command("devices"), "list the group's devices")
 

@@ -21,7 +21,7 @@ from magnet.errors import MagnetError, NotFound
 from magnet.groupkey import KeyRing
 from magnet.home import Home, OpenGroup
 from magnet.records import Device
-from magnet.unlock import open_with_passphrase
+from magnet.unlock import ask_passphrase, open_with_passphrase
 from sync.events import DEFAULT_PORT, NodeConfig, NodeEvent
 from sync.interfaces import local_ipv4, pinned, resolve
 from sync.invitebook import DEFAULT_SHORT_TTL, InviteBook
@@ -175,14 +175,17 @@ def join(args: argparse.Namespace) -> int:
     invitation = parse_code(args.code)
     home = _home(args)
     member = (args.me or "").strip() or _ask_name()
+    # Asked before joining: the invite is used up once the inviter answers.
+    passphrase = ask_passphrase("New passphrase: ", confirm=True) if getattr(args, "encrypt", False) else None
     addresses = [args.address] if args.address else []
     interfaces = list(args.interface) or None
     welcome, address = asyncio.run(
         join_group(home, invitation, member_name=member, addresses=addresses, interfaces=interfaces)
     )
-    group = adopt(home, welcome, inviter_address=address, device_name=args.name)
+    group = adopt(home, welcome, inviter_address=address, device_name=args.name, passphrase=passphrase)
     try:
-        print(f"Joined {group.info.name!r} as {member}. This device is {home.device.readable_id}.")
+        sealed = " Its data on this disk is encrypted." if passphrase is not None else ""
+        print(f"Joined {group.info.name!r} as {member}. This device is {home.device.readable_id}.{sealed}")
         print("Run 'magnet' (or 'magnet serve') to stay in sync with the group.")
     finally:
         group.close()

@@ -125,9 +125,26 @@ async def _join_at(home: Home, invitation: Invitation, address: str, member_name
         writer.close()
 
 
-def adopt(home: Home, welcome: Welcome, *, inviter_address: str, device_name: str | None = None) -> OpenGroup:
-    """Store the group the inviter sent, with its key, and remember the inviter as a peer."""
-    group = home.adopt_group(welcome.snapshot)
+def adopt(
+    home: Home,
+    welcome: Welcome,
+    *,
+    inviter_address: str,
+    device_name: str | None = None,
+    passphrase: str | None = None,
+) -> OpenGroup:
+    """Store the group the inviter sent, with its key, and remember the inviter as a peer.
+
+    With `passphrase` the store is encrypted at rest, as `magnet init --encrypt` does.
+    """
+    if passphrase is None:
+        group = home.adopt_group(welcome.snapshot)
+    else:
+        from magnet.sealing import ChunkSealer
+        from magnet.unlock import SEALING_KEY
+
+        sealer, header = ChunkSealer.create(passphrase)
+        group = home.adopt_group(welcome.snapshot, cipher=sealer, store_meta={SEALING_KEY: header})
     try:
         KeyRing.holding(welcome.secret).save(group.path)
         own = group.doc.devices.filter(device_id=home.device.device_id, include_archived=True)

@@ -125,6 +125,23 @@ def test_invite_join_sync_and_revoke_from_the_command_line(tmp_path: Path) -> No
     assert "revoked" in magnet(ann, "devices").stdout
 
 
+def test_a_device_can_join_with_its_store_encrypted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ann, eve = tmp_path / "ann", tmp_path / "eve"
+    magnet(ann, "init", "Maple Street MAG", "--me", "Ann Lee")
+    secret_name = "Zelda Quintessence"
+    magnet(ann, "add", "members", f"name={secret_name}", "medical_notes=insulin")
+    with serve(ann, "--no-discovery"):
+        code = magnet(ann, "invite", "--quiet").stdout.strip()
+        monkeypatch.setenv("MAGNET_PASSPHRASE", "correct horse battery staple")
+        joined = magnet(eve, "join", code, "--me", "Eve", "--encrypt")
+    assert "encrypted" in joined.stdout
+    store = next((eve / "groups").glob("*/store.mgn"))
+    assert secret_name.encode() not in store.read_bytes()
+    assert secret_name in magnet(eve, "list", "members").stdout
+    monkeypatch.setenv("MAGNET_PASSPHRASE", "wrong")
+    assert "passphrase" in magnet(eve, "list", "members", check=False).stderr
+
+
 def test_a_short_code_is_typed_and_the_inviter_found_by_mdns(tmp_path: Path) -> None:
     ann, cleo = tmp_path / "ann", tmp_path / "cleo"
     magnet(ann, "init", "Maple Street MAG", "--me", "Ann Lee")
