@@ -1,7 +1,7 @@
 """The durable store: one file per group, a snapshot followed by append-only change chunks.
 
     header:  b"MAGNET\\x00S" | version u16 | flags u16 | meta length u32 | msgpack meta
-    chunk:   kind u8 | payload length u32 | crc32(payload) u32 | payload
+    chunk:   kind u8 | payload length u32 | crc32(kind, length, payload) u32 | payload
 
 Every commit is appended and fsynced before anyone is told it is saved. Several processes may
 share one file: appends and compaction take an exclusive `flock` on a side lock file, readers
@@ -36,6 +36,7 @@ VERSION = 1
 FLAG_SEALED = 1
 _HEADER = struct.Struct("<8sHHI")
 _CHUNK = struct.Struct("<BII")
+_KIND_LENGTH = struct.Struct("<BI")
 SNAPSHOT = 1
 CHANGES = 2
 MAX_CHUNK = 1 << 30
@@ -106,7 +107,12 @@ def read_header(path: Path) -> Header:
 
 
 def encode_chunk(kind: int, payload: bytes) -> bytes:
-    return _CHUNK.pack(kind, len(payload), zlib.crc32(payload)) + payload
+    return _CHUNK.pack(kind, len(payload), _checksum(kind, len(payload), payload)) + payload
+
+
+def _checksum(kind: int, length: int, payload: bytes) -> int:
+    """Covers the chunk's kind and length too: a flipped kind byte must not pass as valid."""
+    return zlib.crc32(payload, zlib.crc32(_KIND_LENGTH.pack(kind, length)))
 
 
 @dataclass(frozen=True)
@@ -140,7 +146,7 @@ def scan_chunks(data: bytes, start: int) -> ScanResult:
         if body_start + length > size:
             return ScanResult(chunks, pos, "torn", size)
         payload = data[body_start : body_start + length]
-        if zlib.crc32(payload) != crc:
+        if _checksum(kind, length, payload) != crc:
             return ScanResult(chunks, pos, f"checksum mismatch at byte {pos}", size)
         chunks.append(Chunk(kind, payload, pos, body_start + length))
         pos = body_start + length
