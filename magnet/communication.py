@@ -79,7 +79,7 @@ def set_caller(doc: GroupDocument, member_id: str, caller_id: str) -> CallTreeUp
         if not in_call_tree(doc.members.get(who)):
             raise MagnetError(f"{doc.members.get(who).name} is not in the call tree (no consent to share contacts)")
 
-    def write(_raw: object) -> CallTreeUpdate:
+    def write() -> CallTreeUpdate:
         links = doc.call_tree.all()
         order = max((link.order for link in links if link.caller_id == caller_id), default=0) + 1
         values = {"caller_id": caller_id, "confirms_to": caller_id, "order": order, "manual": True}
@@ -90,19 +90,19 @@ def set_caller(doc: GroupDocument, member_id: str, caller_id: str) -> CallTreeUp
             doc.call_tree.add(member_id=member_id, **values)
         return regenerate(doc)
 
-    return doc.with_automerge(write)
+    return doc.atomic(write)
 
 
 def release(doc: GroupDocument, member_id: str) -> CallTreeUpdate:
     """Hand a member back to the generated tree."""
 
-    def write(_raw: object) -> CallTreeUpdate:
+    def write() -> CallTreeUpdate:
         for link in doc.call_tree.all():
             if link.member_id == member_id and link.manual:
                 doc.call_tree.update(link.id, manual=False)
         return regenerate(doc)
 
-    return doc.with_automerge(write)
+    return doc.atomic(write)
 
 
 def _newest(link: CallTreeLink) -> tuple[datetime, str]:

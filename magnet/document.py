@@ -386,6 +386,14 @@ class GroupDocument:
                 raise crdt.CrdtError(f"invalid sync message: {exc}") from exc
             return self._after_change(before, "remote", None)
 
+    def atomic(self, action: Callable[[], T]) -> T:
+        """Run a read-modify-write of several steps with no other thread changing the document.
+
+        The lock is re-entrant, so `action` uses the ordinary collection methods.
+        """
+        with self._lock:
+            return action()
+
     def with_automerge(self, action: Callable[[Document], T]) -> T:
         """Run `action` on the raw Automerge document under the lock (read-only uses: forks, tests).
 

@@ -94,7 +94,7 @@ def suggestions(exchanges: Iterable[Exchange]) -> list[tuple[Exchange, Candidate
 def match(doc: GroupDocument, request_id: str, offer_id: str) -> tuple[Exchange, Exchange]:
     """Pair a request with an offer; both must be open, and one of each."""
 
-    def write(_raw: object) -> tuple[Exchange, Exchange]:
+    def write() -> tuple[Exchange, Exchange]:
         first, second = doc.exchanges.get(request_id), doc.exchanges.get(offer_id)
         if {first.kind, second.kind} != {ExchangeKind.REQUEST.value, ExchangeKind.OFFER.value}:
             raise MagnetError("a match pairs a request with an offer")
@@ -106,7 +106,7 @@ def match(doc: GroupDocument, request_id: str, offer_id: str) -> tuple[Exchange,
             doc.exchanges.update(second.id, state=MATCHED, match_id=first.id),
         )
 
-    return doc.with_automerge(write)
+    return doc.atomic(write)
 
 
 def move(doc: GroupDocument, exchange_id: str, state: str, *, at: datetime) -> list[Exchange]:
@@ -115,7 +115,7 @@ def move(doc: GroupDocument, exchange_id: str, state: str, *, at: datetime) -> l
     Going back to open, or cancelling one side, unpairs: the other side is open again.
     """
 
-    def write(_raw: object) -> list[Exchange]:
+    def write() -> list[Exchange]:
         item = doc.exchanges.get(exchange_id)
         if state not in TRANSITIONS.get(item.state, frozenset()):
             raise MagnetError(f"{item.name!r} cannot go from {item.state} to {state}".replace("_", " "))
@@ -136,7 +136,7 @@ def move(doc: GroupDocument, exchange_id: str, state: str, *, at: datetime) -> l
             changed.append(doc.exchanges.update(partner.id, **values))
         return changed
 
-    return doc.with_automerge(write)
+    return doc.atomic(write)
 
 
 def partner_of(doc: GroupDocument, exchange: Exchange) -> Exchange | None:

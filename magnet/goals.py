@@ -140,7 +140,7 @@ def value_on(goal: Goal, day: date) -> float | None:
 def record_progress(doc: GroupDocument, goal_id: str, value: float, *, on: date, note: str = "") -> Goal:
     """Set the goal's current value and log it for the day; a goal that meets its target is done."""
 
-    def write(_raw: object) -> Goal:
+    def write() -> Goal:
         goal = doc.goals.get(goal_id)
         entry = f"{value:g}" + (f" {note.strip()}" if note.strip() else "")
         changes: dict[str, Any] = {"current": value, "progress_log": {**goal.progress_log, on.isoformat(): entry}}
@@ -149,7 +149,7 @@ def record_progress(doc: GroupDocument, goal_id: str, value: float, *, on: date,
             changes["status"] = GoalStatus.DONE.value
         return doc.goals.update(goal_id, **changes)
 
-    return doc.with_automerge(write)
+    return doc.atomic(write)
 
 
 def reach_milestone(doc: GroupDocument, goal_id: str, milestone_id: str, *, on: date, done: bool = True) -> Goal:

@@ -70,9 +70,14 @@ class OpenGroup:
 
         Long-running processes (the TUI, `magnet serve`) call this about every 0.3 s.
         """
-        new = self.store.poll(self.doc)
-        self.maybe_compact()
-        return new
+
+        def poll() -> int:
+            new = self.store.poll(self.doc)
+            self.maybe_compact()
+            return new
+
+        # Under the document's lock: a writer thread must not append while we read the file.
+        return self.doc.atomic(poll)
 
     def maybe_compact(self) -> bool:
         if self.store.needs_compaction():

@@ -169,7 +169,7 @@ def apply_tally(doc: GroupDocument, result: SurveyTally) -> NeedsUpdate:
     """Create a Need per category people signalled, or refresh its count; priorities people set stay."""
     survey = result.survey
 
-    def write(_raw: object) -> NeedsUpdate:
+    def write() -> NeedsUpdate:
         existing = {n.category: n for n in doc.needs.filter(survey_id=survey.id)}
         new_rows: list[dict[str, Any]] = []
         updated: list[Need] = []
@@ -191,7 +191,7 @@ def apply_tally(doc: GroupDocument, result: SurveyTally) -> NeedsUpdate:
                 updated.append(doc.needs.update(need.id, mentions=found.people))
         return NeedsUpdate(tuple(doc.needs.add_many(new_rows)), tuple(updated))
 
-    return doc.with_automerge(write)
+    return doc.atomic(write)
 
 
 def by_priority(needs: Iterable[Need]) -> list[Need]:
@@ -213,9 +213,9 @@ def link_need(doc: GroupDocument, goal_id: str, need_id: str, *, linked: bool = 
     """Say (or unsay) that a goal meets a need; one key of the goal's set, so concurrent links merge."""
     doc.needs.get(need_id)
 
-    def write(_raw: object) -> Goal:
+    def write() -> Goal:
         goal = doc.goals.get(goal_id)
         wanted = goal.need_ids | {need_id} if linked else goal.need_ids - {need_id}
         return doc.goals.update(goal_id, need_ids=wanted)
 
-    return doc.with_automerge(write)
+    return doc.atomic(write)

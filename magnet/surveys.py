@@ -142,7 +142,7 @@ def record_response(
     if not member_id and not respondent.strip():
         raise ValidationError("respondent", "say who answered (a member or a name)")
 
-    def store(_raw: object) -> SurveyResponse:
+    def store() -> SurveyResponse:
         earlier = [r for r in doc.responses.filter(survey_id=survey_id) if member_id and r.member_id == member_id]
         if earlier:
             mine = max(earlier, key=lambda r: (r.recorded_at or datetime.min, r.id))
@@ -157,7 +157,7 @@ def record_response(
         )
 
     # Under the document's lock: a response merged in between is updated, not duplicated.
-    return doc.with_automerge(store)
+    return doc.atomic(store)
 
 
 def signalled(question: Question, answer: str) -> set[str]:

@@ -18,7 +18,7 @@ def put_key(
 ) -> Any:
     """Set (or, with None, remove) one key of a mapping field such as an event's RSVPs."""
 
-    def edit(_raw: object) -> Any:
+    def edit() -> Any:
         collection = doc.collection(record_type)
         current = dict(getattr(collection.get(record_id), field))
         if value is None:
@@ -27,16 +27,16 @@ def put_key(
             current[key] = value
         return collection.update(record_id, **{field: current})
 
-    return doc.with_automerge(edit)
+    return doc.atomic(edit)
 
 
 def toggle_tag(doc: GroupDocument, record_type: type[Record], record_id: str, *, field: str, tag: str, on: bool) -> Any:
     """Add or remove one member of a set field such as an event's attendance."""
 
-    def edit(_raw: object) -> Any:
+    def edit() -> Any:
         collection = doc.collection(record_type)
         current = frozenset(getattr(collection.get(record_id), field))
         wanted = current | {tag} if on else current - {tag}
         return collection.update(record_id, **{field: wanted})
 
-    return doc.with_automerge(edit)
+    return doc.atomic(edit)

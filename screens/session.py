@@ -87,7 +87,7 @@ class Session:
                 try:
                     # Under the document's lock: the node's thread journals merges through the
                     # same store, and the store's scan position must not move under either.
-                    self.doc.with_automerge(lambda _doc: self.group.poll())
+                    self.group.poll()
                     problem = self.group.store.last_problem or ""
                 except MagnetError as exc:
                     problem = str(exc)

@@ -572,7 +572,7 @@ class Node:
             try:
                 # Under the document's lock: another thread of this process (the app's poller,
                 # a commit) may be using the same store, whose read position must not move.
-                self.doc.with_automerge(lambda _doc: self.group.poll())
+                self.group.poll()
             except Exception as exc:
                 log.warning("cannot read changes other processes saved: %s", exc)
             now = time.monotonic()

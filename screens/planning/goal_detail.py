@@ -232,7 +232,7 @@ class GoalDetail(LiveModal[GoalView]):
             return
         doc = self.session.doc
 
-        def toggle(_raw: object) -> Any:
+        def toggle() -> Any:
             fresh = doc.goals.get(goal.id)
             event = doc.events.get(event_id)
             if event_id in linked_ids:
@@ -240,7 +240,7 @@ class GoalDetail(LiveModal[GoalView]):
                 return doc.goals.update(goal.id, event_ids=fresh.event_ids - {event_id})
             return doc.goals.update(goal.id, event_ids=fresh.event_ids | {event_id})
 
-        self.write(lambda: doc.with_automerge(toggle))
+        self.write(lambda: doc.atomic(toggle))
 
     def action_edit(self) -> None:
         goal = self._goal()

@@ -171,7 +171,7 @@ class MembershipScreen(TabbedPage[MembershipData]):
         if not member_id:
             return
 
-        def give(_raw: object) -> Any:
+        def give() -> Any:
             member = doc.members.get(member_id)
             if post.kind == RoleKind.LEVEL.value:
                 return doc.members.update(member_id, level=post.name)
@@ -179,7 +179,7 @@ class MembershipScreen(TabbedPage[MembershipData]):
             roles = member.roles - mine if mine else member.roles | {post.name.lower()}
             return doc.members.update(member_id, roles=roles)
 
-        self.write(lambda: doc.with_automerge(give))
+        self.write(lambda: doc.atomic(give))
 
     def action_seen(self) -> None:
         seen = self.current
