@@ -566,12 +566,16 @@ def populate(doc: GroupDocument, size: SampleSize, *, seed: int = 7, today: date
             for e in past_events[: max(1, len(past_events) // 3)]
         ]
     )
+    # A drill a few hours ago: always in the past, so a check-in made now is the latest.
+    drill = (
+        datetime.now().replace(microsecond=0) if today == date.today() else datetime.combine(today, datetime.min.time())
+    )
     doc.checkins.add_many(
         [
             {
                 "member_id": m,
                 "status": _pick(rng, ["safe", "safe", "safe", "needs_help"]),
-                "at": datetime.combine(today, datetime.min.time()) + timedelta(hours=rng.randint(6, 12)),
+                "at": drill - timedelta(minutes=rng.randint(30, 600)),
                 "note": "Drill check-in",
             }
             for m in rng.sample(member_ids, min(len(member_ids), 25))
