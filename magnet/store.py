@@ -209,6 +209,12 @@ class GroupStore:
             self._group_id = str(header.meta.get("group_id", ""))
             data = self._read_all()
             scan = scan_chunks(data, header.size)
+            if not any(c.kind == SNAPSHOT for c in scan.chunks):
+                raise StoreError(
+                    f"{self.path}: its snapshot is damaged ({scan.problem or 'missing'}), so this copy of the group "
+                    "cannot be read; the file is left as it is. Get the group back from another device "
+                    "(magnet join) or a bundle."
+                )
             doc, bad_chunks = self._build(scan.chunks, device_id, report)
             self._ino = os.stat(self.path).st_ino
             self._scan_pos = scan.end
