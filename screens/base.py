@@ -133,6 +133,17 @@ class AreaScreen(Screen[None], Generic[D]):
         """Put freshly loaded data on screen (UI thread)."""
         raise NotImplementedError
 
+    def focus_on(self, search: str) -> None:
+        """Show the main list narrowed by `search`, as if typed (how the dashboard leads here)."""
+        from screens.widgets.record_table import RecordTable
+
+        table: RecordTable[Any] | None = next(iter(self.query(RecordTable)), None)  # the first list is the main one
+        if table is None:
+            return
+        table.search.value = search
+        table.resort()
+        table.table.focus()
+
     # ---- writing -----------------------------------------------------------------------------
 
     class Wrote(Message):

@@ -262,6 +262,13 @@ class CheckInScreen(AreaScreen[Sweep]):
     def action_resort(self) -> None:
         self.units.resort()
 
+    def focus_on(self, search: str) -> None:
+        """Needs help first, the cursor on the first of them: a filter would hide who is unknown."""
+        self.units.sort_column, self.units.sort_reverse = "status", False
+        super().focus_on(search)
+        self.units.table.move_cursor(row=0)
+        self._headline()
+
     @on(RecordTable.Chosen, "#units")
     def _history(self, event: RecordTable.Chosen) -> None:
         event.stop()

@@ -1,4 +1,9 @@
-"""Dashboard: readiness at a glance; every card leads to the screen that deals with it."""
+"""Dashboard: readiness at a glance; every item leads to the screen that deals with it.
+
+Enter on a card (or a click) follows the card's most pressing item; a click on one line, or that
+item's key (l low stock, x expiring, c certificates, k skills), follows that item. What opens is
+the screen narrowed by its own search (`is:low`) or page tab, so it reads and clears as usual.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,9 @@ from textual.message import Message
 from textual.widgets import Static
 
 from magnet.readiness import Readiness, is_expired, readiness
+from screens import leads
 from screens.base import AreaScreen, shell
+from screens.leads import Lead, follow
 from screens.sync_link import SyncStatus
 from screens.widgets.topbar import describe_sync
 
@@ -26,25 +33,33 @@ def _days(value: float | None) -> str:
 
 
 class Card(Static, can_focus=True):
-    """A focusable summary; Enter or a click opens its area."""
+    """A focusable summary; Enter opens its lead, a click opens the lead of the line clicked."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Open")]
 
     class Open(Message):
-        def __init__(self, area: str) -> None:
+        def __init__(self, lead: Lead) -> None:
             super().__init__()
-            self.area = area
+            self.lead = lead
 
-    def __init__(self, title: str, area: str, *, id: str) -> None:
+    def __init__(self, title: str, lead: Lead, *, id: str) -> None:
         super().__init__("…", id=id, classes="card")
         self.border_title = title
-        self.area = area
+        self.lead = lead
+        self.line_leads: dict[int, Lead] = {}
+
+    def point(self, lead: Lead, lines: dict[int, Lead] | None = None) -> None:
+        """Where Enter leads now, and where a click on a given line of the text leads."""
+        self.lead = lead
+        self.line_leads = lines or {}
 
     def action_open(self) -> None:
-        self.post_message(self.Open(self.area))
+        self.post_message(self.Open(self.lead))
 
     def on_click(self, event: Click) -> None:
-        self.post_message(self.Open(self.area))
+        offset = event.get_content_offset(self)
+        line = offset.y if offset is not None else -1
+        self.post_message(self.Open(self.line_leads.get(line, self.lead)))
 
 
 class DashboardScreen(AreaScreen[Readiness]):
@@ -60,18 +75,23 @@ class DashboardScreen(AreaScreen[Readiness]):
         Binding("right", "move(1)", "Right", show=False),
         Binding("up", "move(-2)", "Up", show=False),
         Binding("down", "move(2)", "Down", show=False),
+        Binding("h", "lead('needs_help')", "Needs help", show=False),
+        Binding("l", "lead('low')", "Low stock", show=False),
+        Binding("x", "lead('expiring')", "Expiring items", show=False),
+        Binding("c", "lead('certs')", "Certificates", show=False),
+        Binding("k", "lead('skills')", "Skills by zone", show=False),
         Binding("r", "reload", "Refresh"),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
 
     def compose_body(self) -> Iterator[Any]:
         with Grid(id="cards"):
-            yield Card("Check-in", "checkin", id="card-welfare")
-            yield Card("Coming up", "events", id="card-events")
-            yield Card("Supplies", "inventory", id="card-supplies")
-            yield Card("Skills", "roster", id="card-skills")
-            yield Card("Roster", "roster", id="card-roster")
-            yield Card("Peers", "peers", id="card-peers")
+            yield Card("Check-in", leads.NEEDS_HELP, id="card-welfare")
+            yield Card("Coming up", leads.EVENTS, id="card-events")
+            yield Card("Supplies", leads.SUPPLIES, id="card-supplies")
+            yield Card("Skills", leads.TRAINING, id="card-skills")
+            yield Card("Roster", leads.ROSTER, id="card-roster")
+            yield Card("Peers", leads.PEERS, id="card-peers")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -96,14 +116,21 @@ class DashboardScreen(AreaScreen[Readiness]):
         )
         welfare.set_class(w.needs_help > 0, "alert")
         self.query_one("#card-events", Card).update(self._events(data, now))
-        self.query_one("#card-supplies", Card).update(
+        supplies = self.query_one("#card-supplies", Card)
+        supplies.update(
             f"Water [b]{_days(data.water_days)}[/] d · food [b]{_days(data.food_days)}[/] d\n"
             f"[dim]days for {data.people} people[/]\n"
-            f"[b]{len(data.low_stock)}[/] low · [b]{len(data.expiring)}[/] expiring\n"
+            f"[b]{len(data.low_stock)}[/] low stock [dim](l)[/]\n"
+            f"[b]{len(data.expiring)}[/] expiring [dim](x)[/]\n"
             f"{data.open_loans} out on loan"
         )
-        self.query_one("#card-supplies", Card).set_class(bool(data.low_stock) or self._short(data), "warn")
-        self.query_one("#card-skills", Card).update(self._skills(data, now))
+        supplies.set_class(bool(data.low_stock) or self._short(data), "warn")
+        first = leads.LOW_STOCK if data.low_stock else leads.EXPIRING if data.expiring else leads.SUPPLIES
+        supplies.point(first, {2: leads.LOW_STOCK, 3: leads.EXPIRING})
+        skills = self.query_one("#card-skills", Card)
+        skills.update(self._skills(data, now))
+        first = leads.SKILLS if data.skill_gaps else leads.CERTIFICATES if data.certs_expiring else leads.TRAINING
+        skills.point(first, {0: leads.SKILLS, 1: leads.CERTIFICATES})
         self.query_one("#card-roster", Card).update(
             f"[b]{data.members}[/] members\n[b]{data.households}[/] households\n[dim]search, filter, add, edit[/]"
         )
@@ -135,8 +162,10 @@ class DashboardScreen(AreaScreen[Readiness]):
         soon = len(data.certs_expiring) - expired
         gaps = escape(", ".join(lacking[:4])) + (f" +{len(lacking) - 4}" if len(lacking) > 4 else "")
         return (
-            f"Lacking: [b yellow]{gaps}[/]" if lacking else "[green]Essential skills covered[/]"
-        ) + f"\nCerts: {soon} expiring, {expired} expired"
+            (f"Lacking: [b yellow]{gaps}[/]" if lacking else "[green]Essential skills covered[/]")
+            + f"\nCerts: {soon} expiring, {expired} expired"
+            + "\n[dim]k skills · c certificates[/]"
+        )
 
     def _show_sync(self, status: SyncStatus) -> None:
         text, state = describe_sync(status)
@@ -164,5 +193,21 @@ class DashboardScreen(AreaScreen[Readiness]):
     def action_reload(self) -> None:
         self.reload()
 
+    def action_lead(self, name: str) -> None:
+        self.open_lead(ITEM_LEADS[name])
+
     def on_card_open(self, message: Card.Open) -> None:
-        shell(self).go(message.area)
+        self.open_lead(message.lead)
+
+    def open_lead(self, lead: Lead) -> None:
+        # The app runs it: following a lead switches away from this screen.
+        self.app.run_worker(follow(self.app, lead), exclusive=True, group="lead")
+
+
+ITEM_LEADS = {
+    "needs_help": leads.NEEDS_HELP,
+    "low": leads.LOW_STOCK,
+    "expiring": leads.EXPIRING,
+    "certs": leads.CERTIFICATES,
+    "skills": leads.SKILLS,
+}

@@ -108,6 +108,11 @@ class EventsScreen(RecordListScreen[Event]):
         head.update(tabs + "   [dim]t switches · Enter opens[/]")  # type: ignore[attr-defined]
         head.display = True
 
+    def focus_on(self, search: str) -> None:
+        if self.past:
+            self.action_switch()  # the dashboard leads to what is coming up
+        super().focus_on(search)
+
     def action_switch(self) -> None:
         self.past = not self.past
         self.records.resort()

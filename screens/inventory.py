@@ -214,6 +214,11 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
 
     # ---- actions -----------------------------------------------------------------------------
 
+    def focus_on(self, search: str) -> None:
+        if self.view != "records":
+            self.action_switch()  # a lead is about items, never loans
+        super().focus_on(search)
+
     def action_switch(self) -> None:
         switcher = self.query_one("#stock-views", ContentSwitcher)
         switcher.current = "loans" if self.view == "records" else "records"

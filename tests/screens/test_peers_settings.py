@@ -24,7 +24,7 @@ async def test_dashboard_cards_lead_to_their_screens(home: Home) -> None:
         await pilot.press("1", "right", "enter")
         await until(pilot, lambda: app.current_mode == "events")
         await pilot.press("1", "down", "enter")  # the skills card, under the events card
-        await until(pilot, lambda: app.current_mode == "roster")
+        await until(pilot, lambda: app.current_mode == "plan")  # its Training page
         await pilot.press("1", "left", "enter")  # supplies, beside skills
         await until(pilot, lambda: app.current_mode == "inventory")
 
