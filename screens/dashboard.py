@@ -65,7 +65,11 @@ class Card(Static, can_focus=True):
 class DashboardScreen(AreaScreen[Readiness]):
     AREA = "dashboard"
     TITLE_TEXT = "Dashboard"
-    HELP = "How ready the group is right now. Arrows move between cards; Enter opens the screen behind one."
+    HELP = (
+        "How ready the group is right now. Arrows move between cards; Enter (or a click) opens the "
+        "screen behind one, narrowed to what needs attention; a click on a line opens that line's. "
+        "h needs help, l low stock, x expiring items, c certificates, k skills by zone."
+    )
     WATCHES: ClassVar[frozenset[str] | None] = frozenset(
         {"members", "households", "checkins", "events", "inventory", "certifications", "courses", "loans"}
     )
