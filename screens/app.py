@@ -53,6 +53,7 @@ class MagnetApp(App[int]):
         Binding("f2", "crisis", "Crisis check-in", priority=True, show=False),
         Binding("exclamation_mark", "crisis", "Crisis check-in", show=False),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
+        Binding("ctrl+o", "data", "Data in and out", show=False),
         Binding("ctrl+q", "quit", "Quit", show=False),
         *[Binding(a.key, f"go('{a.id}')", a.title, show=False) for a in AREAS if a.key],
     ]
@@ -333,6 +334,12 @@ class MagnetApp(App[int]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    def action_data(self) -> None:
+        """Exports, printing, imports and USB bundles, from anywhere."""
+        from screens.data import open_data
+
+        open_data(self)
 
     def action_toggle_sidebar(self) -> None:
         self.save_prefs(self.prefs.edit(sidebar=not self.prefs.sidebar))

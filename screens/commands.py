@@ -1,4 +1,4 @@
-"""Command palette entries: every area, and every action the current screen has a key for."""
+"""Command palette entries: every area, every action the current screen has a key for, data in and out."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ class MagnetCommands(Provider):
         shell = cast("Shell", self.app)
         commands: list[Command] = []
         if shell.session is not None:
+            from screens.data import data_commands  # only when the palette opens: start-up stays lean
+
             commands += [(f"Go to {a.title}", partial(shell.go, a.id), a.summary) for a in AREAS]
+            commands += data_commands(self.app)
         seen: set[str] = set()
         for key, active in self.screen.active_bindings.items():
             binding = active.binding

@@ -45,7 +45,8 @@ class SettingsScreen(AreaScreen[SettingsView]):
     HELP = (
         "n renames this device, m says which member it speaks for (check-ins and RSVPs are recorded "
         "as them), g edits the group's profile, T picks a colour theme. Enter on another group "
-        "opens it; + creates, joins or explores a sample group."
+        "opens it; + creates, joins or explores a sample group. d exports (binder, spreadsheets, "
+        "contacts, calendar, USB bundle) and imports spreadsheets or bundles."
     )
     WATCHES: ClassVar[frozenset[str] | None] = frozenset({"devices", "members", "group"})
     AUTO_FOCUS = "#groups"
@@ -54,6 +55,7 @@ class SettingsScreen(AreaScreen[SettingsView]):
         Binding("m", "speaks_for", "I am…"),
         Binding("g", "profile", "Group profile"),
         Binding("T", "theme", "Theme"),
+        Binding("d", "app.data", "Data in/out"),
         Binding("plus", "new_group", "New group"),
     ]
 
