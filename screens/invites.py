@@ -12,12 +12,16 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import segno
 
 from magnet.errors import MagnetError
 from magnet.home import Home, OpenGroup
 from screens.sync_link import SyncUnavailable
+
+if TYPE_CHECKING:
+    from sync.invitebook import InviteBook
 
 JOIN_TIMEOUT = 180.0
 _HALF_BLOCKS = {(1, 1): "█", (1, 0): "▀", (0, 1): "▄", (0, 0): " "}
@@ -43,8 +47,14 @@ def qr_text(text: str, *, border: int = 1) -> str:
     )
 
 
-def create_invite(group: OpenGroup, *, addresses: tuple[str, ...], hours: float = 24) -> InviteView:
-    """A one-time invite kept in the group's invite book, which the running node honours."""
+@dataclass(frozen=True)
+class ShortInviteView:
+    code: str  # 42-K4ZQ-7M2P: a nameplate and a secret a person can read out and type
+    expires_at: float
+
+
+def _invite_book(group: OpenGroup) -> InviteBook:
+    """The group's invite book, with the keys a new device will be given (made when missing)."""
     try:
         from sync.invitebook import InviteBook
     except ImportError as exc:
@@ -55,10 +65,31 @@ def create_invite(group: OpenGroup, *, addresses: tuple[str, ...], hours: float 
         pass
     else:
         ensure_keyring(group.path)  # a group made before keys existed gets its first one
-    book = InviteBook(group.path)
+    return InviteBook(group.path)
+
+
+def create_invite(group: OpenGroup, *, addresses: tuple[str, ...], hours: float = 24) -> InviteView:
+    """A one-time invite kept in the group's invite book, which the running node honours."""
+    book = _invite_book(group)
     code = book.issue(ttl=hours * 3600, addresses=addresses, issued_by=group.home.device.device_id)
     text = code.encode()
     return InviteView(text, float(code.expires_at), tuple(addresses), qr_text(text))
+
+
+def create_short_invite(group: OpenGroup, *, replacing: ShortInviteView | None = None) -> ShortInviteView:
+    """A short typed code (SPAKE2, as `magnet invite --short`): one use, 15 minutes, same network.
+
+    The running node reads the book every second and advertises the code's nameplate by mDNS, so
+    the new device finds this one without an address. The code it replaces stops working.
+    """
+    from sync.invitecode import ShortCode
+
+    book = _invite_book(group)
+    if replacing is not None:
+        book.cancel(ShortCode.parse(replacing.code).ref)
+    code = book.issue_short(issued_by=group.home.device.device_id)
+    issued = book.find("short", code.ref)
+    return ShortInviteView(str(code), float(issued.expires_at))
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from textual.widgets import ContentSwitcher, Static
 from magnet.errors import MagnetError
 from magnet.records import Device
 from screens.base import AreaScreen, shell
+from screens.invite_modal import InviteModal
 from screens.invites import InviteView, create_invite
 from screens.sync_link import PeerView, SyncStatus, local_addresses
-from screens.widgets.modals import InfoModal, PromptModal
+from screens.widgets.modals import PromptModal
 from screens.widgets.record_table import Column, RecordTable, field_column
 from screens.widgets.topbar import ago
 
@@ -39,11 +40,13 @@ class PeersScreen(AreaScreen[list[Device]]):
     HELP = (
         "Devices this one syncs with. Peers on the same network are found by themselves; where the "
         "network blocks that (guest Wi-Fi), a dials a peer by address. i invites a new device: it "
-        "shows a one-time code as text and as a QR code. t lists the group's devices."
+        "shows a one-time code as text and as a QR code; s makes a short code to read out and type "
+        "instead (15 minutes, same network). t lists the group's devices."
     )
     WATCHES: ClassVar[frozenset[str] | None] = frozenset({"devices", "members"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "invite", "Invite device"),
+        Binding("s", "short_invite", "Short code"),
         Binding("a", "add_peer", "Add by address"),
         Binding("t", "switch", "Peers/Devices"),
     ]
@@ -174,16 +177,7 @@ class PeersScreen(AreaScreen[list[Device]]):
         self.app.call_from_thread(self._show_invite, invite, running)
 
     def _show_invite(self, invite: InviteView, running: bool) -> None:
-        expires = datetime.fromtimestamp(invite.expires_at).strftime("%a %d %b %H:%M")
-        where = ", ".join(invite.addresses) or "found by discovery on this network"
-        warning = (
-            ""
-            if running
-            else "\nSync is not running here: the new device can join only while this device runs sync (or 'magnet serve').\n"
-        )
-        body = (
-            f"On the new device: magnet → Join with an invite, or 'magnet join CODE'.\n"
-            f"One use, until {expires}. Reach this device at: {where}{warning}\n\n"
-            f"{invite.code}\n"
-        )
-        self.app.push_screen(InfoModal("Invite a device", body, qr=invite.qr, classes="invite"))
+        self.app.push_screen(InviteModal(self.session.group, invite, running=running))
+
+    def action_short_invite(self) -> None:
+        self.app.push_screen(InviteModal(self.session.group, None, running=shell(self).sync.running))
