@@ -137,7 +137,10 @@ class WelcomeScreen(Screen[None]):
     @work(exclusive=True, group="welcome")
     async def action_join(self) -> None:
         code = await self.app.push_screen_wait(
-            PromptModal("Paste the invite code (it starts with MAGNET:):", check=_not_empty)
+            PromptModal(
+                "Paste the invite code (it starts with MAGNET:), or type the short one (like 42-K4ZQ-7M2P):",
+                check=_not_empty,
+            )
         )
         if not code:
             return
