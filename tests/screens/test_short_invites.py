@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+import pytest
 from tui_drive import SIZE, make_app, ready, screen_text, session, settle, until, with_sample
 
 from magnet.home import Home
+from screens.app import MagnetApp
 from screens.invite_modal import InviteModal, short_code_text
-from screens.invites import ShortInviteView
+from screens.invites import ShortInviteView, join_with_code
 from screens.peers import PeersScreen
 from sync.invitebook import DEFAULT_SHORT_TTL, InviteBook
 
@@ -69,6 +74,31 @@ async def test_the_long_invite_also_makes_a_short_code_and_a_new_one_retires_the
         status = {str(i.short_code()): i.status(now) for i in book.invites() if i.kind == "short"}
         assert status == {first: "expired", second: "open"}
         assert {i.kind for i in book.invites()} == {"code", "short"}
+
+
+async def test_a_device_joins_the_running_app_with_the_short_code_it_shows(home: Home, tmp_path: Path) -> None:
+    """End to end on 127.0.0.1: the node advertises the code's nameplate, `magnet join CODE` finds it."""
+    runner = pytest.importorskip("sync.runner", reason="the sync node is not in this build")
+
+    def loopback_node(group: Any, on_event: Any) -> Any:
+        config = runner.NodeConfig(port=0, interfaces=["127.0.0.1"], poll_interval=0.05)
+        return runner.NodeHandle(group, config, on_event=on_event)
+
+    app = MagnetApp(with_sample(home), None, node_factory=loopback_node)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: app.sync.running and bool(app.sync.port), wait=20)
+        await pilot.press("6", "s")
+        await until(pilot, lambda: SHORT.search(screen_text(app)) is not None, wait=20)
+        code = short_on_screen(screen_text(app))
+        assert "not running" not in screen_text(app)
+        joiner = Home(tmp_path / "joiner")
+        result = await asyncio.to_thread(join_with_code, joiner, code, me="Bo Typed", timeout=120)
+        assert "Joined 'Sample Street MAG'" in result.message
+        doc = session(app).doc
+        await until(pilot, lambda: any(d.device_id == joiner.device.device_id for d in doc.devices.all()), wait=30)
+        book = InviteBook(session(app).group.path)
+        assert [i.status(datetime.now().timestamp()) for i in book.invites() if i.kind == "short"] == ["used"]
 
 
 def test_an_expired_short_code_says_so() -> None:
