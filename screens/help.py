@@ -23,7 +23,7 @@ EVERYWHERE = [
     ("/", "search the list; Escape clears it"),
     ("o / O", "sort by the next column / reverse (or click a header)"),
     ("A", "show or hide archived records"),
-    ("ctrl+o", "data in and out: binder, spreadsheets, contacts, USB bundle"),
+    ("ctrl+o", "data in and out: print, export, import, USB"),
     ("ctrl+b", "hide or show the sidebar (more room at 80 columns)"),
     ("ctrl+q", "quit (everything is saved as you go)"),
 ]
