@@ -23,7 +23,7 @@ from magnet.formats.bundle import MergeSummary
 from magnet.formats.columns import CSV_KINDS
 from magnet.formats.csv_import import CsvImportSummary
 from magnet.formats.export import export_group
-from magnet.formats.importing import BUNDLE_SUFFIXES, import_file
+from magnet.formats.importing import import_file
 
 SENSITIVE_FIELDS = "addresses, emergency contacts, special needs, medical notes"
 
@@ -114,7 +114,7 @@ EXPORTS: tuple[ExportChoice, ...] = (
 )
 EXPORT_BY_ID = {choice.id: choice for choice in EXPORTS}
 IMPORT_KINDS: tuple[str, ...] = tuple(CSV_KINDS)
-IMPORT_SUFFIXES = (".csv", ".tsv", ".txt", *BUNDLE_SUFFIXES)
+SPREADSHEET_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 def slug(name: str) -> str:
@@ -239,14 +239,14 @@ def csv_report(summary: CsvImportSummary) -> ImportReport:
     return ImportReport(lines[0], (*read_as, *lines[1:]), changed=summary.imported > 0)
 
 
-def import_candidates(folders: list[Path], *, limit: int = 40) -> list[Path]:
-    """Spreadsheets and bundles in the usual places, newest first: fewer paths to type by hand."""
+def import_candidates(folders: list[Path], suffixes: tuple[str, ...], *, limit: int = 40) -> list[Path]:
+    """Files ending in `suffixes` in the usual places, newest first: fewer paths to type by hand."""
     found: list[tuple[float, Path]] = []
     for folder in folders:
         with contextlib.suppress(OSError):
             for entry in os.scandir(folder):
                 name = entry.name.lower()
-                if entry.is_file() and not name.startswith(".") and name.endswith(IMPORT_SUFFIXES):
+                if entry.is_file() and not name.startswith(".") and name.endswith(suffixes):
                     found.append((entry.stat().st_mtime, Path(entry.path)))
     found.sort(key=lambda pair: pair[0], reverse=True)
     return [path for _, path in found[:limit]]

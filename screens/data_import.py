@@ -28,6 +28,7 @@ from magnet.errors import MagnetError
 from magnet.formats.importing import BUNDLE_SUFFIXES
 from screens.data_files import (
     IMPORT_KINDS,
+    SPREADSHEET_SUFFIXES,
     ImportReport,
     import_candidates,
     import_from,
@@ -125,9 +126,8 @@ class ImportModal(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="import-files", exit_on_error=False)
     def _look_for_files(self, folders: list[Path] | None) -> None:
-        found = import_candidates(folders if folders is not None else usual_folders())
-        wanted = BUNDLE_SUFFIXES if self.bundle else (".csv", ".tsv", ".txt")
-        self.post_message(self.Found([p for p in found if p.suffix.lower() in wanted]))
+        suffixes = BUNDLE_SUFFIXES if self.bundle else SPREADSHEET_SUFFIXES
+        self.post_message(self.Found(import_candidates(folders or usual_folders(), suffixes)))
 
     @on(Found)
     def _found(self, message: Found) -> None:
@@ -135,7 +135,10 @@ class ImportModal(ModalScreen[None]):
         files.clear_options()
         files.add_options([Option(shown(p), id=str(p)) for p in message.files])
         if not message.files:
-            files.add_option(Option("(no spreadsheets or bundles in the usual folders: type the path)", disabled=True))
+            what = "bundles (.mgb)" if self.bundle else "spreadsheets (.csv)"
+            files.add_option(
+                Option(f"(no {what} in the home folder, Downloads or a stick: type the path)", disabled=True)
+            )
 
     @on(OptionList.OptionSelected, "#import-files")
     def _file_picked(self, event: OptionList.OptionSelected) -> None:

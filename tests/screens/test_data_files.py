@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -9,7 +10,17 @@ import pytest
 
 from magnet.errors import MagnetError
 from magnet.formats.csv_import import CsvImportSummary
-from screens.data_files import EXPORT_BY_ID, csv_report, default_path, shown, slug, typed_path, write_atomically
+from screens.data_files import (
+    EXPORT_BY_ID,
+    SPREADSHEET_SUFFIXES,
+    csv_report,
+    default_path,
+    import_candidates,
+    shown,
+    slug,
+    typed_path,
+    write_atomically,
+)
 
 
 def test_default_names_are_dated_and_safe_on_any_stick(tmp_path: Path) -> None:
@@ -51,3 +62,13 @@ def test_a_refused_spreadsheet_offers_its_good_rows() -> None:
     assert report.headline == "Nothing imported: 2 of 5 rows in r.csv have problems"
     assert report.lines[0].startswith("Read as members, guessed")
     assert "--kind" not in " ".join(report.lines) and "--skip-invalid" not in " ".join(report.lines)
+
+
+def test_files_found_nearby_are_the_wanted_kind_newest_first(tmp_path: Path) -> None:
+    for age, name in enumerate(["new.csv", "old.CSV", ".hidden.csv", "stick.mgb", "notes.pdf"]):
+        (tmp_path / name).write_text("x")
+        os.utime(tmp_path / name, (1_000_000 - age, 1_000_000 - age))
+    (tmp_path / "folder.csv").mkdir()
+    found = import_candidates([tmp_path, tmp_path / "missing"], SPREADSHEET_SUFFIXES)
+    assert [p.name for p in found] == ["new.csv", "old.CSV"]
+    assert [p.name for p in import_candidates([tmp_path], (".mgb",))] == ["stick.mgb"]
