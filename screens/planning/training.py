@@ -166,8 +166,8 @@ class TrainingScreen(TabbedPage[TrainingData]):
             + " · GAP: nobody today · 1!: lapsing",
         }
         self._fill_matrix(data.matrix)
+        self.counts["matrix"] = gaps  # before fill(), which draws the tab headline
         self.fill({"courses": data.courses, "certs": data.holdings}, notes[self.tab])
-        self.counts["matrix"] = gaps
 
     def _fill_matrix(self, matrix: SkillsMatrix) -> None:
         table = self.query_one("#matrix", DataTable)
