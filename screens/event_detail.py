@@ -6,18 +6,15 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.markup import escape
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from magnet.fields import choice_label
 from magnet.records import Event
 from screens.events import FORM_FIELDS, ask_rsvp, when, write_minutes
-from screens.live_modal import LiveModal
+from screens.live_modal import DetailModal
 from screens.session import Session
 from screens.widgets.record_form import RecordForm
-from screens.widgets.topbar import StatusLine
 
 
 @dataclass(frozen=True)
@@ -27,7 +24,7 @@ class EventView:
     course: str
 
 
-class EventDetail(LiveModal[EventView]):
+class EventDetail(DetailModal[EventView]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back"),
         Binding("e", "edit", "Edit"),
@@ -39,18 +36,6 @@ class EventDetail(LiveModal[EventView]):
     def __init__(self, session: Session, event_id: str) -> None:
         super().__init__(session)
         self.event_id = event_id
-
-    def compose(self) -> ComposeResult:
-        yield StatusLine()
-        with Vertical(classes="dialog"):
-            yield Static("", classes="dialog-text", id="detail-title")
-            with VerticalScroll(classes="info-body", id="detail-scroll"):
-                yield Static("Loading…", classes="info-text", id="detail-body")
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#detail-scroll").focus()
 
     def load(self) -> EventView:
         doc = self.session.doc

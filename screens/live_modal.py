@@ -7,12 +7,16 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from magnet.errors import MagnetError
 from screens.session import Session
+from screens.widgets.topbar import StatusLine
 
 if TYPE_CHECKING:
     from screens.base import Shell
@@ -84,3 +88,19 @@ class LiveModal(ModalScreen[None], Generic[D]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class DetailModal(LiveModal[D]):
+    """A live record detail: a title line over a scrolling body, filled by `show`."""
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine()
+        with Vertical(classes="dialog"):
+            yield Static("", classes="dialog-text", id="detail-title")
+            with VerticalScroll(classes="info-body", id="detail-scroll"):
+                yield Static("Loading…", classes="info-text", id="detail-body")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#detail-scroll").focus()

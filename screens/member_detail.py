@@ -7,18 +7,15 @@ from datetime import date
 from typing import Any, ClassVar
 
 from rich.markup import escape
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from magnet.fields import choice_label, format_value
 from magnet.readiness import events_attended, is_expired, skill_holders, skill_key
 from magnet.records import Certification, Event, Household, Member
-from screens.live_modal import LiveModal
+from screens.live_modal import DetailModal
 from screens.session import Session
 from screens.widgets.record_form import RecordForm
-from screens.widgets.topbar import StatusLine
 
 PRIVATE = ("address", "emergency_contact", "special_needs", "medical_notes")
 
@@ -33,7 +30,7 @@ class MemberView:
     today: date
 
 
-class MemberDetail(LiveModal[MemberView]):
+class MemberDetail(DetailModal[MemberView]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back"),
         Binding("e", "edit", "Edit"),
@@ -45,18 +42,6 @@ class MemberDetail(LiveModal[MemberView]):
         super().__init__(session)
         self.member_id = member_id
         self.show_private = False
-
-    def compose(self) -> ComposeResult:
-        yield StatusLine()
-        with Vertical(classes="dialog"):
-            yield Static("", classes="dialog-text", id="detail-title")
-            with VerticalScroll(classes="info-body", id="detail-scroll"):
-                yield Static("Loading…", classes="info-text", id="detail-body")
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#detail-scroll").focus()
 
     def load(self) -> MemberView:
         doc = self.session.doc
