@@ -22,19 +22,7 @@ from screens.planning.tabs import TabbedPage
 from screens.widgets.modals import InfoModal
 from screens.widgets.record_table import Column, RecordTable, field_column
 
-PARTNER_FIELDS = (
-    "name",
-    "kind",
-    "contact_name",
-    "phone",
-    "email",
-    "address",
-    "offers",
-    "agreements",
-    "last_contact",
-    "follow_up",
-    "notes",
-)
+PARTNER_FIELDS = tuple(Partner.specs())  # the whole record: a partner has nothing private
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_drive import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
+from tui_drive import SIZE, make_app, open_area, screen_text, session, settle, type_text, until, with_sample
 
 from magnet.home import Home
 from magnet.readiness import WELFARE_ORDER
@@ -11,12 +11,7 @@ from screens.widgets.modals import InfoModal, PromptModal
 
 
 async def _checkin(pilot) -> CheckInScreen:  # type: ignore[no-untyped-def]
-    await ready(pilot)
-    await pilot.press("f2")
-    await until(pilot, lambda: isinstance(pilot.app.screen, CheckInScreen) and pilot.app.screen.loaded_once)
-    screen = pilot.app.screen
-    assert isinstance(screen, CheckInScreen)
-    return screen
+    return await open_area(pilot, "f2", CheckInScreen)
 
 
 async def test_every_household_needs_help_first(home: Home) -> None:

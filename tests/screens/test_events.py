@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tui_drive import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
+from tui_drive import SIZE, make_app, open_area, screen_text, session, settle, type_text, until, with_sample
 
 from magnet.home import Home
 from screens.attendance import AttendanceScreen
@@ -15,12 +15,7 @@ from screens.widgets.record_form import RecordForm
 
 
 async def _events(pilot) -> EventsScreen:  # type: ignore[no-untyped-def]
-    await ready(pilot)
-    await pilot.press("3")
-    await until(pilot, lambda: isinstance(pilot.app.screen, EventsScreen) and pilot.app.screen.loaded_once)
-    screen = pilot.app.screen
-    assert isinstance(screen, EventsScreen)
-    return screen
+    return await open_area(pilot, "3", EventsScreen)
 
 
 async def test_plan_a_drill(home: Home) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tui_drive import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
+from tui_drive import SIZE, make_app, open_area, screen_text, session, settle, type_text, until, with_sample
 
 from magnet.home import Home
 from screens.inventory import InventoryScreen
@@ -13,12 +13,7 @@ from screens.widgets.record_form import RecordForm
 
 
 async def _inventory(pilot) -> InventoryScreen:  # type: ignore[no-untyped-def]
-    await ready(pilot)
-    await pilot.press("4")
-    await until(pilot, lambda: isinstance(pilot.app.screen, InventoryScreen) and pilot.app.screen.loaded_once)
-    screen = pilot.app.screen
-    assert isinstance(screen, InventoryScreen)
-    return screen
+    return await open_area(pilot, "4", InventoryScreen)
 
 
 async def test_plus_minus_and_adjust_by_amount(home: Home) -> None:

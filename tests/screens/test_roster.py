@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from textual.widgets import Input
-from tui_drive import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
+from tui_drive import SIZE, make_app, open_area, screen_text, session, settle, type_text, until, with_sample
 
 from magnet.home import Home
 from screens.member_detail import MemberDetail
@@ -15,12 +15,7 @@ from screens.widgets.record_form import RecordForm
 
 
 async def _roster(pilot) -> RosterScreen:  # type: ignore[no-untyped-def]
-    await ready(pilot)
-    await pilot.press("2")
-    await until(pilot, lambda: isinstance(pilot.app.screen, RosterScreen) and pilot.app.screen.loaded_once)
-    screen = pilot.app.screen
-    assert isinstance(screen, RosterScreen)
-    return screen
+    return await open_area(pilot, "2", RosterScreen)
 
 
 async def test_add_a_member_through_the_form(home: Home) -> None:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -15,6 +15,7 @@ from textual.widget import Widget
 from magnet.home import Home
 from magnet.sample import create_demo_group
 from screens.app import MagnetApp
+from screens.base import AreaScreen
 from screens.session import Session
 
 SIZE = (80, 24)
@@ -61,6 +62,19 @@ async def ready(pilot: Pilot[Any]) -> MagnetApp:
     assert isinstance(app, MagnetApp)
     await until(pilot, lambda: app.ready_at is not None)
     return app
+
+
+S = TypeVar("S", bound=AreaScreen[Any])
+
+
+async def open_area(pilot: Pilot[Any], key: str, screen_type: type[S]) -> S:
+    """Press `key` once the app is ready and wait until that area's screen has its data."""
+    await ready(pilot)
+    await pilot.press(key)
+    await until(pilot, lambda: isinstance(pilot.app.screen, screen_type) and pilot.app.screen.loaded_once)
+    screen = pilot.app.screen
+    assert isinstance(screen, screen_type)
+    return screen
 
 
 def session(app: MagnetApp) -> Session:
