@@ -10,22 +10,27 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from magnet import __version__
 from magnet.errors import MagnetError
+
+if TYPE_CHECKING:
+    from magnet.collection import Collection
+    from magnet.document import GroupDocument
+    from magnet.home import Home, OpenGroup
 
 EXIT_USAGE = 2
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _home(args: argparse.Namespace) -> Any:
+def _home(args: argparse.Namespace) -> Home:
     from magnet.home import Home
 
     return Home(Path(args.home).expanduser()) if args.home else Home.default()
 
 
-def open_group(args: argparse.Namespace) -> Any:
+def open_group(args: argparse.Namespace) -> OpenGroup:
     """Open the group named by --group, unlocking it when the store is encrypted."""
     from magnet.unlock import open_with_passphrase
 
@@ -173,12 +178,12 @@ def cmd_compact(args: argparse.Namespace) -> int:
     return 0
 
 
-def _collection(doc: Any, kind: str) -> Any:
+def _collection(doc: GroupDocument, kind: str) -> Collection[Any]:
     from magnet.records import COLLECTIONS
 
     if kind not in COLLECTIONS:
         raise MagnetError(f"unknown kind {kind!r}; one of: {', '.join(COLLECTIONS)}")
-    return getattr(doc, kind)
+    return doc.collection(COLLECTIONS[kind])
 
 
 def _assignments(pairs: Sequence[str]) -> dict[str, str]:
@@ -237,7 +242,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve(collection: Any, ref: str) -> str:
+def _resolve(collection: Collection[Any], ref: str) -> str:
     """A record id from a full id, an id prefix, or an exact title."""
     records = collection.all(include_archived=True)
     exact = [r for r in records if r.id == ref]
