@@ -85,6 +85,12 @@ class OpenGroup:
             return True
         return False
 
+    def __enter__(self) -> OpenGroup:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         try:
             self.doc.flush()

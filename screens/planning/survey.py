@@ -1,6 +1,7 @@
 """One survey: its questions in order with the tally of each, and the needs its answers show.
 
-q adds a question, e edits one; r records one person's answers (someone at the door, a member
+q adds a question, e edits one, d removes one (answers already given stay in the responses but
+no longer count); r records one person's answers (someone at the door, a member
 picked from the roster, or a name), m records your own from this device; n turns the tally into
 needs (a recount updates their counts and leaves priorities people set); c closes or reopens it.
 """
@@ -26,7 +27,7 @@ from screens.live_modal import LiveModal
 from screens.planning.ask import ask_survey, member_choices
 from screens.planning.entries import entry_form
 from screens.session import Session
-from screens.widgets.modals import PickModal, PromptModal
+from screens.widgets.modals import ConfirmModal, PickModal, PromptModal
 
 QUESTION_FIELDS = ("text", "kind", "options", "category", "signals")
 SOMEONE_ELSE = "__someone__"
@@ -64,6 +65,7 @@ class SurveyDetail(LiveModal[SurveyView]):
         Binding("escape", "close", "Back"),
         Binding("q", "add_question", "Question"),
         Binding("e", "edit_question", "Edit question"),
+        Binding("d", "drop_question", "Remove question"),
         Binding("r", "respond", "Record answers"),
         Binding("m", "mine", "My answers"),
         Binding("n", "make_needs", "Make needs"),
@@ -149,8 +151,7 @@ class SurveyDetail(LiveModal[SurveyView]):
         survey = self._survey()
         if survey is None or not survey.questions:
             return
-        choices = [(f"{n}. {q.get('text', '')}", qid) for n, (qid, q) in enumerate(questions(survey), 1)]
-        question_id = await self.app.push_screen_wait(PickModal("Edit which question?", choices))
+        question_id = await self.app.push_screen_wait(PickModal("Edit which question?", self._question_choices(survey)))
         if not question_id:
             return
         form = entry_form(
@@ -167,6 +168,26 @@ class SurveyDetail(LiveModal[SurveyView]):
         if values:
             doc = self.session.doc
             self.write(lambda: doc.surveys.put_entry(survey.id, "questions", question_id, **values))
+
+    @work(exclusive=True, group="survey-ask")
+    async def action_drop_question(self) -> None:
+        survey = self._survey()
+        if survey is None or not survey.questions:
+            return
+        question_id = await self.app.push_screen_wait(
+            PickModal("Remove which question?", self._question_choices(survey))
+        )
+        if not question_id:
+            return
+        text = str(survey.questions[question_id].get("text", ""))
+        asked = f"Remove “{text}”? Answers already given are kept but no longer counted."
+        if await self.app.push_screen_wait(ConfirmModal(asked, yes="Remove", no="Keep")):
+            doc = self.session.doc
+            self.write(lambda: doc.surveys.remove_entry(survey.id, "questions", question_id))
+
+    @staticmethod
+    def _question_choices(survey: Survey) -> list[tuple[str, str]]:
+        return [(f"{n}. {q.get('text', '')}", qid) for n, (qid, q) in enumerate(questions(survey), 1)]
 
     # ---- answers ---------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from textual.widgets import Input
 from magnet.home import Home
 from screens.planning.needs import NeedsScreen
 from screens.planning.survey import SurveyDetail
-from screens.widgets.modals import PickModal, PromptModal
+from screens.widgets.modals import ConfirmModal, PickModal, PromptModal
 from screens.widgets.record_form import RecordForm
 
 
@@ -132,3 +132,35 @@ async def test_build_and_answer_a_survey_then_see_the_tally_and_the_needs(home: 
         await pick(pilot, "Barrels")
         await until(pilot, lambda: doc.goals.get(goal.id).need_ids == {water.id})
         await until(pilot, lambda: "Barrels for" in screen_text(app))
+
+
+async def test_removing_a_question_keeps_the_answers_but_stops_counting_them(home: Home) -> None:
+    with home.create_group("Maple Street MAG", member_name="Ann Organiser") as group:
+        survey = group.doc.surveys.add(name="Storm season needs")
+        water = group.doc.surveys.put_entry(
+            survey.id, "questions", text="Do you have water?", kind="yes_no", category="water", order=0
+        )
+        radio = group.doc.surveys.put_entry(survey.id, "questions", text="Own a radio?", kind="yes_no", order=1)
+        group.doc.responses.add(survey_id=survey.id, respondent="Neighbor", answers={water: "no", radio: "yes"})
+    app = make_app(home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await open_plan(pilot, "n")
+        doc = session(app).doc
+        app.push_screen(SurveyDetail(session(app), survey.id))
+        await until(pilot, lambda: "Own a radio?" in screen_text(app) and "Water" in screen_text(app))
+        await pilot.press("d")
+        await pick(pilot, "water")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("n")  # keep it after all
+        await until(pilot, lambda: isinstance(app.screen, SurveyDetail))
+        assert set(doc.surveys.get(survey.id).questions) == {water, radio}
+
+        await pilot.press("d")
+        await pick(pilot, "water")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await until(pilot, lambda: set(doc.surveys.get(survey.id).questions) == {radio})
+        await until(pilot, lambda: "Do you have water?" not in screen_text(app))
+        assert "none yet" in screen_text(app)  # the water need is no longer shown
+        [response] = doc.responses.all()
+        assert response.answers[water] == "no"  # what the neighbor said is still on record
