@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from magnet import goals as goal_progress
 from magnet.document import GroupDocument
+from magnet.plural import counted
 from magnet.records import Event, EventKind, Goal, Member, MemberStatus
 
 RECENT_DAYS = 30
@@ -73,7 +74,7 @@ def anniversaries(members: Iterable[Member], *, since: date, until: date) -> lis
             years = year - member.joined.year
             if years >= 1 and since <= day <= until:
                 found.append(
-                    Celebration(day, "anniversary", member.name, f"{years} year{'s' * (years > 1)} with us", member.id)
+                    Celebration(day, "anniversary", member.name, f"{counted(years, 'year')} with us", member.id)
                 )
     return found
 

@@ -18,6 +18,7 @@ from textual.events import Click
 from textual.message import Message
 from textual.widgets import Static
 
+from magnet.plural import counted
 from magnet.readiness import Readiness, is_expired, readiness
 from screens import leads
 from screens.base import AreaScreen, shell
@@ -116,14 +117,14 @@ class DashboardScreen(AreaScreen[Readiness]):
         welfare = self.query_one("#card-welfare", Card)
         welfare.update(
             f"[b red]{w.needs_help} need help[/]\n[b]{w.unknown}[/] unknown · [green]{w.safe} safe[/]\n"
-            f"[dim]{w.total} households · {window}[/]\nF2 starts a sweep"
+            f"[dim]{counted(w.total, 'household')} · {window}[/]\nF2 starts a sweep"
         )
         welfare.set_class(w.needs_help > 0, "alert")
         self.query_one("#card-events", Card).update(self._events(data, now))
         supplies = self.query_one("#card-supplies", Card)
         supplies.update(
             f"Water [b]{_days(data.water_days)}[/] d · food [b]{_days(data.food_days)}[/] d\n"
-            f"[dim]days for {data.people} people[/]\n"
+            f"[dim]days for {counted(data.people, 'person', 'people')}[/]\n"
             f"[b]{len(data.low_stock)}[/] low stock [dim](l)[/]\n"
             f"[b]{len(data.expiring)}[/] expiring [dim](x)[/]\n"
             f"{data.open_loans} out on loan"
@@ -136,7 +137,8 @@ class DashboardScreen(AreaScreen[Readiness]):
         first = leads.SKILLS if data.skill_gaps else leads.CERTIFICATES if data.certs_expiring else leads.TRAINING
         skills.point(first, {0: leads.SKILLS, 1: leads.CERTIFICATES})
         self.query_one("#card-roster", Card).update(
-            f"[b]{data.members}[/] members\n[b]{data.households}[/] households\n[dim]search, filter, add, edit[/]"
+            f"[b]{counted(data.members, 'member')}[/]\n[b]{counted(data.households, 'household')}[/]\n"
+            "[dim]search, filter, add, edit[/]"
         )
         if not self.loaded_once:
             self.call_after_refresh(getattr(self.app, "mark_ready", lambda: None))

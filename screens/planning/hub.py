@@ -14,6 +14,7 @@ from magnet import communication, exchanges, goals, membership, partnering, trai
 from magnet.community import celebrations
 from magnet.document import GroupDocument
 from magnet.needs import unmet_needs
+from magnet.plural import counted
 from magnet.skills import group_skills
 from screens.base import AreaScreen
 from screens.planning.pages import PAGE_BY_KEY, PAGES, PLAN_AREA, Page, PlanCommands, open_page
@@ -50,13 +51,13 @@ def statuses(doc: GroupDocument, *, now: Any) -> dict[str, str]:
     matches = exchanges.suggestions(items)
     good_news = celebrations(doc, now=now)
     return {
-        "n": f"{len(unmet)} needs without a goal · {len(surveys)} open survey{'s' * (len(surveys) != 1)}",
+        "n": f"{counted(len(unmet), 'need')} without a goal · {counted(len(surveys), 'open survey')}",
         "g": f"{len(live_goals)} goals under way · {len(late)} behind",
         "c": "; ".join(problems) if problems else f"PACE plan complete · {len(doc.announcements.all())} announcements",
         "m": f"{len(posts)} levels and roles · {len(quiet)} not seen for {membership.QUIET_DAYS} days",
         "p": f"{len(due)} follow-ups due · {len(silent)} out of touch",
-        "t": f"{len(renew)} certificates to renew · gaps in {zones_short} zone{'s' * (zones_short != 1)}",
-        "r": f"{len(open_items)} open · {len(matches)} possible match{'es' * (len(matches) != 1)}",
+        "t": f"{counted(len(renew), 'certificate')} to renew · gaps in {counted(zones_short, 'zone')}",
+        "r": f"{len(open_items)} open · {counted(len(matches), 'possible match', 'possible matches')}",
         "e": "the report for the last three months",
         "y": f"{len(good_news)} things to celebrate" + (f", next: {good_news[0].title}" if good_news else ""),
     }

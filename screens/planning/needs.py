@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 
 from magnet.fields import choice_label
 from magnet.needs import PRIORITY_RANK, by_priority, goals_meeting, link_need
+from magnet.plural import counted
 from magnet.records import Goal, Need, Priority, Survey
 from screens.planning.tabs import TabbedPage
 from screens.widgets.modals import PickModal
@@ -113,7 +114,7 @@ class NeedsScreen(TabbedPage[NeedsData]):
     def show(self, data: NeedsData) -> None:
         self.data = data
         unmet = sum(1 for n in data.needs if not n.archived and not goals_meeting(n.id, data.goals))
-        note = f"[yellow]{unmet} need{'s' * (unmet != 1)} without a goal[/]" if unmet else ""
+        note = f"[yellow]{counted(unmet, 'need')} without a goal[/]" if unmet else ""
         self.fill({"needs": data.needs, "surveys": data.surveys}, note)
 
     # ---- actions -----------------------------------------------------------------------------
