@@ -230,16 +230,34 @@ def headcount(households: Iterable[Household], members: Iterable[Member]) -> int
     return sum(max(h.people, 0) for h in active) + alone
 
 
+# What one unit of water or food lasts one person when the item does not say (days_per_unit 0):
+# a gallon of water a day (FEMA's figure), three meals a day.  Units nobody can read stay 0.
+_USUAL_DAYS: dict[str, dict[str, float]] = {
+    "water": {
+        **dict.fromkeys(("gal", "gals", "gallon", "gallons"), 1.0),
+        **dict.fromkeys(("l", "liter", "liters", "litre", "litres"), 1 / 3.785),
+        **dict.fromkeys(("person-day", "person-days", "day", "days"), 1.0),
+    },
+    "food": {
+        **dict.fromkeys(("meal", "meals", "mre", "mres", "serving", "servings"), 1 / 3),
+        **dict.fromkeys(("person-day", "person-days", "day", "days", "ration day", "ration days"), 1.0),
+    },
+}
+
+
+def days_per_unit(item: InventoryItem) -> float:
+    """Person-days one unit covers: as recorded, else the usual figure for the unit, else 0."""
+    if item.days_per_unit > 0:
+        return item.days_per_unit
+    return _USUAL_DAYS.get(item.category, {}).get(item.unit.strip().lower().rstrip("."), 0.0)
+
+
 def person_days(items: Iterable[InventoryItem], category: str, *, today: date) -> float:
     """Person-days of one category on hand; expired stock does not count."""
     return sum(
-        i.quantity * i.days_per_unit
+        i.quantity * days_per_unit(i)
         for i in items
-        if not i.archived
-        and i.category == category
-        and i.quantity > 0
-        and i.days_per_unit > 0
-        and (i.expires is None or i.expires >= today)
+        if not i.archived and i.category == category and i.quantity > 0 and (i.expires is None or i.expires >= today)
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from magnet.document import GroupDocument
 from magnet.home import OpenGroup
 from magnet.readiness import (
@@ -142,6 +144,20 @@ def test_days_of_water_and_food_for_the_groups_headcount(group: OpenGroup) -> No
     assert days_on_hand(items, "water", people, today=TODAY) == 13.0
     assert days_on_hand(items, "food", people, today=TODAY) == 2.0
     assert days_on_hand(items, "water", 0, today=TODAY) is None
+
+
+def test_water_and_food_in_common_units_count_without_being_told_their_person_days(group: OpenGroup) -> None:
+    doc = _doc(group)
+    doc.members.add(name="On their own")
+    doc.members.add(name="Neighbor")
+    doc.inventory.add(name="Water jugs", category="water", quantity=12, unit="gal")
+    doc.inventory.add(name="Bottled water", category="water", quantity=7.57, unit="Liters")
+    doc.inventory.add(name="Freeze-dried", category="food", quantity=12, unit="meals")
+    doc.inventory.add(name="Mystery crates", category="food", quantity=9, unit="crate")  # nobody knows: 0
+    doc.inventory.add(name="Barrel", category="water", quantity=1, unit="barrel", days_per_unit=55)  # as told
+    items = doc.inventory.all()
+    assert days_on_hand(items, "water", 2, today=TODAY) == pytest.approx((12 + 2 + 55) / 2)
+    assert days_on_hand(items, "food", 2, today=TODAY) == pytest.approx(2.0)
 
 
 def test_an_expired_certification_no_longer_counts_as_the_skill(group: OpenGroup) -> None:

@@ -55,7 +55,7 @@ class InventoryItem(Record):
     days_per_unit: float = number(
         "Person-days per unit",
         minimum=0,
-        help="For water and food: how many person-days one unit covers (a gallon of water = 1)",
+        help="blank: usual for the unit (gallon of water 1, meal 1/3)",
     )
     notes: str = text("Notes", aliases=("note", "comments"))
 
