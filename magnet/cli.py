@@ -92,9 +92,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.format == "bundle" and (args.output is None or args.output == "-") and sys.stdout.isatty():
         raise MagnetError("a bundle is a binary file: write it with -o FILE (e.g. -o /media/usb/group.mgb)")
+    kind = _kind(args.kind) if args.kind else None
     group = open_group(args)
     try:
-        data = export_group(group.doc, args.format, kind=args.kind, sensitive=args.sensitive)
+        data = export_group(group.doc, args.format, kind=kind, sensitive=args.sensitive)
     finally:
         group.close()
     _emit(data, args.output)
@@ -132,9 +133,10 @@ def _emit(data: str | bytes, output: str | None) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from magnet.formats.importing import import_file
 
+    kind = _kind(args.kind) if args.kind else None
     group = open_group(args)
     try:
-        summary = import_file(group.doc, Path(args.file), kind=args.kind, skip_invalid=args.skip_invalid)
+        summary = import_file(group.doc, Path(args.file), kind=kind, skip_invalid=args.skip_invalid)
     finally:
         group.close()
     if summary.failed and not args.skip_invalid:
@@ -178,12 +180,19 @@ def cmd_compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kind(word: str) -> str:
+    from magnet.records import COLLECTIONS, kind_named
+
+    kind = kind_named(word)
+    if kind is None:
+        raise MagnetError(f"unknown kind {word!r}; one of: {', '.join(COLLECTIONS)}")
+    return kind
+
+
 def _collection(doc: GroupDocument, kind: str) -> Collection[Any]:
     from magnet.records import COLLECTIONS
 
-    if kind not in COLLECTIONS:
-        raise MagnetError(f"unknown kind {kind!r}; one of: {', '.join(COLLECTIONS)}")
-    return doc.collection(COLLECTIONS[kind])
+    return doc.collection(COLLECTIONS[_kind(kind)])
 
 
 def _assignments(pairs: Sequence[str]) -> dict[str, str]:
@@ -197,9 +206,17 @@ def _assignments(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from magnet.collection import now
+    from magnet.fields import FieldKind
+
     group = open_group(args)
     try:
-        record = _collection(group.doc, args.kind).add(**_assignments(args.fields))
+        collection = _collection(group.doc, args.kind)
+        values = _field_values(group.doc, collection, args.fields)
+        for name, spec in collection.record_type.specs().items():
+            if spec.kind is FieldKind.MOMENT and spec.required and name not in values:
+                values[name] = now()  # a check-in given no time happened now
+        record = collection.add(**values)
     finally:
         group.close()
     print(record.id)
@@ -210,7 +227,7 @@ def cmd_set(args: argparse.Namespace) -> int:
     group = open_group(args)
     try:
         collection = _collection(group.doc, args.kind)
-        record = collection.update(_resolve(collection, args.id), **_assignments(args.fields))
+        record = collection.update(_resolve(collection, args.id), **_field_values(group.doc, collection, args.fields))
     finally:
         group.close()
     print(record.id)
@@ -242,6 +259,35 @@ def cmd_archive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _field_values(doc: GroupDocument, collection: Collection[Any], pairs: Sequence[str]) -> dict[str, Any]:
+    """`field=value` pairs as the record's fields.
+
+    A field may be named by its label or a spreadsheet alias (`member=Bob`, `qty=4`); a reference
+    to another record may name it (`member_id=Bob` stores Bob's id, never the word "Bob").
+    """
+    from magnet.fields import FieldKind
+    from magnet.records import COLLECTIONS
+
+    specs = collection.record_type.specs()
+    said: dict[str, str] = {}
+    for name, spec in specs.items():
+        for word in (name, name.removesuffix("_id"), spec.label, *spec.aliases):
+            said.setdefault(_words(word), name)
+    values: dict[str, Any] = {}
+    for key, given in _assignments(pairs).items():
+        name = key if key in specs else said.get(_words(key), key)
+        spec = specs.get(name)
+        if spec is not None and spec.kind is FieldKind.REF and spec.ref and given.strip():
+            values[name] = _resolve(doc.collection(COLLECTIONS[spec.ref]), given.strip())
+        else:
+            values[name] = given
+    return values
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().replace("_", " ").replace("-", " ").split())
+
+
 def _resolve(collection: Collection[Any], ref: str) -> str:
     """A record id from a full id, an id prefix, or an exact title."""
     records = collection.all(include_archived=True)
@@ -257,16 +303,29 @@ def _resolve(collection: Collection[Any], ref: str) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from magnet.fields import FieldKind
     from magnet.record import display
+    from magnet.records import COLLECTIONS
 
     group = open_group(args)
     try:
         collection = _collection(group.doc, args.kind)
         records = collection.all(include_archived=args.archived)
-        columns = [name for name, spec in collection.record_type.specs().items() if not spec.sensitive][:4]
+        specs = collection.record_type.specs()
+        columns = [name for name, spec in specs.items() if not spec.sensitive][:4]
+        titles: dict[str, str] = {}  # a reference shows the record's name, not its id
+        for spec in {specs[name].ref for name in columns if specs[name].kind is FieldKind.REF}:
+            if spec:
+                titles |= {r.id: r.title for r in group.doc.collection(COLLECTIONS[spec]).all(include_archived=True)}
+
+        def cell(record: Any, name: str) -> str:
+            if specs[name].kind is FieldKind.REF:
+                value = str(getattr(record, name))
+                return titles.get(value, value)
+            return display(record, name)
+
         for record in sorted(records, key=lambda r: r.title.lower()):
-            cells = [display(record, name) for name in columns]
-            print(record.id + "  " + "  ".join(cells))
+            print(record.id + "  " + "  ".join(cell(record, name) for name in columns))
     finally:
         group.close()
     return 0

@@ -78,3 +78,43 @@ def test_adjust_and_set_by_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["adjust", "Water", "--", "-1.5"]) == 0
     assert "Water: 2.5 gallon" in capsys.readouterr().out
     assert main(["set", "inventory", "Water", "location=Garage"]) == 0
+
+
+def test_kinds_answer_to_the_words_people_use(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "Maple"]) == 0
+    assert main(["add", "item", "name=Water", "quantity=4"]) == 0
+    assert main(["add", "Members", "name=Bob"]) == 0
+    assert main(["add", "check-in", "member=Bob", "status=safe"]) == 0
+    capsys.readouterr()
+    assert main(["list", "items"]) == 0
+    assert "Water" in capsys.readouterr().out
+    assert main(["list", "checkins"]) == 0
+    assert "safe" in capsys.readouterr().out
+    assert main(["export", "--format", "csv", "--kind", "member", "-o", "-"]) == 0
+    assert "Bob" in capsys.readouterr().out
+
+
+def test_references_name_records_and_never_store_a_dangling_word(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", "Maple"]) == 0
+    capsys.readouterr()
+    assert main(["add", "members", "name=Bob Neighbor"]) == 0
+    bob = capsys.readouterr().out.strip()
+    assert main(["add", "inventory", "item=Ladder", "qty=1", "held by=bob neighbor"]) == 0
+    ladder = capsys.readouterr().out.strip()
+    assert main(["add", "checkins", "member_id=Nobody", "status=safe"]) == 1
+    assert "no member matches 'Nobody'" in capsys.readouterr().err
+    assert main(["set", "inventory", "Ladder", "holder_id="]) == 0
+    capsys.readouterr()
+    assert main(["set", "inventory", ladder, f"holder={bob[:6]}"]) == 0
+    out = tmp_path / "group.json"
+    assert main(["export", "--format", "json", "-o", str(out)]) == 0
+    exported = json.loads(out.read_text())
+    [item] = exported["inventory"]
+    assert item["holder_id"] == bob
+    assert exported["checkins"] == []
+    assert main(["add", "checkin", "member=Bob Neighbor", "status=needs_help"]) == 0
+    capsys.readouterr()
+    assert main(["list", "checkins"]) == 0
+    assert "Bob Neighbor" in capsys.readouterr().out  # listed by name, not by id

@@ -38,6 +38,22 @@ RECORD_TYPES: tuple[type[Record], ...] = (
 # Collection name (the document's root key) -> record type.
 COLLECTIONS: dict[str, type[Record]] = {cls.COLLECTION: cls for cls in RECORD_TYPES}
 
+
+def _said(word: str) -> str:
+    return word.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+
+
+# What people type for a kind: the collection, the record's noun and its plural ("item", "items").
+_KIND_WORDS: dict[str, str] = {
+    _said(word): cls.COLLECTION for cls in RECORD_TYPES for word in (cls.NOUN, cls.NOUN + "s", cls.COLLECTION)
+} | {"calltree": "call_tree", "checkin": "checkins", "requests": "exchanges", "offers": "exchanges"}
+
+
+def kind_named(word: str) -> str | None:
+    """The collection a person means by `word` (`member`, `items`, `check-ins`), or None."""
+    return _KIND_WORDS.get(_said(word))
+
+
 __all__ = [
     "COLLECTIONS",
     "RECORD_TYPES",
@@ -82,4 +98,5 @@ __all__ = [
     "SurveyResponse",
     "TrainingRecord",
     "Welfare",
+    "kind_named",
 ]
