@@ -38,7 +38,10 @@ def describe_sync(status: SyncStatus, now: datetime | None = None) -> tuple[str,
     peers = f"{count} peer{'s' if count != 1 else ''}"
     if count == 0:
         return f"◌ 0 peers · last sync {ago(status.last_sync, now)}", "idle"
-    return f"● {peers} · synced {ago(status.last_sync, now)}", "online"
+    # Connected and idle means up to date this very moment; "synced 2 min ago" would read as stale.
+    if any(p.connected and p.state != "synced" for p in status.peers):
+        return f"● {peers} · syncing…", "online"
+    return f"● {peers} · in sync", "online"
 
 
 class PeersIndicator(Static):

@@ -156,7 +156,7 @@ async def test_peers_indicator_follows_the_node(home: Home) -> None:
         await ready(pilot)
         await until(pilot, lambda: "0 peers" in screen_text(app).splitlines()[0])
         nodes[0].connect("127.0.0.1:7788", "kitchen-pi")
-        await until(pilot, lambda: "1 peer · synced just now" in screen_text(app).splitlines()[0])
+        await until(pilot, lambda: "1 peer · in sync" in screen_text(app).splitlines()[0])
         await pilot.press("6")
         await until(pilot, lambda: "kitchen-pi" in screen_text(app))
         nodes[0].emit(Event("rejected", peer="10.0.0.66:7787", detail="not a device of this group"))

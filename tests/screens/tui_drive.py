@@ -151,6 +151,6 @@ class LoopbackNode:
 
     def connect(self, address: str, name: str) -> None:
         now = datetime.now().timestamp()
-        self._peers.append(Status(address, "d" * 32, name, "connected", now))
+        self._peers.append(Status(address, "d" * 32, name, "synced", now))
         self.emit(Event("connected", peer=address, device_id="d" * 32))
         self.emit(Event("synced", peer=address, device_id="d" * 32))
