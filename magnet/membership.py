@@ -138,6 +138,10 @@ def last_seen(
 
     for member in people.values():
         saw(member.id, member.last_active, "marked active")
+        # Someone who joined last week is new, not quiet: joining is taking part.
+        joined = member.joined or (member.created_at.date() if member.created_at else None)
+        if joined is not None and joined <= today:
+            saw(member.id, joined, "joined")
     for event in events:
         if event.archived or event.starts is None:
             continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from planning_docs import new_doc
 
@@ -52,6 +52,8 @@ def test_members_are_seen_at_events_check_ins_trainings_surveys_and_feedback() -
     rated = doc.members.add(name="Rated")
     marked = doc.members.add(name="Marked", last_active=date(2026, 4, 20))
     never = doc.members.add(name="Never")
+    new = doc.members.add(name="New", joined=TODAY - timedelta(days=10))
+    old = doc.members.add(name="Old", joined=date(2020, 1, 1))
     away = doc.members.add(name="Away", status="away")
     doc.events.add(name="Meeting", starts=datetime(2026, 3, 1, 19), attendance={came.id})
     upcoming = doc.events.add(name="Potluck", starts=datetime(2026, 6, 1, 18), rsvps={rsvp_ahead.id: "yes"})
@@ -70,12 +72,14 @@ def test_members_are_seen_at_events_check_ins_trainings_surveys_and_feedback() -
     assert seen[answered.id].how == "answered a survey" and seen[rated.id].how == "gave feedback"
     assert seen[marked.id].how == "marked active" and seen[never.id].day is None
     assert seen[came.id].quiet_days(TODAY) == 61
+    assert (seen[new.id].how, seen[old.id].day) == ("joined", date(2020, 1, 1))
 
     names = [s.member.name for s in quiet(seen.values(), today=TODAY)]
-    assert names == ["Never", "Trained", "Rated"], "never seen first, then longest quiet; 'away' is not chased"
+    assert names == ["Never", "Old", "Trained", "Rated"], "never seen first, then longest quiet; 'away' is not chased"
     assert away.id in seen
     assert [s.member.name for s in quiet(seen.values(), today=TODAY, days=30)] == [
         "Never",
+        "Old",
         "Trained",
         "Rated",
         "Answered",
