@@ -32,10 +32,11 @@ from screens.data_files import (
 )
 from screens.session import Session
 from screens.widgets.modals import ConfirmModal
+from screens.widgets.tick import Tick
 from screens.widgets.topbar import StatusLine
 
 
-class Tick(Checkbox, inherit_bindings=False):
+class SpaceTick(Tick, inherit_bindings=False):
     """A checkbox that Space ticks, so Enter still means "write" while it has the focus."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_button", "Toggle", show=False)]
@@ -84,7 +85,7 @@ class ExportModal(ModalScreen[None]):
             yield Static("Save to (a file, or a folder such as a USB stick's):", markup=False)
             yield Input(shown(self.start_path), id="export-path", compact=True)
             if choice.may_hold_sensitive:
-                yield Tick("Include sensitive fields (Space ticks)", id="export-sensitive", compact=True)
+                yield SpaceTick("Include sensitive fields (Space ticks)", id="export-sensitive", compact=True)
                 yield Static(f"  {SENSITIVE_FIELDS}", classes="data-about", markup=False)
             if choice.holds_everything:
                 yield Static(

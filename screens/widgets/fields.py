@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from magnet.fields import FieldKind, FieldSpec, choice_label, format_value
+from screens.widgets.tick import Tick
 
 # Fields people write a paragraph in.
 LONG_TEXT = frozenset(
@@ -98,7 +99,7 @@ class FieldEditor(Vertical):
         spec, value = self.spec, self.initial
         kind = spec.kind
         if kind is FieldKind.FLAG:
-            return Checkbox("", bool(value), compact=True, classes="editor")
+            return Tick("", bool(value), compact=True, classes="editor")
         if kind is FieldKind.CHOICE and not spec.open_choice:
             options = [(choice_label(c), c) for c in spec.choices]
             current = str(value) if str(value) in spec.choices else spec.choices[0]
