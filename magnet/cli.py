@@ -114,19 +114,10 @@ def _emit(data: str | bytes, output: str | None) -> None:
         else:
             sys.stdout.write(data)
         return
+    from magnet.formats.export import write_export
+
     path = Path(output)
-    # Written beside the target and renamed over it: a USB stick pulled out mid-write leaves the
-    # old file (or none), never half a bundle that looks whole.
-    temp = path.with_name(f".{path.name}.part")
-    try:
-        with open(temp, "wb") as out:
-            out.write(data if isinstance(data, bytes) else data.encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise MagnetError(f"cannot write {path}: {exc.strerror}") from exc
+    write_export(path, data)
     print(f"Wrote {path}", file=sys.stderr)
 
 

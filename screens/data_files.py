@@ -22,7 +22,7 @@ from magnet.errors import MagnetError
 from magnet.formats.bundle import MergeSummary
 from magnet.formats.columns import CSV_KINDS
 from magnet.formats.csv_import import CsvImportSummary
-from magnet.formats.export import export_group
+from magnet.formats.export import export_group, write_export
 from magnet.formats.importing import import_file
 
 SENSITIVE_FIELDS = "addresses, emergency contacts, special needs, medical notes"
@@ -170,31 +170,7 @@ def export_to(
     if path.exists() and not overwrite:
         raise FileExists(path)
     data = export_group(doc, choice.fmt, kind=choice.kind, sensitive=sensitive and choice.may_hold_sensitive)
-    raw = data if isinstance(data, bytes) else data.encode("utf-8")
-    private = choice.holds_everything or sensitive
-    write_atomically(path, raw, private=private)
-    return Written(path, len(raw), choice)
-
-
-def write_atomically(path: Path, data: bytes, *, private: bool) -> None:
-    """Written beside the target, then renamed over it: a stick pulled out mid-write leaves the
-    old file (or none), never half a bundle that looks whole. Private files are created owner-only
-    (a USB stick's FAT ignores that, which is why the modal warns about what a bundle holds)."""
-    temp = path.with_name(f".{path.name}.part")
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise MagnetError(f"cannot write {shown(path)}: {exc.strerror or exc}") from None
+    return Written(path, write_export(path, data), choice)
 
 
 # ---- importing --------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ def test_export_json_has_every_collection_with_ids_and_archived_flags(
     out = tmp_path / "group.json"
     assert main(["export", "--format", "json", "-o", str(out)]) == 0
     data = json.loads(out.read_text())
+    assert out.stat().st_mode & 0o077 == 0, "an export is neighbors' data: owner-only"
     assert data["group"]["name"] == "Maple"
     assert {"members", "households", "inventory", "events", "goals", "checkins", "partners"} <= set(data)
     members = {m["name"]: m for m in data["members"]}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from pathlib import Path
+
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError
 
@@ -54,3 +58,30 @@ def _whole(fmt: str) -> str:
         "md": "the whole binder",
         "bundle": "the whole group document",
     }.get(fmt, "the whole group")
+
+
+def write_export(path: Path, data: str | bytes) -> int:
+    """Write an export to `path`; the number of bytes.
+
+    Written beside the target and renamed over it, so a USB stick pulled out mid-write leaves
+    the old file (or none), never half a bundle that looks whole. Owner-only (0600) whatever it
+    holds: a roster is neighbors' names and phones, and other accounts on this computer are not
+    the group. (A stick's FAT ignores modes, which is why bundles come with a warning.)
+    """
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")
+    temp = path.with_name(f".{path.name}.part")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(raw)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise MagnetError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return len(raw)

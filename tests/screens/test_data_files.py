@@ -10,6 +10,7 @@ import pytest
 
 from magnet.errors import MagnetError
 from magnet.formats.csv_import import CsvImportSummary
+from magnet.formats.export import write_export
 from screens.data_files import (
     EXPORT_BY_ID,
     SPREADSHEET_SUFFIXES,
@@ -19,7 +20,6 @@ from screens.data_files import (
     shown,
     slug,
     typed_path,
-    write_atomically,
 )
 
 
@@ -48,8 +48,8 @@ def test_paths_as_typed_start_in_the_home_folder(tmp_path: Path, monkeypatch: py
 def test_a_failed_write_leaves_no_part_file_and_says_why(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("x")
     with pytest.raises(MagnetError, match="cannot write"):
-        write_atomically(tmp_path / "a-file" / "out.mgb", b"data", private=True)
-    write_atomically(tmp_path / "out.mgb", b"data", private=True)
+        write_export(tmp_path / "a-file" / "out.mgb", b"data")
+    write_export(tmp_path / "out.mgb", "a roster")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "out.mgb"]
     assert (tmp_path / "out.mgb").stat().st_mode & 0o077 == 0
 
