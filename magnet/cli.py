@@ -442,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("join", _sync_command("join"), "join a group with an invite code")
     p.add_argument("code")
     p.add_argument("--address", metavar="HOST:PORT", help="the inviter's address when mDNS cannot find it")
-    p.add_argument("--name", help="a name for this device")
+    p.add_argument("--name", help="a name for this device; with no --me, a shared device such as a Pi")
     p.add_argument("--me", help="your name, added as a member if you are new")
     p.add_argument("--interface", action="append", default=[], metavar="IF")
     p.add_argument("--encrypt", action="store_true", help="encrypt the group's data on this disk with a passphrase")

@@ -174,18 +174,28 @@ def invite(args: argparse.Namespace) -> int:
 def join(args: argparse.Namespace) -> int:
     invitation = parse_code(args.code)
     home = _home(args)
-    member = (args.me or "").strip() or _ask_name()
+    device_name = (args.name or "").strip()
+    # A shared device (a Pi) may join with only its own name; a person's device says who they are.
+    member = (args.me or "").strip() or ("" if device_name else _ask_name())
     # Asked before joining: the invite is used up once the inviter answers.
     passphrase = ask_passphrase("New passphrase: ", confirm=True) if getattr(args, "encrypt", False) else None
     addresses = [args.address] if args.address else []
     interfaces = list(args.interface) or None
     welcome, address = asyncio.run(
-        join_group(home, invitation, member_name=member, addresses=addresses, interfaces=interfaces)
+        join_group(
+            home,
+            invitation,
+            member_name=member,
+            device_name=device_name,
+            addresses=addresses,
+            interfaces=interfaces,
+        )
     )
     group = adopt(home, welcome, inviter_address=address, device_name=args.name, passphrase=passphrase)
     try:
         sealed = " Its data on this disk is encrypted." if passphrase is not None else ""
-        print(f"Joined {group.info.name!r} as {member}. This device is {home.device.readable_id}.{sealed}")
+        who = member or f"the shared device {device_name!r}"
+        print(f"Joined {group.info.name!r} as {who}. This device is {home.device.readable_id}.{sealed}")
         print("Run 'magnet' (or 'magnet serve') to stay in sync with the group.")
     finally:
         group.close()

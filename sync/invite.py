@@ -3,10 +3,11 @@
 The new device (joiner) dials the inviter with a hello naming the invite. The handshake's PSK
 comes from the invite (the long code's token, or SPAKE2 over the short code), so completing it
 proves the invite; the inviter then marks it used, atomically. Over the channel the joiner sends
-the member name it joins as (its device key is the Noise static key, already proven), and the
-inviter sends the group secret and a snapshot of the document:
+the member name it joins as, or for a device that speaks for no member (a Pi at the rally point)
+an empty member and the device's name (its device key is the Noise static key, already proven),
+and the inviter sends the group secret and a snapshot of the document:
 
-    joiner -> inviter   {"t": "join", "member": name}
+    joiner -> inviter   {"t": "join", "member": name, "device": name or ""}
     inviter -> joiner   {"t": "welcome", "epoch": n, "secret": 32 bytes, "snapshot": bytes}
                      or {"t": "refused", "message": text}
     joiner -> inviter   {"t": "joined"}
@@ -82,11 +83,15 @@ class JoinRefused(InviteError):
 
 @dataclass(frozen=True)
 class JoinRequest:
-    """What the inviter learns from a joiner: its proven device key and chosen member name."""
+    """What the inviter learns from a joiner: its proven device key, its member and device names.
+
+    An empty member name is a shared device (a Pi), which then has a device name.
+    """
 
     device_public_key: bytes
     member_name: str
     invite: Invite
+    device_name: str = ""
 
     @property
     def device_id(self) -> str:
@@ -178,10 +183,14 @@ async def open_join_channel(
 
 
 async def redeem_invite(
-    channel: SecureChannel, *, member_name: str, transfer_timeout: float = DEFAULT_TRANSFER_TIMEOUT
+    channel: SecureChannel,
+    *,
+    member_name: str,
+    device_name: str = "",
+    transfer_timeout: float = DEFAULT_TRANSFER_TIMEOUT,
 ) -> Welcome:
     """The joiner's side after the handshake: ask to join as `member_name`, receive the group."""
-    await channel.send(_pack({"t": "join", "member": member_name}))
+    await channel.send(_pack({"t": "join", "member": member_name, "device": device_name}))
     async with asyncio.timeout(transfer_timeout):
         reply = _unpack(await channel.recv())
     if reply.get("t") == "refused":
@@ -221,15 +230,15 @@ async def offer_invite(
         raise ValueError("not a join channel")
     async with asyncio.timeout(transfer_timeout):
         message = _unpack(await channel.recv())
-        name = message.get("member")
-        if message.get("t") != "join" or not isinstance(name, str):
+        name, device = message.get("member"), message.get("device", "")
+        if message.get("t") != "join" or not isinstance(name, str) or not isinstance(device, str):
             raise ChannelError("malformed join request")
-        name = name.strip()
-        if not name or len(name) > MAX_MEMBER_NAME or not name.isprintable():
+        name, device = name.strip(), device.strip()
+        if not (name or device) or not all(_fair_name(n) for n in (name, device)):
             await channel.send(_pack({"t": "refused", "message": "member name is empty or odd"}))
-            raise JoinRefused(f"refused join: bad member name {name[:40]!r}")
+            raise JoinRefused(f"refused join: bad member or device name {(name or device)[:40]!r}")
         invite = _lookup_claimed(book, _kind(channel.hello), channel.hello.ref)
-        request = JoinRequest(channel.peer_public_key, name, invite)
+        request = JoinRequest(channel.peer_public_key, name, invite, device)
         try:
             result = enroll(request)
             snapshot = await result if inspect.isawaitable(result) else result
@@ -251,12 +260,17 @@ async def join_group(
     identity: DeviceIdentity,
     code: InviteCode | ShortCode,
     member_name: str,
+    device_name: str = "",
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
 ) -> Welcome:
     """`magnet join CODE` over one connection: the handshake, then the exchange."""
     channel = await open_join_channel(reader, writer, identity=identity, code=code, handshake_timeout=handshake_timeout)
     async with channel:
-        return await redeem_invite(channel, member_name=member_name)
+        return await redeem_invite(channel, member_name=member_name, device_name=device_name)
+
+
+def _fair_name(name: str) -> bool:
+    return len(name) <= MAX_MEMBER_NAME and name.isprintable()
 
 
 def _lookup_claimed(book: InviteBook, kind: Kind, ref: bytes) -> Invite:

@@ -85,6 +85,7 @@ async def join(
     invitation: Invitation,
     *,
     member_name: str,
+    device_name: str = "",
     addresses: Sequence[str] = (),
     interfaces: Sequence[str] | None = None,
     discovery_timeout: float = DISCOVERY_TIMEOUT,
@@ -102,7 +103,7 @@ async def join(
                 continue
             tried.append(address)
             try:
-                return await _join_at(home, invitation, address, member_name), address
+                return await _join_at(home, invitation, address, member_name, device_name), address
             except (TransportError, ChannelError, OSError) as exc:
                 last_error = str(exc)
                 log.info("no join at %s: %s", address, exc)
@@ -116,11 +117,20 @@ async def join(
     )
 
 
-async def _join_at(home: Home, invitation: Invitation, address: str, member_name: str) -> Welcome:
+async def _join_at(
+    home: Home, invitation: Invitation, address: str, member_name: str, device_name: str = ""
+) -> Welcome:
     host, port = parse_address(address, DEFAULT_PORT)
     reader, writer = await open_stream(host, port)
     try:
-        return await join_group(reader, writer, identity=home.device, code=invitation.code, member_name=member_name)
+        return await join_group(
+            reader,
+            writer,
+            identity=home.device,
+            code=invitation.code,
+            member_name=member_name,
+            device_name=device_name,
+        )
     finally:
         writer.close()
 

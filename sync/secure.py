@@ -259,35 +259,44 @@ class GroupSecurity:
             )
         except ChannelError as exc:
             raise TransportError(str(exc), channel.peer_address) from exc
-        return f"{request.member_name} joined with device {request.device_id[:8]}"
+        who = request.member_name or f"shared device {request.device_name!r}"
+        return f"{who} joined with device {request.device_id[:8]}"
 
     def _enroll(self, request: JoinRequest) -> bytes:
-        enroll_device(self.group, request.device_public_key, request.member_name)
+        enroll_device(self.group, request.device_public_key, request.member_name, request.device_name)
         return self.group.doc.save()
 
 
-def enroll_device(group: OpenGroup, public_key: bytes, member_name: str) -> str:
+def enroll_device(group: OpenGroup, public_key: bytes, member_name: str, device_name: str = "") -> str:
     """Record a joining device in the document, linked to its member (found by name or added).
 
-    Returns the device record's id. A device that was revoked and is invited again is let in again:
-    an invite is a member's explicit decision.
+    No member name: a shared device (a Pi at the rally point) that speaks for nobody. Returns the
+    device record's id. A device that was revoked and is invited again is let in again: an invite
+    is a member's explicit decision.
     """
     doc = group.doc
     device_id = device_id_for(public_key)
-    wanted = member_name.strip().casefold()
-    member = next((m for m in doc.members.all() if m.name.strip().casefold() == wanted), None)
-    if member is None:
-        member = doc.members.add(name=member_name.strip(), joined=date.today())
+    member_id = ""
+    name = device_name.strip()
+    if member_name.strip():
+        wanted = member_name.strip().casefold()
+        member = next((m for m in doc.members.all() if m.name.strip().casefold() == wanted), None)
+        if member is None:
+            member = doc.members.add(name=member_name.strip(), joined=date.today())
+        member_id = member.id
+        name = name or f"{member.name}'s device"
     existing = doc.devices.filter(device_id=device_id, include_archived=True)
     if existing:
-        record = doc.devices.update(existing[0].id, revoked=False, public_key=public_key.hex(), member_id=member.id)
+        record = doc.devices.update(
+            existing[0].id, revoked=False, public_key=public_key.hex(), member_id=member_id, name=name
+        )
         if record.archived:
             record = doc.devices.restore(record.id)
         return record.id
     return doc.devices.add(
-        name=f"{member.name}'s device",
+        name=name,
         device_id=device_id,
         public_key=public_key.hex(),
-        member_id=member.id,
+        member_id=member_id,
         added_at=datetime.now(),
     ).id

@@ -125,6 +125,30 @@ def test_invite_join_sync_and_revoke_from_the_command_line(tmp_path: Path) -> No
     assert "revoked" in magnet(ann, "devices").stdout
 
 
+def test_a_pi_joins_as_a_shared_device_that_speaks_for_nobody_and_syncs(tmp_path: Path) -> None:
+    ann, pi = tmp_path / "ann", tmp_path / "pi"
+    magnet(ann, "init", "Maple Street MAG", "--me", "Ann Lee")
+    with serve(ann, "--no-discovery") as ann_serve:
+        code = magnet(ann, "invite", "--quiet").stdout.strip()
+        joined = magnet(pi, "join", code, "--name", "rally-point-pi")  # as the README's Pi steps say
+        assert "Joined 'Maple Street MAG' as the shared device 'rally-point-pi'" in joined.stdout
+        assert "shared device 'rally-point-pi' joined" in ann_serve.text()
+        ann_group = opened(ann)
+        try:
+            [device] = ann_group.doc.devices.filter(device_id=Home(pi).device.device_id)
+            assert (device.name, device.member_id) == ("rally-point-pi", "")
+            assert [m.name for m in ann_group.doc.members.all()] == ["Ann Lee"], "no member made up for a Pi"
+        finally:
+            ann_group.close()
+        pi_group = opened(pi)
+        try:
+            with serve(pi, "--no-discovery"):
+                eve = magnet(ann, "add", "members", "name=Eve Ramos").stdout.strip()
+                wait_for(lambda: pi_group.poll() >= 0 and pi_group.doc.members.find(eve) is not None, what="Eve")
+        finally:
+            pi_group.close()
+
+
 def test_a_device_can_join_with_its_store_encrypted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ann, eve = tmp_path / "ann", tmp_path / "eve"
     magnet(ann, "init", "Maple Street MAG", "--me", "Ann Lee")
