@@ -99,6 +99,48 @@ LAST = [
     "Cohen",
     "Duarte",
     "Eriksen",
+    "Abebe",
+    "Adeyemi",
+    "Andersen",
+    "Bauer",
+    "Bianchi",
+    "Costa",
+    "Dubois",
+    "Dvorak",
+    "Eze",
+    "Ferreira",
+    "Gallagher",
+    "Greene",
+    "Hansen",
+    "Hernandez",
+    "Ibrahim",
+    "Jensen",
+    "Kaur",
+    "Kim",
+    "Larsen",
+    "Lindqvist",
+    "Mahmoud",
+    "Martin",
+    "Moreau",
+    "Murphy",
+    "Nakamura",
+    "Novak",
+    "O'Brien",
+    "Okoro",
+    "Park",
+    "Petrov",
+    "Quinn",
+    "Reyes",
+    "Schmidt",
+    "Silva",
+    "Singh",
+    "Sokolov",
+    "Torres",
+    "Walsh",
+    "Weber",
+    "Yamamoto",
+    "Yusuf",
+    "Zhang",
 ]
 STREETS = ["Maple St", "Elm St", "Cedar Ave", "Birch Rd", "Oak Ln", "Willow Way", "Pine Ct", "Aspen Dr"]
 ZONES = ["A", "B", "C", "D", "E", "F"]
@@ -249,23 +291,32 @@ def populate(doc: GroupDocument, size: SampleSize, *, seed: int = 7, today: date
     """Fill `doc` with records; bulk parts in one commit per collection, `edits` as separate commits."""
     rng = random.Random(seed)
     today = today or date.today()
-    households = doc.households.add_many(
-        [
+    surnames = [_pick(rng, LAST) for _ in range(size.households)]
+    named: set[str] = set()
+    household_rows: list[dict[str, Any]] = []
+    for index, surname in enumerate(surnames):
+        address = f"{rng.randint(1, 400)} {_pick(rng, STREETS)}"
+        on_roster = len(range(index, size.members, size.households))  # member i lives in household i % H
+        # Two Alvarez households are told apart the way neighbors do: by the house.
+        name = f"{surname} household" if surname not in named else f"{surname} household ({address})"
+        named.add(surname)
+        household_rows.append(
             {
-                "name": f"{_pick(rng, LAST)} household",
-                "address": f"{rng.randint(1, 400)} {_pick(rng, STREETS)}",
+                "name": name,
+                "address": address,
                 "zone": _pick(rng, ZONES),
-                "people": rng.randint(1, 6),
+                "people": on_roster + rng.choice([0, 0, 1, 2]),  # children and elders not on the roster
                 "pets": _pick(rng, ["", "", "dog", "cat", "2 cats"]),
                 "special_needs": _pick(rng, [""] * 8 + ["wheelchair user", "oxygen at home"]),
             }
-            for _ in range(size.households)
-        ]
-    )
+        )
+    households = doc.households.add_many(household_rows)
     member_rows: list[dict[str, Any]] = []
     for i in range(size.members):
         household = households[i % len(households)] if households else None
         first, last = _pick(rng, FIRST), _pick(rng, LAST)
+        if household is not None and rng.random() < 0.85:  # most of a household share its name
+            last = surnames[i % len(households)]
         skills = {
             s: _pick(rng, ["basic", "trained", "certified", "expert"]) for s in rng.sample(SKILLS, rng.randint(0, 3))
         }

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from tui_drive import SIZE, make_app, open_area, screen_text, session, settle, type_text, until, with_sample
+from textual.widgets import Static
+from tui_drive import (
+    SIZE,
+    make_app,
+    open_area,
+    screen_text,
+    session,
+    settle,
+    text_of,
+    type_text,
+    until,
+    with_sample,
+)
 
 from magnet.home import Home
 from magnet.readiness import WELFARE_ORDER
@@ -82,7 +94,9 @@ async def test_a_note_and_the_households_history(home: Home) -> None:
         await type_text(pilot, "needs insulin from the pharmacy")
         await pilot.press("enter")
         await until(pilot, lambda: any(c.note == "needs insulin from the pharmacy" for c in doc.checkins.all()))
-        await until(pilot, lambda: "needs insulin" in screen_text(app))
+        # Under the table, the highlighted household's line carries the note (wrapped at 80 columns).
+        detail = screen.query_one("#unit-detail", Static)
+        await until(pilot, lambda: "needs insulin from the pharmacy" in text_of(detail))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, InfoModal))
         assert "needs insulin" in screen_text(app)
