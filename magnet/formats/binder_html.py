@@ -21,7 +21,7 @@ h3 { font-size: 11.5pt; margin: .9rem 0 .3rem; }
 p { margin: .3rem 0 .5rem; }
 .stamp { font-size: 8.5pt; color: #333; margin-bottom: .6rem; }
 .privacy { font-weight: bold; }
-table { border-collapse: collapse; width: 100%; margin: .3rem 0 .9rem; font-size: 9.5pt; }
+table { border-collapse: collapse; width: calc(100% - 2px); margin: .3rem 0 .9rem; font-size: 9.5pt; }
 th, td { border: 1px solid #777; padding: 2px 5px; text-align: left; vertical-align: top; }
 th { background: #eee; }
 thead { display: table-header-group; }
