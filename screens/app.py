@@ -55,6 +55,10 @@ class MagnetApp(App[int]):
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
         Binding("ctrl+o", "data", "Data in and out", show=False),
         Binding("ctrl+q", "quit", "Quit", show=False),
+        # Priority: the app moves focus before it hands on the next key of a burst (a fast typist,
+        # a paste over SSH); otherwise keys after a Tab reach the field the Tab was leaving.
+        Binding("tab", "focus_next", "Next field", priority=True, show=False),
+        Binding("shift+tab", "focus_previous", "Previous field", priority=True, show=False),
         *[Binding(a.key, f"go('{a.id}')", a.title, show=False) for a in AREAS if a.key],
     ]
 

@@ -227,3 +227,24 @@ async def test_search_box_keeps_typing_out_of_the_shortcuts(home: Home) -> None:
         await settle(pilot)
         assert app.screen is roster, "a, x, e and 2 went into the search box"
         assert roster.query_one(".table-search", Input).value == "axe 2"
+
+
+async def test_keys_typed_in_a_burst_land_in_the_fields_they_were_typed_for(home: Home) -> None:
+    """A fast typist (or a paste through tmux or SSH) sends text and Tabs in one burst: each
+    Tab must move on before the next key is delivered, or the Zone ends up in the Name."""
+    from textual import events
+
+    sample_home = with_sample(home)
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _roster(pilot)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, RecordForm))
+        form = app.screen
+        assert isinstance(form, RecordForm)
+        await settle(pilot)
+        burst = [*"Carl Test", "tab", "tab", "C", "tab", *"cell: 555"]
+        for key in burst:  # all queued at once, the way a terminal delivers a burst
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await until(pilot, lambda: form.editor_for("phones").raw == "cell: 555")
+        assert (form.editor_for("name").raw, form.editor_for("zone").raw) == ("Carl Test", "C")
