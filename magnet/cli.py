@@ -92,18 +92,25 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.format == "bundle" and (args.output is None or args.output == "-") and sys.stdout.isatty():
         raise MagnetError("a bundle is a binary file: write it with -o FILE (e.g. -o /media/usb/group.mgb)")
+    from magnet.groupkey import KeyRing
+
     kind = _kind(args.kind) if args.kind else None
     group = open_group(args)
     try:
-        data = export_group(group.doc, args.format, kind=kind, sensitive=args.sensitive)
+        seal = KeyRing.load(group.path).current if args.seal else None
+        data = export_group(group.doc, args.format, kind=kind, sensitive=args.sensitive, seal=seal)
     finally:
         group.close()
     _emit(data, args.output)
     if args.format == "bundle" and args.output not in (None, "-"):
-        print(
-            "The bundle holds the whole group, sensitive fields included: keep the stick safe.",
-            file=sys.stderr,
-        )
+        if args.seal:
+            print("Sealed: only this group's devices can open it.", file=sys.stderr)
+        else:
+            print(
+                "The bundle holds the whole group, sensitive fields included, readable by anyone who finds "
+                "the stick: keep it safe, or write it with --seal.",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -125,9 +132,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     from magnet.formats.importing import import_file
 
     kind = _kind(args.kind) if args.kind else None
+    from magnet.groupkey import KeyRing
+
     group = open_group(args)
     try:
-        summary = import_file(group.doc, Path(args.file), kind=kind, skip_invalid=args.skip_invalid)
+        summary = import_file(
+            group.doc,
+            Path(args.file),
+            kind=kind,
+            skip_invalid=args.skip_invalid,
+            keys=lambda: KeyRing.load(group.path),
+        )
     finally:
         group.close()
     if summary.failed and not args.skip_invalid:
@@ -366,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", "-f", default="json", choices=["json", "csv", "vcard", "ics", "html", "md", "bundle"])
     p.add_argument("--kind", help="one collection only (csv: members, households, inventory, partners, events)")
     p.add_argument("--sensitive", action="store_true", help="include sensitive fields (addresses, medical notes)")
+    p.add_argument(
+        "--seal", action="store_true", help="bundle only: encrypt it so that only the group's devices can open it"
+    )
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     p = command("import", cmd_import, "bring records in from a spreadsheet (CSV) or merge a bundle")

@@ -75,6 +75,10 @@ class GroupSecret:
         """
         return GroupSecret(self.epoch + 1, os.urandom(SECRET_LEN))
 
+    def bundle_key(self) -> bytes:
+        """The 32-byte AEAD key that seals bundles carried on USB sticks."""
+        return _derive(self.secret, b"bundle", self.epoch)
+
     def channel_psk(self) -> bytes:
         """The 32-byte Noise PSK that keeps strangers out of the group's connections."""
         return _derive(self.secret, b"channel psk", self.epoch)

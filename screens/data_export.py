@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
 from magnet.errors import MagnetError
+from magnet.groupkey import KeyRing
 from screens.data_files import (
     SENSITIVE_FIELDS,
     ExportChoice,
@@ -87,12 +88,10 @@ class ExportModal(ModalScreen[None]):
             if choice.may_hold_sensitive:
                 yield SpaceTick("Include sensitive fields (Space ticks)", id="export-sensitive", compact=True)
                 yield Static(f"  {SENSITIVE_FIELDS}", classes="data-about", markup=False)
+            if choice.can_seal:
+                yield SpaceTick("Seal it: only this group's devices can open it", True, id="export-seal", compact=True)
             if choice.holds_everything:
-                yield Static(
-                    "Holds everything, sensitive fields too, unencrypted: keep it safe.",
-                    classes="data-warning",
-                    markup=False,
-                )
+                yield Static(self._warning(), id="export-warning", classes="data-warning", markup=False)
             yield Static("", id="export-result")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Write", variant="primary", id="export-write", compact=True)
@@ -106,6 +105,20 @@ class ExportModal(ModalScreen[None]):
     def sensitive(self) -> bool:
         boxes = self.query("#export-sensitive")
         return bool(boxes) and self.query_one("#export-sensitive", Checkbox).value
+
+    @property
+    def sealed(self) -> bool:
+        boxes = self.query("#export-seal")
+        return bool(boxes) and self.query_one("#export-seal", Checkbox).value
+
+    def _warning(self) -> str:
+        if self.choice.can_seal and (not self.is_mounted or self.sealed):
+            return "Holds everything, sensitive fields too, sealed for the group's devices."
+        return "Holds everything, sensitive fields too, unencrypted: keep it safe."
+
+    @on(Checkbox.Changed, "#export-seal")
+    def _seal_changed(self) -> None:
+        self.query_one("#export-warning", Static).update(self._warning())
 
     def say(self, text: str, *, problem: bool = False) -> None:
         result = self.query_one("#export-result", Static)
@@ -125,15 +138,22 @@ class ExportModal(ModalScreen[None]):
         self.busy = True
         self.asked_sensitive = self.sensitive
         self.say("Writing…")
-        self._export(path_text, self.asked_sensitive, overwrite)
+        self._export(path_text, self.asked_sensitive, overwrite, self.sealed)
 
     @work(thread=True, exclusive=True, group="data-export", exit_on_error=False)
-    def _export(self, path_text: str, sensitive: bool, overwrite: bool) -> None:
+    def _export(self, path_text: str, sensitive: bool, overwrite: bool, sealed: bool) -> None:
         session = self.session
         try:
             path = typed_path(path_text)
+            seal = KeyRing.load(session.group.path).current if sealed else None
             written = export_to(
-                session.doc, self.choice, path, sensitive=sensitive, overwrite=overwrite, today=session.now().date()
+                session.doc,
+                self.choice,
+                path,
+                sensitive=sensitive,
+                overwrite=overwrite,
+                today=session.now().date(),
+                seal=seal,
             )
         except FileExists as exc:
             self.post_message(self.Failed(str(exc), exc.path))

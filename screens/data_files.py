@@ -13,6 +13,7 @@ import getpass
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,7 @@ from magnet.formats.columns import CSV_KINDS
 from magnet.formats.csv_import import CsvImportSummary
 from magnet.formats.export import export_group, write_export
 from magnet.formats.importing import import_file
+from magnet.groupkey import GroupSecret, KeyRing
 
 SENSITIVE_FIELDS = "addresses, emergency contacts, special needs, medical notes"
 
@@ -41,6 +43,7 @@ class ExportChoice:
     kind: str | None = None  # which records, for a CSV
     may_hold_sensitive: bool = False  # offer the "include sensitive fields" box
     holds_everything: bool = False  # sensitive fields always included: written owner-only, with a warning
+    can_seal: bool = False  # offer sealing it for the group's devices only (on by default)
 
 
 def _csv(kind: str, about: str, *, sensitive: bool = False) -> ExportChoice:
@@ -110,6 +113,7 @@ EXPORTS: tuple[ExportChoice, ...] = (
         ".mgb",
         "The whole group document, to merge on a device that cannot sync over the network.",
         holds_everything=True,
+        can_seal=True,
     ),
 )
 EXPORT_BY_ID = {choice.id: choice for choice in EXPORTS}
@@ -162,14 +166,27 @@ class FileExists(MagnetError):
 
 
 def export_to(
-    doc: GroupDocument, choice: ExportChoice, path: Path, *, sensitive: bool, overwrite: bool, today: date
+    doc: GroupDocument,
+    choice: ExportChoice,
+    path: Path,
+    *,
+    sensitive: bool,
+    overwrite: bool,
+    today: date,
+    seal: GroupSecret | None = None,
 ) -> Written:
     """Render `choice` and write it to `path` (a folder gets the dated file name inside it)."""
     if path.is_dir():
         path = default_path(choice, doc.profile.name, today, path)
     if path.exists() and not overwrite:
         raise FileExists(path)
-    data = export_group(doc, choice.fmt, kind=choice.kind, sensitive=sensitive and choice.may_hold_sensitive)
+    data = export_group(
+        doc,
+        choice.fmt,
+        kind=choice.kind,
+        sensitive=sensitive and choice.may_hold_sensitive,
+        seal=seal if choice.can_seal else None,
+    )
     return Written(path, write_export(path, data), choice)
 
 
@@ -187,9 +204,16 @@ class ImportReport:
     ok: bool = True
 
 
-def import_from(doc: GroupDocument, path: Path, *, kind: str | None, skip_invalid: bool) -> ImportReport:
+def import_from(
+    doc: GroupDocument,
+    path: Path,
+    *,
+    kind: str | None,
+    skip_invalid: bool,
+    keys: Callable[[], KeyRing] | None = None,
+) -> ImportReport:
     """Import a spreadsheet or merge a bundle (told apart by content, as `magnet import` does)."""
-    summary = import_file(doc, path, kind=kind, skip_invalid=skip_invalid)
+    summary = import_file(doc, path, kind=kind, skip_invalid=skip_invalid, keys=keys)
     if isinstance(summary, MergeSummary):
         lines = summary.describe().splitlines()
         return ImportReport(lines[0], tuple(lines[1:]), changed=summary.new_changes > 0)

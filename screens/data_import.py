@@ -26,6 +26,7 @@ from textual.widgets.option_list import Option
 
 from magnet.errors import MagnetError
 from magnet.formats.importing import BUNDLE_SUFFIXES
+from magnet.groupkey import KeyRing
 from screens.data_files import (
     IMPORT_KINDS,
     SPREADSHEET_SUFFIXES,
@@ -190,9 +191,10 @@ class ImportModal(ModalScreen[None]):
         self.last = (path_text, kind)
         self.show_report(ImportReport("Importing…" if not self.bundle else "Merging…"))
         doc = self.session.doc
+        where = self.session.group.path
 
         def run() -> ImportReport:
-            return import_from(doc, path, kind=kind, skip_invalid=skip_invalid)
+            return import_from(doc, path, kind=kind, skip_invalid=skip_invalid, keys=lambda: KeyRing.load(where))
 
         self.session.submit(run).add_done_callback(self._finished(path))
 

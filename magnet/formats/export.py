@@ -8,14 +8,27 @@ from pathlib import Path
 
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError
+from magnet.groupkey import GroupSecret
 
 FORMATS = ("json", "csv", "vcard", "ics", "html", "md", "bundle")
 
 
-def export_group(doc: GroupDocument, fmt: str, *, kind: str | None = None, sensitive: bool = False) -> str | bytes:
-    """The group (or one collection of it) rendered as `fmt`; bytes for files with a fixed encoding."""
+def export_group(
+    doc: GroupDocument,
+    fmt: str,
+    *,
+    kind: str | None = None,
+    sensitive: bool = False,
+    seal: GroupSecret | None = None,
+) -> str | bytes:
+    """The group (or one collection of it) rendered as `fmt`; bytes for files with a fixed encoding.
+
+    A bundle with `seal` (the group's current secret) opens only on the group's own devices.
+    """
     if kind is not None and fmt != "csv":
         raise MagnetError(f"--kind is for csv; {fmt} always holds {_whole(fmt)}")
+    if seal is not None and fmt != "bundle":
+        raise MagnetError("only bundles are sealed; the other formats are for people and other programs")
     if fmt == "json":
         from magnet.formats import json_export
 
@@ -46,7 +59,11 @@ def export_group(doc: GroupDocument, fmt: str, *, kind: str | None = None, sensi
     if fmt == "bundle":
         from magnet.formats.bundle import write_bundle
 
-        return write_bundle(doc)
+        if seal is None:
+            return write_bundle(doc)
+        from magnet.formats.sealed import seal as seal_bundle
+
+        return seal_bundle(write_bundle(doc), group_id=doc.group_id, secret=seal)
     raise MagnetError(f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError, NotFound
-from magnet.formats import bundle
+from magnet.formats import bundle, sealed
 from magnet.formats.csv_import import import_csv
+from magnet.groupkey import KeyRing
 
 BUNDLE_SUFFIXES = (".mgb", ".automerge", ".am")
 # Spreadsheets bigger than this are not rosters; refusing beats freezing the terminal.
@@ -23,9 +25,24 @@ class ImportSummary(Protocol):
     def describe(self) -> str: ...
 
 
-def import_file(doc: GroupDocument, path: Path, *, kind: str | None, skip_invalid: bool) -> ImportSummary:
-    """Merge a bundle or import a CSV; which one is decided by the bytes, then the extension."""
+def import_file(
+    doc: GroupDocument,
+    path: Path,
+    *,
+    kind: str | None,
+    skip_invalid: bool,
+    keys: Callable[[], KeyRing] | None = None,
+) -> ImportSummary:
+    """Merge a bundle (sealed or plain) or import a CSV; which one is decided by the bytes, then the
+    extension. `keys` gives the group's key ring, read only when a sealed bundle needs it."""
     data = _read(path)
+    if sealed.is_sealed(data):
+        if kind is not None:
+            raise MagnetError(f"{path.name} is a bundle (a whole group document); --kind is for CSV files")
+        if keys is None:
+            raise MagnetError(f"{path.name} is a sealed bundle; merge it on one of the group's devices")
+        data = sealed.unseal(data, group_id=doc.group_id, group_name=doc.profile.name, keys=keys(), source=path.name)
+        return bundle.merge_bundle(doc, data, path.name)
     if bundle.is_bundle(data):
         if kind is not None:
             raise MagnetError(f"{path.name} is a bundle (a whole group document); --kind is for CSV files")

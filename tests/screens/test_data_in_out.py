@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
-from tui_drive import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
+from textual.widgets import Input, Select, Static
+from tui_drive import SIZE, make_app, ready, screen_text, session, settle, text_of, type_text, until, with_sample
 
 from magnet.document import GroupDocument
 from magnet.formats.bundle import AUTOMERGE_MAGIC
+from magnet.formats.sealed import SEALED_MAGIC, seal
+from magnet.groupkey import KeyRing
 from magnet.home import Home
 from screens.app import MagnetApp
 from screens.data import DataMenu, open_data
@@ -121,10 +123,18 @@ async def test_every_export_from_the_menu_to_a_typed_path(home: Home, me: Path) 
                 assert data.startswith(b"BEGIN:VCALENDAR") and data.count(b"BEGIN:VEVENT") == len(doc.events.all())
             elif choice.fmt == "json":
                 assert json.loads(data)
-            elif choice.fmt == "bundle":
-                assert data.startswith(AUTOMERGE_MAGIC)
-                assert "unencrypted: keep it safe" in screen_text(app)
+            elif choice.fmt == "bundle":  # sealed unless the box is unticked
+                assert data.startswith(SEALED_MAGIC) and b"Sample Street" not in data
+                warning = app.screen.query_one("#export-warning", Static)
+                assert "sealed for the group's devices" in text_of(warning)
                 assert written.stat().st_mode & 0o077 == 0
+                await pilot.press("tab", "space")  # from the path to the seal box; untick it
+                await until(pilot, lambda: "unencrypted: keep it safe" in text_of(warning))  # noqa: B023
+                plain = me / "out" / "plain.mgb"
+                await retype(pilot, "#export-path", "~/out/plain.mgb")
+                await pilot.press("enter")
+                await until(pilot, plain.exists)
+                assert plain.read_bytes().startswith(AUTOMERGE_MAGIC)
             else:
                 assert b"Sample Street MAG" in data
             await pilot.press("escape", "escape")
@@ -246,6 +256,9 @@ async def test_merging_a_bundle_shows_what_changed_and_refuses_another_groups(
     group.close()
     carried.members.add(name="Carried Over", zone="C")
     (me / "from-the-hall.mgb").write_bytes(carried.save())
+    carried.members.add(name="Sealed Over", zone="D")
+    secret = KeyRing.load(group.path).current
+    (me / "from-the-pi.mgb").write_bytes(seal(carried.save(), group_id=carried.group_id, secret=secret))
     other = Home(tmp_path / "elsewhere").create_group("Oak Lane MAG")
     (me / "oak-lane.mgb").write_bytes(other.doc.save())
     other.close()
@@ -265,6 +278,10 @@ async def test_merging_a_bundle_shows_what_changed_and_refuses_another_groups(
 
         await pilot.press("enter")  # the same stick again
         await until(pilot, lambda: "Nothing new in from-the-hall.mgb" in screen_text(app))
+        await retype(pilot, "#import-path", "~/from-the-pi.mgb")  # sealed: opened with this device's keys
+        await pilot.press("enter")
+        await until(pilot, lambda: "Merged from-the-pi.mgb" in screen_text(app))
+        assert any(m.name == "Sealed Over" for m in doc.members.all())
 
         count = len(doc.members.all())
         heads = doc.heads()
