@@ -130,10 +130,9 @@ def _emit(data: str | bytes, output: str | None) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from magnet.formats.importing import import_file
-
-    kind = _kind(args.kind) if args.kind else None
     from magnet.groupkey import KeyRing
 
+    kind = _kind(args.kind) if args.kind else None
     group = open_group(args)
     try:
         summary = import_file(
@@ -320,9 +319,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         specs = collection.record_type.specs()
         columns = [name for name, spec in specs.items() if not spec.sensitive][:4]
         titles: dict[str, str] = {}  # a reference shows the record's name, not its id
-        for spec in {specs[name].ref for name in columns if specs[name].kind is FieldKind.REF}:
-            if spec:
-                titles |= {r.id: r.title for r in group.doc.collection(COLLECTIONS[spec]).all(include_archived=True)}
+        for target in {specs[name].ref for name in columns if specs[name].kind is FieldKind.REF}:
+            if target:
+                referred = group.doc.collection(COLLECTIONS[target]).all(include_archived=True)
+                titles |= {r.id: r.title for r in referred}
 
         def cell(record: Any, name: str) -> str:
             if specs[name].kind is FieldKind.REF:
