@@ -29,6 +29,12 @@ def _not_empty(text: str) -> str | None:
     return None if text.strip() else "Please type something (Escape goes back)"
 
 
+def _no_address_or_a_good_one(text: str) -> str | None:
+    from sync.transport import address_problem
+
+    return address_problem(text) if text.strip() else None
+
+
 class WelcomeScreen(Screen[None]):
     """Pick an existing group, or make a start."""
 
@@ -148,6 +154,7 @@ class WelcomeScreen(Screen[None]):
             PromptModal(
                 "The inviting device's address, if your network blocks discovery (or leave empty):",
                 placeholder="host:port",
+                check=_no_address_or_a_good_one,
             )
         )
         if address is None:

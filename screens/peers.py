@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
@@ -22,16 +21,9 @@ from screens.sync_link import PeerView, SyncStatus, local_addresses
 from screens.widgets.modals import PromptModal
 from screens.widgets.record_table import Column, RecordTable, field_column
 from screens.widgets.topbar import ago
+from sync.transport import address_problem
 
-ADDRESS = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]{1,253}):(\d{1,5})$")
 DEFAULT_PORT = 7787
-
-
-def check_address(text: str) -> str | None:
-    match = ADDRESS.match(text.strip())
-    if not match or not 0 < int(match[2]) < 65536:
-        return "an address looks like 192.168.1.20:7787 (host:port)"
-    return None
 
 
 class PeersScreen(AreaScreen[list[Device]]):
@@ -146,7 +138,7 @@ class PeersScreen(AreaScreen[list[Device]]):
                 self._dial(address.strip())
 
         self.app.push_screen(
-            PromptModal("Peer address (host:port):", placeholder=f"192.168.1.20:{DEFAULT_PORT}", check=check_address),
+            PromptModal("Peer address (host:port):", placeholder=f"192.168.1.20:{DEFAULT_PORT}", check=address_problem),
             answered,
         )
 

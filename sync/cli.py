@@ -32,7 +32,7 @@ from sync.node import Node
 from sync.peerbook import PeerBook
 from sync.runfile import running_port
 from sync.secure import GroupSecurity, ensure_keyring
-from sync.transport import format_address
+from sync.transport import address_problem, format_address
 
 log = logging.getLogger("magnet.sync")
 
@@ -173,6 +173,8 @@ def invite(args: argparse.Namespace) -> int:
 
 def join(args: argparse.Namespace) -> int:
     invitation = parse_code(args.code)
+    if args.address and (problem := address_problem(args.address)):
+        raise MagnetError(f"--address {args.address!r}: {problem}")
     home = _home(args)
     device_name = (args.name or "").strip()
     # A shared device (a Pi) may join with only its own name; a person's device says who they are.

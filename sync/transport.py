@@ -154,6 +154,15 @@ def parse_address(text: str, default_port: int) -> tuple[str, int]:
     return host, int(port_text)
 
 
+def address_problem(text: str) -> str | None:
+    """Why `text` is not an address to dial ('host', 'host:port', '[v6]:port'); None when it is."""
+    try:
+        parse_address(text, 1)
+    except ValueError:
+        return "an address looks like 192.168.1.20:7787 (host:port)"
+    return None
+
+
 def format_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 

@@ -71,6 +71,20 @@ async def test_joining_with_a_bad_code_says_why(home: Home) -> None:
         assert home.groups() == []
 
 
+async def test_a_mistyped_inviter_address_is_caught_at_its_prompt(home: Home) -> None:
+    app = make_app(home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: "Join a group" in screen_text(app))
+        await pilot.press("j")
+        await type_text(pilot, "42-K4ZQ-7M2P")
+        await pilot.press("enter")
+        await until(pilot, lambda: "inviting device's address" in screen_text(app))
+        await type_text(pilot, "Cleo Park")  # the name, typed one prompt too early
+        await pilot.press("enter")
+        await until(pilot, lambda: "an address looks like 192.168.1.20:7787" in screen_text(app))
+        assert "inviting device's address" in screen_text(app), "still asking for the address"
+
+
 async def test_digits_sidebar_and_palette_reach_every_area(home: Home) -> None:
     sample_home = with_sample(home)
     app = make_app(sample_home)

@@ -204,3 +204,14 @@ def test_serve_refuses_to_run_twice_on_one_data_dir_and_invite_warns_without_it(
         assert second.returncode == 1 and "already runs" in second.stderr
         assert "No sync runs" not in magnet(ann, "invite").stdout
     assert os.environ["MAGNET_INTERFACES"] == "127.0.0.1"
+
+
+def test_a_bad_inviter_address_is_refused_before_anything_happens(tmp_path: Path) -> None:
+    ann, cleo = tmp_path / "ann", tmp_path / "cleo"
+    magnet(ann, "init", "Maple Street MAG", "--me", "Ann Lee")
+    code = magnet(ann, "invite", "--quiet").stdout.strip()
+    result = magnet(cleo, "join", code, "--address", "Cleo Park", "--me", "Cleo", check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "magnet: error: --address 'Cleo Park': an address looks like 192.168.1.20:7787 (host:port)"
+    )
