@@ -12,15 +12,17 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.widgets import ContentSwitcher, Static
 
+from magnet.device import readable_id
 from magnet.errors import MagnetError
 from magnet.records import Device
 from screens.base import AreaScreen, shell
 from screens.invite_modal import InviteModal
 from screens.invites import InviteView, create_invite
 from screens.sync_link import PeerView, SyncStatus, local_addresses
-from screens.widgets.modals import PromptModal
+from screens.widgets.modals import ConfirmModal, PromptModal
 from screens.widgets.record_table import Column, RecordTable, field_column
 from screens.widgets.topbar import ago
+from sync.secure import revoke_device
 from sync.transport import address_problem
 
 DEFAULT_PORT = 7787
@@ -33,7 +35,7 @@ class PeersScreen(AreaScreen[list[Device]]):
         "Devices this one syncs with. Peers on the same network are found by themselves; where the "
         "network blocks that (guest Wi-Fi), a dials a peer by address. i invites a new device: it "
         "shows a one-time code as text and as a QR code; s makes a short code to read out and type "
-        "instead (15 minutes, same network). t lists the group's devices."
+        "instead (15 minutes, same network). t lists the group's devices; x revokes a lost one."
     )
     WATCHES: ClassVar[frozenset[str] | None] = frozenset({"devices", "members"})
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -41,6 +43,7 @@ class PeersScreen(AreaScreen[list[Device]]):
         Binding("s", "short_invite", "Short code"),
         Binding("a", "add_peer", "Add by address"),
         Binding("t", "switch", "Peers/Devices"),
+        Binding("x", "revoke", "Revoke device"),
     ]
 
     def compose_body(self) -> Iterator[Any]:
@@ -131,6 +134,45 @@ class PeersScreen(AreaScreen[list[Device]]):
         switcher.current = "devices" if switcher.current == "peers" else "peers"
         self.show_sync(shell(self).sync)
         self.query_one(f"#{switcher.current}", RecordTable).table.focus()
+
+    @property
+    def devices(self) -> RecordTable[Device]:
+        table: RecordTable[Device] = self.query_one("#devices", RecordTable)
+        return table
+
+    def _chosen_device(self) -> Device | None:
+        """The device under the cursor: on Devices that row, on Peers the device behind the peer."""
+        if self.query_one("#peer-views", ContentSwitcher).current == "devices":
+            return self.devices.current
+        peer = self.peers.current
+        found = self.session.doc.devices.filter(device_id=peer.device_id) if peer and peer.device_id else []
+        return found[0] if found else None
+
+    @work(exclusive=True, group="revoke")
+    async def action_revoke(self) -> None:
+        """A lost laptop or a member who left: refused from now on, and the group key changes."""
+        device = self._chosen_device()
+        if device is None:
+            self.notify("Pick a device first (t lists the group's devices)", timeout=4)
+            return
+        if device.revoked:
+            self.notify(f"{device.name} is already revoked", timeout=4)
+            return
+        if device.device_id == self.session.device_id:
+            self.notify("That is this device: revoke it from another device of the group", severity="warning")
+            return
+        asked = (
+            f"Revoke {device.name} ({readable_id(device.device_id)})? Every device of the group refuses it "
+            "from now on and the group key changes. What it already has, it keeps."
+        )
+        if not await self.app.push_screen_wait(ConfirmModal(asked, yes="Revoke", no="Keep")):
+            return
+        group = self.session.group
+
+        def revoked(epoch: int | None) -> None:
+            self.notify(f"Revoked {device.name}; the group key is now epoch {epoch}", title="Device revoked")
+
+        self.write(lambda: revoke_device(group, device), revoked)
 
     def action_add_peer(self) -> None:
         def answered(address: str | None) -> None:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from magnet.device import readable_id
 from magnet.errors import MagnetError, NotFound
-from magnet.groupkey import KeyRing
 from magnet.home import Home, OpenGroup
 from magnet.records import Device
 from magnet.unlock import ask_passphrase, open_with_passphrase
@@ -31,7 +30,7 @@ from sync.joining import join as join_group
 from sync.node import Node
 from sync.peerbook import PeerBook
 from sync.runfile import running_port
-from sync.secure import GroupSecurity, ensure_keyring
+from sync.secure import GroupSecurity, ensure_keyring, revoke_device
 from sync.transport import address_problem, format_address
 
 log = logging.getLogger("magnet.sync")
@@ -274,15 +273,10 @@ def revoke(args: argparse.Namespace) -> int:
     group = _open(args)
     try:
         device = find_device(group, args.device)
-        if device.device_id == group.home.device.device_id:
-            raise MagnetError("that is this device: revoke it from another device of the group")
-        if device.revoked:
+        epoch = revoke_device(group, device)
+        if epoch is None:
             print(f"{device.name} ({readable_id(device.device_id)}) was already revoked.")
             return 0
-        group.doc.devices.update(device.id, revoked=True, revoked_at=datetime.now())
-        ensure_keyring(group.path)
-        with KeyRing.editing(group.path) as ring:
-            epoch = ring.rotate().epoch
     finally:
         group.close()
     print(

@@ -300,3 +300,21 @@ def enroll_device(group: OpenGroup, public_key: bytes, member_name: str, device_
         member_id=member_id,
         added_at=datetime.now(),
     ).id
+
+
+def revoke_device(group: OpenGroup, device: Device) -> int | None:
+    """Refuse `device` from now on and move the group secret to a new epoch; that epoch, or None
+    when it was revoked already.
+
+    The revocation is a field of the device's record, so it spreads like any edit; the new secret
+    reaches the remaining devices over their authenticated sessions. What the device already
+    synced stays on it (SECURITY.md).
+    """
+    if device.device_id == group.home.device.device_id:
+        raise MagnetError("that is this device: revoke it from another device of the group")
+    if device.revoked:
+        return None
+    group.doc.devices.update(device.id, revoked=True, revoked_at=datetime.now())
+    ensure_keyring(group.path)
+    with KeyRing.editing(group.path) as ring:
+        return ring.rotate().epoch

@@ -128,3 +128,45 @@ async def test_settings_switch_to_another_group(home: Home) -> None:
         await until(pilot, lambda: app.session is not None and app.session.name == "Elm Street MAG", wait=20)
         await until(pilot, lambda: app.current_mode == "dashboard")
         assert "Elm Street MAG" in screen_text(app)
+
+
+async def test_a_lost_laptop_is_revoked_from_the_devices_list_and_the_key_moves_on(home: Home) -> None:
+    from datetime import datetime
+
+    from magnet.device import DeviceIdentity
+    from magnet.groupkey import KeyRing
+    from screens.widgets.modals import ConfirmModal
+
+    sample_home = with_sample(home)
+    lost = DeviceIdentity.generate()
+    with sample_home.open_group(None) as group:
+        group.doc.devices.add(
+            name="Lost laptop",
+            device_id=lost.device_id,
+            public_key=lost.public_key.hex(),
+            added_at=datetime.now(),
+        )
+        epoch = KeyRing.load(group.path).current.epoch
+    app = make_app(sample_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("6", "t")
+        screen = app.screen
+        assert isinstance(screen, PeersScreen)
+        await until(pilot, lambda: "Lost laptop" in screen_text(app))
+        doc = session(app).doc
+        [mine] = doc.devices.filter(device_id=session(app).device_id)
+        screen.devices.select(mine.id)
+        await pilot.press("x")
+        await until(pilot, lambda: "That is this device" in screen_text(app))
+
+        [record] = doc.devices.filter(device_id=lost.device_id)
+        screen.devices.select(record.id)
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "Revoke Lost laptop" in screen_text(app)
+        await pilot.press("y")
+        await until(pilot, lambda: doc.devices.get(record.id).revoked)
+        await until(pilot, lambda: "revoked" in screen_text(app))
+        assert KeyRing.load(session(app).group.path).current.epoch == epoch + 1
+        assert not doc.devices.get(mine.id).revoked
