@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from magnet.document import GroupDocument
@@ -168,27 +168,38 @@ SKILLS = [
 ]
 LANGUAGES = ["en", "es", "zh", "vi", "ar", "fr", "tl", "ko", "ru", "pt"]
 LEVELS = ["core_team"] * 2 + ["active_member"] * 10 + ["volunteer"] * 6 + ["advisory"]
+# (name, category, unit, person-days per unit, most a neighborhood cache would hold)
 ITEMS = [
-    ("Drinking water", "water", "gallon", 1.0),
-    ("Water filter", "water", "unit", 0),
-    ("Canned beans", "food", "can", 0.5),
-    ("Rice", "food", "kg", 3.0),
-    ("Emergency ration bars", "food", "pack", 3.0),
-    ("First aid kit", "medical", "kit", 0),
-    ("Trauma bandages", "medical", "box", 0),
-    ("Generator 2kW", "power", "unit", 0),
-    ("AA batteries", "power", "pack", 0),
-    ("Solar panel 100W", "power", "unit", 0),
-    ("FRS/GMRS radio", "communications", "radio", 0),
-    ("Chainsaw", "tools", "unit", 0),
-    ("Tarp 10x12", "shelter", "unit", 0),
-    ("Sleeping bag", "shelter", "unit", 0),
-    ("Camp stove", "cooking", "unit", 0),
-    ("Propane canister", "cooking", "canister", 0),
-    ("Headlamp", "lighting", "unit", 0),
-    ("Hygiene kit", "sanitation", "kit", 0),
-    ("Shovel", "tools", "unit", 0),
-    ("Ladder", "tools", "unit", 0),
+    ("Drinking water", "water", "gallon", 1.0, 200),
+    ("Water filter", "water", "unit", 0, 6),
+    ("Canned beans", "food", "can", 0.5, 120),
+    ("Rice", "food", "kg", 3.0, 60),
+    ("Emergency ration bars", "food", "pack", 3.0, 80),
+    ("First aid kit", "medical", "kit", 0, 12),
+    ("Trauma bandages", "medical", "box", 0, 20),
+    ("Generator 2kW", "power", "unit", 0, 2),
+    ("AA batteries", "power", "pack", 0, 40),
+    ("Solar panel 100W", "power", "unit", 0, 4),
+    ("FRS/GMRS radio", "communications", "radio", 0, 12),
+    ("Chainsaw", "tools", "unit", 0, 2),
+    ("Tarp 10x12", "shelter", "unit", 0, 30),
+    ("Sleeping bag", "shelter", "unit", 0, 25),
+    ("Camp stove", "cooking", "unit", 0, 6),
+    ("Propane canister", "cooking", "canister", 0, 40),
+    ("Headlamp", "lighting", "unit", 0, 30),
+    ("Hygiene kit", "sanitation", "kit", 0, 40),
+    ("Shovel", "tools", "unit", 0, 10),
+    ("Ladder", "tools", "unit", 0, 3),
+]
+STORES = [
+    "Community hall closet",
+    "Garage at 12 Maple",
+    "Church basement",
+    "Shed, Oak Ln",
+    "Fire station 12 store",
+    "School gym cage",
+    "Basement at 40 Elm",
+    "Library room B cupboard",
 ]
 PLACES = [
     "Community hall",
@@ -396,18 +407,20 @@ def populate(doc: GroupDocument, size: SampleSize, *, seed: int = 7, today: date
             for name, topic, skill, months in COURSES
         ]
     )
+    # Each kind of item kept at a few stores; only a group bigger than every pairing repeats one.
+    stocked = [(item, store) for item in ITEMS for store in STORES]
+    rng.shuffle(stocked)
     doc.inventory.add_many(
         [
             {
-                "name": (item := _pick(rng, ITEMS))[0] + ("" if i < len(ITEMS) else f" #{i // len(ITEMS)}"),
+                "name": (item := stocked[i % len(stocked)][0])[0]
+                + ("" if i < len(stocked) else f" #{i // len(stocked) + 1}"),
                 "category": item[1],
                 "unit": item[2],
                 "days_per_unit": item[3],
-                "quantity": rng.randint(0, 60),
-                "minimum": rng.choice([0, 5, 10, 20]),
-                "location": _pick(
-                    rng, ["Community hall closet", "Garage at 12 Maple", "Church basement", "Shed, Oak Ln"]
-                ),
+                "quantity": rng.randint(0, item[4]),
+                "minimum": rng.choice([0, 0, item[4] // 4, item[4] // 2]),
+                "location": stocked[i % len(stocked)][1],
                 "holder_id": _pick(rng, member_ids) if rng.random() < 0.3 else "",
                 "condition": _pick(rng, ["new", "good", "good", "fair"]),
                 "expires": today + timedelta(days=rng.randint(-30, 900))
@@ -417,11 +430,12 @@ def populate(doc: GroupDocument, size: SampleSize, *, seed: int = 7, today: date
             for i in range(size.items)
         ]
     )
-    start = datetime.combine(today - timedelta(days=180), datetime.min.time())
+    first_day = today - timedelta(days=180)
     event_rows: list[dict[str, Any]] = []
     for i in range(size.events):
         kind = _pick(rng, ["meeting", "meeting", "training", "drill", "social", "clean_up"])
-        when = start + timedelta(days=i * 365 / max(size.events, 1), hours=rng.choice([10, 14, 18, 19]))
+        day = first_day + timedelta(days=int(i * 365 / max(size.events, 1)))
+        when = datetime.combine(day, time(rng.choice([10, 14, 18, 19])))  # at an hour people come
         attendees = rng.sample(member_ids, min(len(member_ids), rng.randint(5, 30)))
         past = when.date() < today
         event_rows.append(
