@@ -309,7 +309,7 @@ def populate(doc: GroupDocument, size: SampleSize, *, seed: int = 7, today: date
         address = f"{rng.randint(1, 400)} {_pick(rng, STREETS)}"
         on_roster = len(range(index, size.members, size.households))  # member i lives in household i % H
         # Two Alvarez households are told apart the way neighbors do: by the house.
-        name = f"{surname} household" if surname not in named else f"{surname} household ({address})"
+        name = f"{surname} household" if surname not in named else f"{surname}, {address}"
         named.add(surname)
         household_rows.append(
             {
