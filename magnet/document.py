@@ -18,7 +18,7 @@ from automerge.core import ROOT, Document, Message, ObjType, ScalarType, SyncSta
 
 from magnet import crdt
 from magnet.collection import Collection, child_map, decode_collection, new_id, put_scalar, write_entry
-from magnet.errors import MagnetError, ValidationError
+from magnet.errors import MagnetError, StoreError, ValidationError
 from magnet.fields import parse_entry, parse_value
 from magnet.record import Record, decode_record
 from magnet.records import (
@@ -279,18 +279,28 @@ class GroupDocument:
         if self._doc.get_heads() == before:
             return ()
         new = tuple(crdt.changes_since(self._doc, before))
+        failure: StoreError | None = None
         if journal and self._journal is not None:
             # Everything since the last durable point, so a change that failed to reach the
             # disk earlier (a full disk) is written with this one.
             pending = (
                 new if self._durable_heads == before else tuple(crdt.changes_since(self._doc, self._durable_heads))
             )
-            self._journal.record(self, pending)
-        self._durable_heads = self._doc.get_heads()
+            try:
+                self._journal.record(self, pending)
+            except StoreError as exc:
+                failure = exc  # the durable point stays where it was; the next commit retries
+        if failure is None:
+            self._durable_heads = self._doc.get_heads()
+        # The change is in the document either way: readers and listeners see it (a change kept
+        # in memory must not look lost, or the user types it again), then the caller hears why
+        # it is not on disk yet.
         self._refresh_cache(touched)
         event = DocChange(origin, frozenset(touched) if touched is not None else None, new)
         for listener in list(self._listeners):
             listener(event)
+        if failure is not None:
+            raise failure
         return new
 
     def _refresh_cache(self, touched: dict[str, frozenset[str]] | None) -> None:
