@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from magnet import __version__
-from magnet.errors import MagnetError
+from magnet.errors import MagnetError, UnsavedChange
 
 if TYPE_CHECKING:
     from magnet.collection import Collection
@@ -480,6 +480,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
         return code
+    except UnsavedChange as exc:  # this process ends now: what it kept in memory goes with it
+        print(f"magnet: error: could not save to {exc.path}: {exc.reason}; nothing was changed", file=sys.stderr)
+        return 1
     except MagnetError as exc:
         print(f"magnet: error: {exc}", file=sys.stderr)
         return 1

@@ -20,3 +20,17 @@ class NotFound(MagnetError):
 
 class StoreError(MagnetError):
     """The group's files on disk could not be read or written."""
+
+
+class UnsavedChange(StoreError):
+    """A change is in memory but the disk refused it (full, read-only); a later commit retries.
+
+    A long-running process keeps it and says so; a command that is about to exit has lost it.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"could not save to {path}: {reason}; the change is kept in memory and will be written when possible"
+        )
+        self.path = path
+        self.reason = reason

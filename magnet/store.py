@@ -28,7 +28,7 @@ import msgpack
 
 from magnet import crdt
 from magnet.document import GroupDocument
-from magnet.errors import StoreError
+from magnet.errors import StoreError, UnsavedChange
 from magnet.fileio import fsync_dir
 
 MAGIC = b"MAGNET\x00S"
@@ -307,9 +307,7 @@ class GroupStore:
                 # Cut off what was half written so later appends stay readable.
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, offset)
-                raise StoreError(
-                    f"could not save to {self.path}: {exc.strerror}; the change is kept in memory and will be written when possible"
-                ) from exc
+                raise UnsavedChange(str(self.path), exc.strerror or str(exc)) from exc
             self._own.add(offset)
             self._scan_pos = offset + len(chunk)
             self._tail_bytes += len(chunk)

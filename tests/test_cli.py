@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from magnet.cli import main
+from magnet.home import Home
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -119,3 +120,32 @@ def test_references_name_records_and_never_store_a_dangling_word(
     capsys.readouterr()
     assert main(["list", "checkins"]) == 0
     assert "Bob Neighbor" in capsys.readouterr().out  # listed by name, not by id
+
+
+def test_a_command_on_a_full_disk_says_nothing_was_changed(home: Home) -> None:
+    """The store keeps a refused change in memory for a later commit; a command exits instead."""
+    import os
+    import resource
+    import signal
+
+    assert main(["init", "Maple"]) == 0
+    [info] = home.groups()
+    limit = (info.path / "store.mgn").stat().st_size + 10
+
+    def small_disk() -> None:  # in the child: files may not grow past `limit` bytes
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    notes = os.urandom(3000).hex()
+    result = subprocess.run(
+        [sys.executable, "-m", "magnet", "add", "members", "name=Bob", f"notes={notes}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=small_disk,
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("magnet: error: could not save to ") and line.endswith("; nothing was changed")
+    assert "File too large" in line
+    assert main(["list", "members"]) == 0  # the store is intact and holds no half-written Bob
