@@ -22,6 +22,10 @@ class StoreError(MagnetError):
     """The group's files on disk could not be read or written."""
 
 
+class DamagedStore(StoreError):
+    """This copy of a group cannot be read at all; the file is left as it is for inspection."""
+
+
 class UnsavedChange(StoreError):
     """A change is in memory but the disk refused it (full, read-only); a later commit retries.
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from magnet.collection import new_id
 from magnet.device import DeviceIdentity
 from magnet.document import GroupDocument
-from magnet.errors import MagnetError, NotFound, StoreError
+from magnet.errors import DamagedStore, MagnetError, NotFound, StoreError
 from magnet.fileio import make_private_dir, write_private
 from magnet.groupkey import KeyRing
 from magnet.store import STORE_FILE, ChunkCipher, GroupStore, LoadReport
@@ -196,12 +196,29 @@ class Home:
         doc = GroupDocument.load(snapshot, device_id=device.device_id)
         path = make_private_dir(self.groups_dir) / doc.group_id
         if (path / STORE_FILE).exists():
-            raise MagnetError(f"this data dir already holds the group {doc.profile.name!r}")
+            if not self._damaged(path):
+                raise MagnetError(f"this data dir already holds the group {doc.profile.name!r}")
+            # Joining again is how a copy that cannot be read is replaced; the old file is kept.
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            os.replace(path / STORE_FILE, path / f"{STORE_FILE}.damaged-{stamp}")
         make_private_dir(path)
         store = GroupStore.create(path, doc, meta=dict(store_meta or {}), cipher=cipher)
         info = GroupInfo(doc.group_id, doc.profile.name, path, cipher is not None)
         self.write_info(info)
         return OpenGroup(self, info, doc, store, LoadReport())
+
+    def _damaged(self, path: Path) -> bool:
+        """Whether the group's store at `path` cannot be read at all (not merely locked)."""
+        store = GroupStore(path, None)
+        try:
+            store.open(self.device.device_id)
+        except DamagedStore:
+            return True
+        except MagnetError:
+            return False  # encrypted, or unreadable for another reason: not ours to replace
+        finally:
+            store.close()
+        return False
 
     def write_info(self, info: GroupInfo) -> None:
         data = {"id": info.group_id, "name": info.name, "encrypted": info.encrypted}

@@ -28,7 +28,7 @@ import msgpack
 
 from magnet import crdt
 from magnet.document import GroupDocument
-from magnet.errors import StoreError, UnsavedChange
+from magnet.errors import DamagedStore, StoreError, UnsavedChange
 from magnet.fileio import fsync_dir
 
 MAGIC = b"MAGNET\x00S"
@@ -44,6 +44,12 @@ STORE_FILE = "store.mgn"
 LOCK_FILE = "store.lock"
 # Compact once the appended tail outgrows this and the snapshot itself.
 COMPACT_AFTER = 1 << 20
+
+# What to do about a copy that cannot be read; joining again keeps this file aside.
+RECOVERY = (
+    "Get the group back from another device: 'magnet invite' there, then 'magnet join CODE' here "
+    "(the damaged file is kept beside it, renamed)."
+)
 
 
 class ChunkCipher(Protocol):
@@ -210,10 +216,9 @@ class GroupStore:
             data = self._read_all()
             scan = scan_chunks(data, header.size)
             if not any(c.kind == SNAPSHOT for c in scan.chunks):
-                raise StoreError(
+                raise DamagedStore(
                     f"{self.path}: its snapshot is damaged ({scan.problem or 'missing'}), so this copy of the group "
-                    "cannot be read; the file is left as it is. Get the group back from another device "
-                    "(magnet join) or a bundle."
+                    f"cannot be read. {RECOVERY}"
                 )
             doc, bad_chunks = self._build(scan.chunks, device_id, report)
             self._ino = os.stat(self.path).st_ino
@@ -265,7 +270,7 @@ class GroupStore:
         try:
             doc = GroupDocument.load(snapshot, device_id=device_id)
         except crdt.CrdtError as exc:
-            raise StoreError(f"{self.path}: the snapshot is damaged ({exc})") from exc
+            raise DamagedStore(f"{self.path}: the snapshot is damaged ({exc}). {RECOVERY}") from exc
         for payload in changes:
             try:
                 doc.apply_changes([payload], journal=False)

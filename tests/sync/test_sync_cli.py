@@ -215,3 +215,25 @@ def test_a_bad_inviter_address_is_refused_before_anything_happens(tmp_path: Path
     assert result.stderr.strip() == (
         "magnet: error: --address 'Cleo Park': an address looks like 192.168.1.20:7787 (host:port)"
     )
+
+
+def test_a_copy_damaged_beyond_reading_is_replaced_by_joining_again(tmp_path: Path) -> None:
+    ann, bob = tmp_path / "ann", tmp_path / "bob"
+    magnet(ann, "init", "Maple Street MAG", "--me", "Ann Lee")
+    magnet(ann, "add", "members", "name=Dora Finch")
+    with serve(ann, "--no-discovery"):
+        magnet(bob, "join", magnet(ann, "invite", "--quiet").stdout.strip(), "--me", "Bob Diallo")
+        store = group_dir(bob) / "store.mgn"
+        damaged = bytearray(store.read_bytes())
+        for i in range(200, 260):  # inside the snapshot: its checksum no longer matches
+            damaged[i] ^= 0xFF
+        store.write_bytes(bytes(damaged))
+        refused = magnet(bob, "list", "members", check=False)
+        assert refused.returncode == 1
+        assert "cannot be read" in refused.stderr and "'magnet join CODE' here" in refused.stderr
+
+        again = magnet(bob, "join", magnet(ann, "invite", "--quiet").stdout.strip(), "--me", "Bob Diallo")
+        assert "Joined 'Maple Street MAG'" in again.stdout
+    assert "Dora Finch" in magnet(bob, "list", "members").stdout
+    [kept] = list(group_dir(bob).glob("store.mgn.damaged-*"))
+    assert kept.read_bytes() == bytes(damaged), "the damaged copy is kept, untouched"
