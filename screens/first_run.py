@@ -108,20 +108,22 @@ class WelcomeScreen(Screen[None]):
         )
         if not me:
             return
-        passphrase = ""
-        if await self.app.push_screen_wait(
-            ConfirmModal("Encrypt this group's data on this disk with a passphrase?", yes="Encrypt", no="No")
-        ):
-            given: str | None = await self.app.push_screen_wait(
-                PromptModal("Passphrase:", password=True, check=_not_empty)
-            )
-            passphrase = given or ""
-            again = await self.app.push_screen_wait(PromptModal("The same passphrase again:", password=True))
-            if not passphrase or again != passphrase:
-                self._status("The passphrases differ: the group was not created.")
-                return
+        passphrase = await self._ask_passphrase()
+        if passphrase is None:
+            self._status("The passphrases differ: the group was not created.")
+            return
         self._status(f"Creating {name.strip()}…")
         self._create(name.strip(), me.strip(), passphrase)
+
+    async def _ask_passphrase(self) -> str | None:
+        """'' to keep the group's data unencrypted, the passphrase, or None when the two differ."""
+        if not await self.app.push_screen_wait(
+            ConfirmModal("Encrypt this group's data on this disk with a passphrase?", yes="Encrypt", no="No")
+        ):
+            return ""
+        given: str | None = await self.app.push_screen_wait(PromptModal("Passphrase:", password=True, check=_not_empty))
+        again = await self.app.push_screen_wait(PromptModal("The same passphrase again:", password=True))
+        return given if given and again == given else None
 
     @work(thread=True, exclusive=True, group="welcome-io", exit_on_error=False)
     def _create(self, name: str, me: str, passphrase: str) -> None:
@@ -162,19 +164,23 @@ class WelcomeScreen(Screen[None]):
         me = await self.app.push_screen_wait(PromptModal("Your name, as the group will know you:", check=_not_empty))
         if not me:
             return
+        passphrase = await self._ask_passphrase()
+        if passphrase is None:
+            self._status("The passphrases differ: nothing was joined (the invite is still good).")
+            return
         self._status("Joining… the inviting device must be running magnet nearby.")
-        self._join(code, address, me)
+        self._join(code, address, me, passphrase)
 
     @work(thread=True, exclusive=True, group="welcome-io", exit_on_error=False)
-    def _join(self, code: str, address: str, me: str) -> None:
+    def _join(self, code: str, address: str, me: str, passphrase: str) -> None:
         from screens.invites import join_with_code
 
         try:
-            result = join_with_code(self.magnet.home, code, address=address, me=me)
+            result = join_with_code(self.magnet.home, code, address=address, me=me, passphrase=passphrase)
         except MagnetError as exc:
             self.app.call_from_thread(self._status, f"Could not join: {exc}")
             return
-        self.app.call_from_thread(self.magnet.open_group, result.group_id)
+        self.app.call_from_thread(self.magnet.open_group, result.group_id, passphrase or None)
 
     # ---- sample ------------------------------------------------------------------------------
 

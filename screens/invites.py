@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 import segno
 
 from magnet.errors import MagnetError
-from magnet.home import Home, OpenGroup
+from magnet.home import GroupInfo, Home, OpenGroup
+from magnet.store import STORE_FILE
+from magnet.unlock import PASSPHRASE_ENV
 from screens.sync_link import SyncUnavailable
 
 if TYPE_CHECKING:
@@ -99,18 +101,29 @@ class JoinResult:
 
 
 def join_with_code(
-    home: Home, code: str, *, address: str = "", me: str = "", timeout: float = JOIN_TIMEOUT
+    home: Home,
+    code: str,
+    *,
+    address: str = "",
+    me: str = "",
+    passphrase: str = "",
+    timeout: float = JOIN_TIMEOUT,
 ) -> JoinResult:
-    """Run `magnet join`; the new group is the one that was not in the data dir before."""
+    """Run `magnet join` (encrypting the new copy when given a passphrase); the group joined is
+    the one whose store is new in the data dir (a damaged copy that joining replaced counts)."""
     code = "".join(code.split())
     if not code:
         raise MagnetError("paste or type the invite code first")
-    before = {g.group_id for g in home.groups()}
+    before = _stores(home)
     args = [sys.executable, "-m", "magnet", "--home", str(home.root), "join", code]
     if address.strip():
         args += ["--address", address.strip()]
     if me.strip():
         args += ["--me", me.strip()]
+    env = {**os.environ, "PYTHONPATH": _import_root()}
+    if passphrase:
+        args.append("--encrypt")
+        env[PASSPHRASE_ENV] = passphrase  # the child's environment only, never its arguments
     started = time.monotonic()
     try:
         result = subprocess.run(  # noqa: S603 - this interpreter, our own arguments, no shell
@@ -118,7 +131,7 @@ def join_with_code(
             capture_output=True,
             text=True,
             timeout=timeout,
-            env={**os.environ, "PYTHONPATH": _import_root()},
+            env=env,
             stdin=subprocess.DEVNULL,
             check=False,
         )
@@ -128,11 +141,24 @@ def join_with_code(
         lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
         reason = lines[-1].removeprefix("magnet: error: ") if lines else f"join failed (exit {result.returncode})"
         raise MagnetError(reason)
-    new = [g for g in home.groups() if g.group_id not in before]
+    new = [g for g in home.groups() if _store_of(g) != before.get(g.group_id)]
     if not new:
         raise MagnetError("the join finished but no new group appeared in this data dir")
     took = time.monotonic() - started
     return JoinResult(new[0].group_id, f"Joined {new[0].name!r} in {took:.1f} s")
+
+
+def _stores(home: Home) -> dict[str, tuple[int, int] | None]:
+    return {g.group_id: _store_of(g) for g in home.groups()}
+
+
+def _store_of(group: GroupInfo) -> tuple[int, int] | None:
+    """Which file holds the group's store (device, inode): a rejoin replaces it."""
+    try:
+        found = os.stat(group.path / STORE_FILE)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _import_root() -> str:

@@ -67,6 +67,8 @@ async def test_joining_with_a_bad_code_says_why(home: Home) -> None:
         await pilot.press("enter", "enter")
         await type_text(pilot, "Bo")
         await pilot.press("enter")
+        await until(pilot, lambda: "Encrypt this group's data" in screen_text(app))
+        await pilot.press("n")
         await until(pilot, lambda: "Could not join" in screen_text(app), wait=60)
         assert home.groups() == []
 

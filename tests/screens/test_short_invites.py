@@ -93,8 +93,13 @@ async def test_a_device_joins_the_running_app_with_the_short_code_it_shows(home:
         code = short_on_screen(screen_text(app))
         assert "not running" not in screen_text(app)
         joiner = Home(tmp_path / "joiner")
-        result = await asyncio.to_thread(join_with_code, joiner, code, me="Bo Typed", timeout=120)
+        result = await asyncio.to_thread(
+            join_with_code, joiner, code, me="Bo Typed", passphrase="correct horse battery", timeout=120
+        )
         assert "Joined 'Sample Street MAG'" in result.message
+        [joined] = joiner.groups()
+        assert joined.encrypted, "asked to encrypt: the new copy is sealed at rest"
+        assert b"Sample Street" not in (joined.path / "store.mgn").read_bytes()
         doc = session(app).doc
         await until(pilot, lambda: any(d.device_id == joiner.device.device_id for d in doc.devices.all()), wait=30)
         book = InviteBook(session(app).group.path)
