@@ -287,8 +287,9 @@ def enroll_device(group: OpenGroup, public_key: bytes, member_name: str, device_
         name = name or f"{member.name}'s device"
     existing = doc.devices.filter(device_id=device_id, include_archived=True)
     if existing:
+        renamed = {"name": device_name.strip()} if device_name.strip() else {}  # else keep the name it has
         record = doc.devices.update(
-            existing[0].id, revoked=False, public_key=public_key.hex(), member_id=member_id, name=name
+            existing[0].id, revoked=False, public_key=public_key.hex(), member_id=member_id, **renamed
         )
         if record.archived:
             record = doc.devices.restore(record.id)
