@@ -91,7 +91,7 @@ class ExportModal(ModalScreen[None]):
             if choice.can_seal:
                 yield SpaceTick("Seal it: only this group's devices can open it", True, id="export-seal", compact=True)
             if choice.holds_everything:
-                yield Static(self._warning(), id="export-warning", classes="data-warning", markup=False)
+                yield Static(_warning(choice.can_seal), id="export-warning", classes="data-warning", markup=False)
             yield Static("", id="export-result")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Write", variant="primary", id="export-write", compact=True)
@@ -111,14 +111,9 @@ class ExportModal(ModalScreen[None]):
         boxes = self.query("#export-seal")
         return bool(boxes) and self.query_one("#export-seal", Checkbox).value
 
-    def _warning(self) -> str:
-        if self.choice.can_seal and (not self.is_mounted or self.sealed):
-            return "Holds everything, sensitive fields too, sealed for the group's devices."
-        return "Holds everything, sensitive fields too, unencrypted: keep it safe."
-
     @on(Checkbox.Changed, "#export-seal")
     def _seal_changed(self) -> None:
-        self.query_one("#export-warning", Static).update(self._warning())
+        self.query_one("#export-warning", Static).update(_warning(self.sealed))
 
     def say(self, text: str, *, problem: bool = False) -> None:
         result = self.query_one("#export-result", Static)
@@ -196,3 +191,9 @@ class ExportModal(ModalScreen[None]):
             self.notify("Still writing: the result shows here in a moment", timeout=3)
             return
         self.dismiss(None)
+
+
+def _warning(sealed: bool) -> str:
+    if sealed:
+        return "Holds everything, sensitive fields too, sealed for the group's devices."
+    return "Holds everything, sensitive fields too, unencrypted: keep it safe."

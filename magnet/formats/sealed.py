@@ -1,8 +1,8 @@
 """Sealed bundles: a bundle that only the group's own devices can open.
 
 A USB stick gets lost. Sealed, the group document on it is ChaCha20-Poly1305 under a key derived
-from the group secret (HKDF, label "bundle", per epoch), so a finder learns nothing but that it is
-a magnet bundle of some group, and nobody without the secret can forge one. Layout:
+from the group secret (HKDF, label "bundle", per epoch), so a finder learns only that it is a magnet
+bundle and the (random) id of its group, and nobody without the secret can forge one. Layout:
 
     MAGNET\\0B | u16 header length | msgpack {v, group, epoch, nonce} | ciphertext + tag
 
