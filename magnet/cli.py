@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from magnet import __version__
 from magnet.errors import MagnetError, UnsavedChange
+from magnet.safetext import shown
 
 if TYPE_CHECKING:
     from magnet.collection import Collection
@@ -36,7 +37,7 @@ def open_group(args: argparse.Namespace) -> OpenGroup:
 
     group = open_with_passphrase(_home(args), args.group)
     for problem in group.report.problems:
-        print(f"magnet: warning: {problem}", file=sys.stderr)
+        print(f"magnet: warning: {shown(problem)}", file=sys.stderr)
     return group
 
 
@@ -54,7 +55,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     group = create_group(_home(args), args.name, member_name=args.me, encrypt=args.encrypt)
     try:
-        print(f"Created group {group.info.name!r} ({group.info.group_id[:8]}) in {group.path}")
+        print(f"Created group {shown(group.info.name)!r} ({group.info.group_id[:8]}) in {group.path}")
         print("Next: 'magnet' opens it; 'magnet invite' lets a neighbor's device join.")
     finally:
         group.close()
@@ -69,7 +70,7 @@ def cmd_groups(args: argparse.Namespace) -> int:
         return 0
     for info in groups:
         lock = " (encrypted)" if info.encrypted else ""
-        print(f"{info.group_id[:8]}  {info.name}{lock}")
+        print(f"{info.group_id[:8]}  {shown(info.label)}{lock}")
     return 0
 
 
@@ -80,7 +81,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         doc = group.doc
         print(
-            f"Created sample group {group.info.name!r}: {len(doc.members)} members, {len(doc.households)} households, {len(doc.inventory)} items, {len(doc.events)} events, {len(doc.goals)} goals."
+            f"Created sample group {shown(group.info.name)!r}: {len(doc.members)} members, {len(doc.households)} households, {len(doc.inventory)} items, {len(doc.events)} events, {len(doc.goals)} goals."
         )
     finally:
         group.close()
@@ -88,7 +89,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from magnet.formats.export import export_group
+    from magnet.formats.export import export_group, file_name
 
     if args.format == "bundle" and (args.output is None or args.output == "-") and sys.stdout.isatty():
         raise MagnetError("a bundle is a binary file: write it with -o FILE (e.g. -o /media/usb/group.mgb)")
@@ -99,9 +100,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         seal = KeyRing.load(group.path).current if args.seal else None
         data = export_group(group.doc, args.format, kind=kind, sensitive=args.sensitive, seal=seal)
+        name = file_name(group.doc.profile.name, args.format, kind=kind)
     finally:
         group.close()
-    _emit(data, args.output)
+    _emit(data, args.output, name)
     if args.format == "bundle" and args.output not in (None, "-"):
         if args.seal:
             print("Sealed: only this group's devices can open it.", file=sys.stderr)
@@ -114,16 +116,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _emit(data: str | bytes, output: str | None) -> None:
+def _emit(data: str | bytes, output: str | None, name_in_folder: str) -> None:
     if output is None or output == "-":
+        if sys.stdout.isatty():  # read by a person, not a program: shown, never obeyed
+            text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+            sys.stdout.write(shown(text.removeprefix("\ufeff"), multiline=True))
+            return
         if isinstance(data, bytes):
             sys.stdout.buffer.write(data)
         else:
             sys.stdout.write(data)
         return
-    from magnet.formats.export import write_export
+    from magnet.formats.export import export_target, write_export
 
-    path = Path(output)
+    path = export_target(Path(output), name_in_folder)
     write_export(path, data)
     print(f"Wrote {path}", file=sys.stderr)
 
@@ -146,9 +152,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         group.close()
     if summary.failed and not args.skip_invalid:
         # Nothing was imported: the report is the error, one line per bad row.
-        print(f"magnet: error: {summary.describe()}", file=sys.stderr)
+        print(f"magnet: error: {shown(summary.describe(), multiline=True)}", file=sys.stderr)
         return 1
-    print(summary.describe())
+    print(shown(summary.describe(), multiline=True))
     return 0
 
 
@@ -157,7 +163,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     try:
         doc = group.doc
         profile = doc.profile
-        print(f"{profile.name}  (group {doc.group_id[:8]}, schema {doc.schema})")
+        print(f"{shown(profile.name)}  (group {shown(doc.group_id[:8])}, schema {doc.schema})")
         print(f"this device: {group.home.device.readable_id}")
         print(f"store: {group.store.path} ({group.store.path.stat().st_size:,} bytes)")
         for collection in doc.collections():
@@ -224,7 +230,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         record = collection.add(**values)
     finally:
         group.close()
-    print(record.id)
+    print(shown(record.id))
     return 0
 
 
@@ -235,7 +241,7 @@ def cmd_set(args: argparse.Namespace) -> int:
         record = collection.update(_resolve(collection, args.id), **_field_values(group.doc, collection, args.fields))
     finally:
         group.close()
-    print(record.id)
+    print(shown(record.id))
     return 0
 
 
@@ -246,7 +252,7 @@ def cmd_adjust(args: argparse.Namespace) -> int:
         record = collection.adjust(_resolve(collection, args.id), "quantity", args.delta)
     finally:
         group.close()
-    print(f"{record.name}: {record.quantity:g} {record.unit}".rstrip())
+    print(shown(f"{record.name}: {record.quantity:g} {record.unit}".rstrip()))
     return 0
 
 
@@ -331,7 +337,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             return display(record, name)
 
         for record in sorted(records, key=lambda r: r.title.lower()):
-            print(record.id + "  " + "  ".join(cell(record, name) for name in columns))
+            print(shown(record.id + "  " + "  ".join(cell(record, name) for name in columns)))
     finally:
         group.close()
     return 0
@@ -384,7 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--seal", action="store_true", help="bundle only: encrypt it so that only the group's devices can open it"
     )
-    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument(
+        "-o", "--output", help="file to write, or a folder to write a dated file into (default: standard output)"
+    )
 
     p = command("import", cmd_import, "bring records in from a spreadsheet (CSV) or merge a bundle")
     p.add_argument("file", help="a CSV file, or a bundle written by 'magnet export --format bundle'")
@@ -457,8 +465,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="address(es) where this device can be reached",
     )
 
-    p = command("join", _sync_command("join"), "join a group with an invite code")
-    p.add_argument("code")
+    p = command(
+        "join",
+        _sync_command("join"),
+        "join a group with an invite code: it asks for the code (or reads it from standard input with '-')",
+    )
+    p.add_argument(
+        "code",
+        nargs="?",
+        help="'-' reads the code from standard input; a code given here is visible to other users (ps)",
+    )
+    p.add_argument("--code-file", metavar="FILE", help="read the invite code from the first line of FILE")
     p.add_argument("--address", metavar="HOST:PORT", help="the inviter's address when mDNS cannot find it")
     p.add_argument("--name", help="a name for this device; with no --me, a shared device such as a Pi")
     p.add_argument("--me", help="your name, added as a member if you are new")
@@ -481,10 +498,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
         return code
     except UnsavedChange as exc:  # this process ends now: what it kept in memory goes with it
-        print(f"magnet: error: could not save to {exc.path}: {exc.reason}; nothing was changed", file=sys.stderr)
+        print(f"magnet: error: could not save to {exc.path}: {shown(exc.reason)}; nothing was changed", file=sys.stderr)
         return 1
-    except MagnetError as exc:
-        print(f"magnet: error: {exc}", file=sys.stderr)
+    except MagnetError as exc:  # its message may quote a name from the document or a peer
+        print(f"magnet: error: {shown(str(exc), multiline=True)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("magnet: interrupted", file=sys.stderr)

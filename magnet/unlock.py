@@ -8,6 +8,7 @@ import sys
 
 from magnet.errors import MagnetError
 from magnet.home import Home, OpenGroup
+from magnet.safetext import shown
 from magnet.store import read_header
 
 PASSPHRASE_ENV = "MAGNET_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
@@ -36,7 +37,7 @@ def open_with_passphrase(home: Home, ref: str | None, passphrase: str | None = N
         return home.open_group(info)
     from magnet.sealing import ChunkSealer
 
-    secret = passphrase if passphrase is not None else ask_passphrase(f"Passphrase for {info.name}: ")
+    secret = passphrase if passphrase is not None else ask_passphrase(f"Passphrase for {shown(info.label)}: ")
     sealer = ChunkSealer.unlock(secret, header.meta[SEALING_KEY])
     return home.open_group(info, cipher=sealer)
 

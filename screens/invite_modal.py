@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -24,6 +23,7 @@ from textual.widgets import Static
 from magnet.errors import MagnetError
 from magnet.home import OpenGroup
 from screens.invites import InviteView, ShortInviteView, create_short_invite
+from screens.markup import escape
 from screens.widgets.modals import InfoModal
 from screens.widgets.topbar import StatusLine
 

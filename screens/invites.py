@@ -115,7 +115,8 @@ def join_with_code(
     if not code:
         raise MagnetError("paste or type the invite code first")
     before = _stores(home)
-    args = [sys.executable, "-m", "magnet", "--home", str(home.root), "join", code]
+    # The code goes to the child on its standard input: arguments are visible to every user (ps).
+    args = [sys.executable, "-m", "magnet", "--home", str(home.root), "join", "-"]
     if address.strip():
         args += ["--address", address.strip()]
     if me.strip():
@@ -132,7 +133,7 @@ def join_with_code(
             text=True,
             timeout=timeout,
             env=env,
-            stdin=subprocess.DEVNULL,
+            input=code + "\n",
             check=False,
         )
     except subprocess.TimeoutExpired as exc:

@@ -53,7 +53,7 @@ class Survey(Record):
     NOUN: ClassVar[str] = "survey"
 
     name: str = text("Title", required=True, aliases=("title", "survey"))
-    purpose: str = text("Purpose")
+    purpose: str = text("Purpose", multiline=True)
     opened: date | None = date_field("Opened")
     closed: bool = flag("Closed")
     questions: dict[str, dict[str, Any]] = entries(
@@ -94,7 +94,7 @@ class Need(Record):
     priority: str = choice("Priority", Priority, default="medium")
     survey_id: str = ref("Survey", "surveys")
     mentions: int = integer("Mentions", minimum=0)
-    description: str = text("Description")
+    description: str = text("Description", multiline=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,7 +103,7 @@ class Goal(Record):
     NOUN: ClassVar[str] = "goal"
 
     name: str = text("Goal", required=True, aliases=("title", "goal", "objective"))
-    description: str = text("Description")
+    description: str = text("Description", multiline=True)
     need_ids: frozenset[str] = tags("Needs it meets", ref_to="needs")
     owner_id: str = ref("Owner", "members")
     target_date: date | None = date_field("Target date", aliases=("due", "deadline", "by"))
