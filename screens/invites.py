@@ -146,7 +146,7 @@ def join_with_code(
     if not new:
         raise MagnetError("the join finished but no new group appeared in this data dir")
     took = time.monotonic() - started
-    return JoinResult(new[0].group_id, f"Joined {new[0].name!r} in {took:.1f} s")
+    return JoinResult(new[0].group_id, f"Joined {new[0].label!r} in {took:.1f} s")  # an encrypted one by id
 
 
 def _stores(home: Home) -> dict[str, tuple[int, int] | None]:
