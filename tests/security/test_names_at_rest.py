@@ -53,7 +53,19 @@ def serving(home: Path, *args: str) -> Iterator[Path]:
     log = home.parent / f"{home.name}-serve-{time.monotonic_ns()}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "magnet", "--home", str(home), "serve", "--port", "0", "--no-discovery", "-v", *args],
+            [
+                sys.executable,
+                "-m",
+                "magnet",
+                "--home",
+                str(home),
+                "serve",
+                "--port",
+                "0",
+                "--no-discovery",
+                "-v",
+                *args,
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -100,7 +112,7 @@ def test_an_encrypted_group_keeps_no_name_in_the_clear_on_disk_or_in_the_log(
         magnet(bob, "join", "-", "--me", BOB, "--name", BOBS_LAPTOP, "--encrypt", stdin=code + "\n")
         port = running_port(group_dir(ann))
         with serving(bob, "--peer", f"127.0.0.1:{port}") as bob_log:
-            wait_for(lambda: (group_dir(bob) / PEERS_FILE).exists(), what="Bob's node to remember Ann's")
+            wait_for((group_dir(bob) / PEERS_FILE).exists, what="Bob's node to remember Ann's")
             wait_for(lambda: "in sync with" in bob_log.read_text(), what="a sync")
             magnet(ann, "add", "members", "name=Dora Latecomer")
             wait_for(lambda: "Dora Latecomer" in magnet(bob, "list", "members").stdout, what="Dora on Bob's")

@@ -20,11 +20,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from textual.content import Content
 
 from magnet.errors import ValidationError
 from magnet.groupkey import KeyRing
 from magnet.home import Home, OpenGroup
 from magnet.safetext import SafeFormatter, control_problem, shown
+from screens.app import MagnetApp
+from screens.markup import escape
 from security.hostile import EVIL_DEVICE, EVIL_NAME, SHOWN_ESCAPE, obeyed, poison, write_raw
 from sync.secure import enroll_device
 
@@ -54,7 +59,8 @@ def poisoned(home: Home) -> str:
 
 
 def test_shown_makes_every_control_visible_and_leaves_plain_text_alone() -> None:
-    assert shown("Ann Lee — Zoë, 李, عربي\u200f") == "Ann Lee — Zoë, 李, عربي\u200f"  # RLM is a mark: kept
+    plain = "Ann Lee — Zoë, 李, عربي\u200f, 👩\u200d👩\u200d👧"  # an RLM mark and zero-width joiners stay
+    assert shown(plain) == plain
     assert shown("a\x1b]0;x\x07b") == "a␛]0;x␇b"
     assert shown("\x00\x7f\x9b\x85") == "␀␡\\x9b\\x85"
     assert shown("a\u202eb\u2066c\u2028d\ud800") == "a\\u202eb\\u2066c\\u2028d\\ud800"
@@ -110,11 +116,26 @@ def test_the_command_line_refuses_an_escape_in_a_typed_name_in_one_line(tmp_path
     assert again.returncode == 1 and b"escape character" in again.stderr and b"\x1b" not in again.stderr
 
 
+def test_a_joining_device_cannot_bring_an_escape_in_its_name(tmp_path: Path, group: OpenGroup) -> None:
+    from sync.invitebook import InviteBook
+
+    code = InviteBook(group.path).issue(ttl=60, addresses=("127.0.0.1:9",), issued_by=group.home.device.device_id)
+    refused = magnet(tmp_path / "joiner", "join", "-", "--me", EVIL_NAME, stdin=code.encode().encode() + b"\n")
+    assert refused.returncode == 1 and refused.stderr.count(b"\n") == 1
+    assert b"--me: contains an escape character" in refused.stderr and not obeyed(refused.stderr)
+    # A joiner that skips that check meets the inviter's: nothing is recorded.
+    with pytest.raises(ValidationError, match="name: contains an escape character"):
+        enroll_device(group, Home(tmp_path / "joiner").device.public_key, EVIL_NAME)
+    with pytest.raises(ValidationError, match="name: contains a bidirectional control"):
+        enroll_device(group, Home(tmp_path / "joiner").device.public_key, "", "pi\u202e")
+    assert len(group.doc.members) == 0 and len(group.doc.devices) == 1, "only this device"
+
+
 def test_a_spreadsheet_with_escapes_is_refused_by_line_and_the_report_obeys_none(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert magnet(home, "init", "Maple Street MAG").returncode == 0
     sheet = tmp_path / "roster.csv"
-    good = "".join(f"Neighbor {n},B,\"two\nlines\"\n" for n in range(40))  # a few controls in a real sheet
+    good = "".join(f'Neighbor {n},B,"two\nlines"\n' for n in range(40))  # a few controls in a real sheet
     sheet.write_text(f"Name,Zone,Notes\n{good}{EVIL_NAME},\x1b[31mC,x\n", encoding="utf-8")
     refused = magnet(home, "import", str(sheet), "--kind", "members")
     assert refused.returncode == 1 and b"line 82: name: contains an escape character" in refused.stderr
@@ -151,7 +172,18 @@ def test_an_export_keeps_the_data_exact_for_programs_and_shows_it_on_a_terminal(
     main, sub = os.openpty()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "magnet", "--home", str(home.root), "export", "--format", "csv", "--kind", "members"],
+            [
+                sys.executable,
+                "-m",
+                "magnet",
+                "--home",
+                str(home.root),
+                "export",
+                "--format",
+                "csv",
+                "--kind",
+                "members",
+            ],
             stdout=sub,
             stderr=sub,
             cwd=ROOT,
@@ -338,3 +370,27 @@ def test_the_app_shows_hostile_names_in_a_real_terminal_without_obeying_them(hom
     assert "Maple␛]0;GROUP-TITLE".encode() in output, "the group's name in the top bar, harmless"
     assert obeyed(output) == []
     assert "[bold]Mallory[/bold] — core team".encode() in output, "markup in a name shows as typed"
+
+
+# ---- markup ----------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("[]/\\@#=\"' bx2\x1b\n")) | st.characters(), max_size=24))
+def test_any_name_inside_the_apps_markup_reads_as_the_document_holds_it(name: str) -> None:
+    """Rich's escape() let `[/x#` through to crash a screen; the app's escape round-trips anything."""
+    assert (
+        Content.from_markup(f"[b]Member[/] {escape(name)} · zone").plain
+        == f"Member {shown(name, multiline=True)} · zone"
+    )
+
+
+async def test_notifications_quote_names_as_plain_text(home: Home) -> None:
+    poisoned(home)
+    app = MagnetApp(home, None, node_factory=None)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        app.notify("[/x# and [b]Eve[/b] seen today", title="Check-in [/b]")
+        await pilot.pause()
+        await pilot.pause()
+        screen = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    assert "[/x# and [b]Eve[/b] seen today" in screen and "Check-in [/b]" in screen
