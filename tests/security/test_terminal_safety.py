@@ -385,12 +385,14 @@ def test_any_name_inside_the_apps_markup_reads_as_the_document_holds_it(name: st
     )
 
 
-async def test_notifications_quote_names_as_plain_text(home: Home) -> None:
+async def test_notifications_quote_names_as_plain_text_and_show_controls(home: Home) -> None:
     poisoned(home)
     app = MagnetApp(home, None, node_factory=None)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         app.notify("[/x# and [b]Eve[/b] seen today", title="Check-in [/b]")
+        app.notify(f"{EVIL_DEVICE} connected")  # plain text: only the app's line filter stands between
         await pilot.pause()
         await pilot.pause()
         screen = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
     assert "[/x# and [b]Eve[/b] seen today" in screen and "Check-in [/b]" in screen
+    assert "lap␛]0;OWNED-TITLE" in screen and not obeyed(screen.encode())
