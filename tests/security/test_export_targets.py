@@ -5,6 +5,7 @@ is refused, never replaced or written through."""
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import subprocess
 import sys
@@ -14,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from magnet.errors import MagnetError
-from magnet.formats import export
 from magnet.formats.export import export_target, file_name, write_export
 from magnet.home import OpenGroup
 
@@ -77,7 +77,7 @@ def test_a_planted_temporary_file_is_never_followed(tmp_path: Path, monkeypatch:
     (tmp_path / ".group.json.part").symlink_to(victim)
     write_export(target, "{}")
     assert victim.read_text() == "precious" and target.read_text() == "{}"
-    monkeypatch.setattr(export.secrets, "token_hex", lambda _n: "pinned")
+    monkeypatch.setattr(secrets, "token_hex", lambda _n: "pinned")
     (tmp_path / ".group.json.pinned.part").symlink_to(victim)
     with pytest.raises(MagnetError, match="cannot write"):
         write_export(target, "{ replaced }")
