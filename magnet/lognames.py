@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -19,8 +18,6 @@ from magnet.device import readable_id
 
 if TYPE_CHECKING:
     from magnet.document import GroupDocument
-
-REFRESH = 1.0  # seconds: a member who joins is known to the filter before the next line about them
 
 
 def stand_ins(doc: GroupDocument) -> dict[str, str]:
@@ -32,19 +29,23 @@ def stand_ins(doc: GroupDocument) -> dict[str, str]:
 
 
 class NamesById(logging.Filter):
-    """Swap known names for ids in a log record's arguments (and its exception text)."""
+    """Swap known names for ids in a log record's arguments (and its exception text).
 
-    def __init__(self, names: Callable[[], Mapping[str, str]], *, refresh: float = REFRESH) -> None:
+    The names are read again whenever `version()` changes (the document's heads), so a member
+    who has just joined is known by the line that says so.
+    """
+
+    def __init__(self, names: Callable[[], Mapping[str, str]], version: Callable[[], object]) -> None:
         super().__init__()
         self._names = names
-        self._refresh = refresh
-        self._read_at = float("-inf")
+        self._version = version
+        self._seen: object = None
         self._table: dict[str, str] = {}
         self._pattern: re.Pattern[str] | None = None
 
     @classmethod
     def of(cls, doc: GroupDocument) -> NamesById:
-        return cls(lambda: doc.atomic(lambda: stand_ins(doc)))
+        return cls(lambda: doc.atomic(lambda: stand_ins(doc)), lambda: tuple(doc.heads()))
 
     def filter(self, record: logging.LogRecord) -> bool:
         pattern = self._current()
@@ -69,18 +70,19 @@ class NamesById(logging.Filter):
         return pattern.sub(lambda found: self._table.get(found.group().casefold(), "(a name)"), text)
 
     def _current(self) -> re.Pattern[str] | None:
-        now = time.monotonic()
-        if now - self._read_at >= self._refresh:
-            self._read_at = now
-            try:
-                names = self._names()
-            except Exception:  # the document is mid-change elsewhere: keep the names we had
+        try:
+            version = self._version()
+            if version == self._seen:
                 return self._pattern
-            table = {name.casefold(): stand for name, stand in names.items()}
-            if table != self._table:
-                self._table = table
-                # Longest first, whole words only: "Eve's laptop" before "Eve", and not "Eve" in "Evelyn".
-                words = sorted(table, key=len, reverse=True)
-                alternatives = "|".join(re.escape(word) for word in words)
-                self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if words else None
+            names = self._names()
+        except Exception:  # the document could not be read just now: keep the names we had
+            return self._pattern
+        self._seen = version
+        table = {name.casefold(): stand for name, stand in names.items()}
+        if table != self._table:
+            self._table = table
+            # Longest first, whole words only: "Eve's laptop" before "Eve", and not "Eve" in "Evelyn".
+            words = sorted(table, key=len, reverse=True)
+            alternatives = "|".join(re.escape(word) for word in words)
+            self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if words else None
         return self._pattern

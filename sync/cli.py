@@ -200,6 +200,12 @@ def join(args: argparse.Namespace) -> int:
     passphrase = ask_passphrase("New passphrase: ", confirm=True) if getattr(args, "encrypt", False) else None
     addresses = [args.address] if args.address else []
     interfaces = list(args.interface) or None
+    if args.code not in (None, "-") and not getattr(args, "code_file", None):
+        print(
+            "magnet: warning: other users of this computer can see a code given on the command line; "
+            "next time run 'magnet join' and paste it when asked (or pipe it: ... | magnet join -)",
+            file=sys.stderr,
+        )
     welcome, address = asyncio.run(
         join_group(
             home,
@@ -225,7 +231,7 @@ def invite_code(args: argparse.Namespace) -> str:
     """The invite code from a file (--code-file), standard input (`-`, or a pipe) or a prompt.
 
     A code on the command line works but is shown to every user of this computer (`ps`) while
-    the join runs, and whoever reads it can join first: it gets a warning.
+    the join runs, and whoever reads it can join first: `join` warns before it goes ahead.
     """
     given: str | None = args.code
     if getattr(args, "code_file", None):
@@ -243,11 +249,6 @@ def invite_code(args: argparse.Namespace) -> str:
         if not code:
             raise MagnetError("no invite code on standard input: magnet join, then paste it when asked")
         return code
-    print(
-        "magnet: warning: other users of this computer can see a code given on the command line; "
-        "next time run 'magnet join' and paste it when asked (or pipe it: ... | magnet join -)",
-        file=sys.stderr,
-    )
     return given
 
 

@@ -7,7 +7,9 @@ logs is searched for the names. Unencrypted groups keep their names beside the s
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import logging
 import signal
 import socket
 import subprocess
@@ -18,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from magnet.home import Home
+from magnet.home import Home, OpenGroup
+from magnet.lognames import NamesById
 from magnet.unlock import PASSPHRASE_ENV, create_group, open_with_passphrase
 from sync.peerbook import PEERS_FILE, PeerBook
 from sync.runfile import running_port
@@ -166,3 +169,27 @@ def test_older_files_of_an_encrypted_group_still_open_and_lose_their_names(home:
     opened.close()
     assert GROUP.encode() not in info_file.read_bytes(), "and no longer kept beside the store"
     assert home.find(group_id[:6]).encrypted
+
+
+def test_the_log_filter_knows_a_member_the_moment_the_document_does(group: OpenGroup) -> None:
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(NamesById.of(group.doc))
+    log = logging.getLogger("test.names")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        eve = group.doc.members.add(name="Eve Moreau")
+        log.warning("%s joined; Evelyn did not", "Eve Moreau")  # read at once: no stale list
+        [device] = group.doc.devices.all()
+        log.warning("connected to 127.0.0.1:7787 (%s)", device.name)
+        try:
+            raise ValueError("EVE MOREAU sent garbage")
+        except ValueError:
+            log.exception("failed")
+    finally:
+        log.removeHandler(handler)
+    text = out.getvalue()
+    assert f"member {eve.id[:8]} joined; Evelyn did not" in text
+    assert f"(device {group.home.device.readable_id})" in text and device.name not in text
+    assert "ValueError: member" in text and "Moreau" not in text
