@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Self, TypeVar
 
 from magnet.fields import FieldKind, FieldSpec, choice_label, flag, format_value, moment, text
+from magnet.kinds import Kind
 
 # Fields every record carries; the collection writes them, people do not.
 SYSTEM_FIELDS = ("archived", "created_at", "updated_at", "updated_by")
@@ -19,6 +20,8 @@ SYSTEM_FIELDS = ("archived", "created_at", "updated_at", "updated_by")
 class Record:
     """A row of one collection. Frozen: change one with `edit()` and store it with `update()`."""
 
+    KIND: ClassVar[Kind] = Kind("", noun="record")
+    # Derived from KIND for every subclass, so call sites read one attribute.
     COLLECTION: ClassVar[str] = ""
     NOUN: ClassVar[str] = "record"  # how a person names one: "member", "item"
     TITLE_FIELD: ClassVar[str] = "name"
@@ -29,6 +32,12 @@ class Record:
     updated_at: datetime | None = moment("Updated")
     updated_by: str = text("Updated by")
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.COLLECTION = cls.KIND.collection
+        cls.NOUN = cls.KIND.noun
+        cls.TITLE_FIELD = cls.KIND.title
 
     @classmethod
     def specs(cls) -> dict[str, FieldSpec]:
