@@ -20,7 +20,7 @@ from magnet import collisions, crdt, patches
 from magnet.collection import Collection, child_map, decode_collection, new_id, put_scalar, write_entry
 from magnet.errors import MagnetError, StoreError, ValidationError
 from magnet.fields import parse_entry, parse_value
-from magnet.migrations import SCHEMA_VERSION, STEPS
+from magnet.migrations import SCHEMA_VERSION, STEPS, creation_change
 from magnet.record import Record, decode_record
 from magnet.records import (
     COLLECTIONS,
@@ -141,7 +141,7 @@ class GroupDocument:
             tx.put(profile, "name", ScalarType.Str, profile_name)
             tx.put(profile, "created", ScalarType.Str, (created or date.today()).isoformat())
             tx.put_object(profile, "rally_points", ObjType.Map)
-        crdt.apply_changes(doc, [step.creation_change() for step in STEPS])
+        crdt.apply_changes(doc, [creation_change(name) for step in STEPS for name in step.collections])
         return cls(doc, device_id)
 
     @classmethod
@@ -180,8 +180,8 @@ class GroupDocument:
             )
         try:
             for step in STEPS:
-                if not all(self.has_collection(name) for name in step.collections):
-                    self._merge(_applying(step.creation_change()), "local")
+                for name in step.collections:
+                    self.ensure_collection(name)
                 if step.upgrade is not None and found < step.number:
                     step.upgrade(self)
             if found < SCHEMA_VERSION:
@@ -274,10 +274,8 @@ class GroupDocument:
 
     def ensure_collection(self, name: str) -> None:
         """Create a known collection that is missing, with its schema step's deterministic change."""
-        if name not in COLLECTIONS or self.has_collection(name):
-            return
-        step = next(step for step in STEPS if name in step.collections)
-        self._merge(_applying(step.creation_change()), "local")
+        if name in COLLECTIONS and not self.has_collection(name):
+            self._merge(_applying(creation_change(name)), "local")
 
     def read_collection(self, record_type: type[R]) -> list[R]:
         """Every record of a kind, decoded once per document version and then cached."""
@@ -414,14 +412,16 @@ class GroupDocument:
             keys = {(p.obj.to_bytes(), p.prop) for p in found if p.collides and isinstance(p.prop, str)}
             keys |= {(ROOT, name) for name in (*COLLECTIONS, PROFILE_KEY)}
             hidden = collisions.find_hidden(self._doc, keys, views)
+            if hidden:
+                self._heal(hidden)
+                self._refresh_cache(None)  # a fold can reach anywhere: every collection is read again
+                return None
             if touched is None:
                 self._refresh_cache(None)
             else:
                 refresh = {name: frozenset(ids) for name, ids in touched.records.items()}
                 refresh.update((name, frozenset()) for name in touched.whole)
                 self._refresh_cache(refresh)
-            if hidden:
-                self._heal(hidden)
             return touched
 
     def _heal(self, hidden: Sequence[collisions.Hidden]) -> None:
@@ -429,7 +429,7 @@ class GroupDocument:
         with self._doc.transaction() as tx:
             for found in hidden:
                 collisions.fold(tx, found.shown, found.hidden)
-        self._after_change(before, "local", None)
+        self._after_change(before, "local", dict.fromkeys(COLLECTIONS, frozenset()))
 
     def _refresh_cache(self, touched: dict[str, frozenset[str]] | None) -> None:
         """Re-read only the records a local change touched; anything else invalidates."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -100,7 +101,7 @@ def decode_scalar(spec: FieldSpec, raw: Any) -> Any:
             return raw
         return int(raw) if isinstance(raw, float) and raw.is_integer() else 0
     if kind is FieldKind.NUMBER:
-        return float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else 0.0
+        return float(raw) if _finite(raw) else 0.0
     if kind is FieldKind.FLAG:
         return bool(raw) if isinstance(raw, bool | int) else False
     if kind is FieldKind.DATE:
@@ -143,11 +144,13 @@ def decode_scalar(spec: FieldSpec, raw: Any) -> Any:
 def tally_total(raw: Any) -> float:
     """The value of a tally: the sum of every device's contribution (or a plain stored number)."""
     if isinstance(raw, dict):
-        total = sum(float(v) for v in raw.values() if isinstance(v, int | float) and not isinstance(v, bool))
-        return round(total, 9)
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return float(raw)
-    return 0.0
+        return round(sum(float(v) for v in raw.values() if _finite(v)), 9)
+    return float(raw) if _finite(raw) else 0.0
+
+
+def _finite(raw: Any) -> bool:
+    """A number a quantity can count: not a flag, not NaN, not infinite (another writer may store those)."""
+    return isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
 
 
 def decode_entry(spec: FieldSpec, raw: dict[str, Any]) -> dict[str, Any]:

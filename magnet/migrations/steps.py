@@ -1,4 +1,4 @@
-"""One schema step and the deterministic change that creates its collections."""
+"""One schema step, and the deterministic change that creates a collection."""
 
 from __future__ import annotations
 
@@ -32,26 +32,23 @@ class Step:
 
         return tuple(cls.COLLECTION for cls in RECORD_TYPES if cls.KIND.since == self.number)
 
-    def creation_change(self) -> bytes:
-        return creation_change(self.number, self.collections)
 
-
-def step_actor(number: int) -> bytes:
-    """The actor every device uses for step `number`'s change: the same everywhere, used for nothing else."""
-    return hashlib.sha256(f"magnet schema step {number}".encode()).digest()[:16]
+def collection_actor(name: str) -> bytes:
+    """The actor every device uses to create collection `name`: the same everywhere, used for nothing else."""
+    return hashlib.sha256(f"magnet collection {name}".encode()).digest()[:16]
 
 
 @cache
-def creation_change(number: int, collections: tuple[str, ...]) -> bytes:
-    """The one change that creates `collections` as empty maps at the root.
+def creation_change(name: str) -> bytes:
+    """The one change that creates collection `name` as an empty map at the root.
 
-    Same actor, sequence 1, no dependencies, timestamp 0 (rc1 writes 0), same operations in the
-    same order: every device computes the same bytes, hence the same change hash, and Automerge
-    treats the copies as one change.
+    Same actor, sequence 1, no dependencies, timestamp 0 (rc1 writes 0), one operation: every
+    device computes the same bytes, hence the same change hash, and Automerge treats the copies
+    as one change. One change per collection, so a group missing one collection gets exactly
+    that one, never a second map for a collection it has.
     """
-    scratch = Document(actor_id=step_actor(number))
+    scratch = Document(actor_id=collection_actor(name))
     with scratch.transaction() as tx:
-        for name in sorted(collections):
-            tx.put_object(ROOT, name, ObjType.Map)
+        tx.put_object(ROOT, name, ObjType.Map)
     [change] = scratch.get_changes([])
     return bytes(change.bytes)
