@@ -87,3 +87,31 @@ def test_crdt_is_not_needed_to_read(tmp_path: Path) -> None:
     written(tmp_path)
     model = readmodel.load(tmp_path, STATE)
     assert model is not None and crdt is not None  # the module imports no document to answer
+
+
+def test_a_document_read_from_the_read_model_answers_every_read_and_refuses_writes(tmp_path: Path) -> None:
+    from magnet.document import NeedsDocument
+    from magnet.records import RECORD_TYPES
+
+    doc = written(tmp_path)
+    doc.inventory.add(name="Water", quantity=40)
+    raw = doc.export()
+    readmodel.write(
+        tmp_path,
+        STATE,
+        group_id=doc.group_id,
+        schema=doc.schema,
+        collections=[(name, raw[name]) for name in ("group", *(c.COLLECTION for c in RECORD_TYPES))],
+    )
+    model = readmodel.load(tmp_path, STATE)
+    assert model is not None
+    reading = GroupDocument.reading(model, device_id="ab" * 16)
+    assert (reading.group_id, reading.schema, reading.profile) == (doc.group_id, doc.schema, doc.profile)
+    for record_type in RECORD_TYPES:
+        ours = sorted(reading.collection(record_type).all(include_archived=True), key=lambda r: r.id)
+        assert ours == sorted(doc.collection(record_type).all(include_archived=True), key=lambda r: r.id)
+    assert reading.export() == raw
+    with pytest.raises(NeedsDocument):
+        reading.members.add(name="Carla")
+    with pytest.raises(NeedsDocument):
+        reading.save()
