@@ -56,6 +56,8 @@ KINDS = (SNAPSHOT, CHANGES)
 MAX_CHUNK = 1 << 30
 MAX_META = 1 << 20
 CHECK_KEY = "check"
+# All that stores from before the header checksum held in their meta.
+_LEGACY_META = {"group_id", "sealing"}
 STORE_FILE = "store.mgn"
 LOCK_FILE = "store.lock"
 DAMAGE_NOTE = "store.damage"
@@ -144,6 +146,8 @@ def read_header(path: Path) -> Header:
     check = meta.get(CHECK_KEY)
     if check is not None and check != _header_check(version, flags, meta):
         return _damaged_header("its checksum does not match")
+    if check is None and not set(meta) <= _LEGACY_META:
+        return _damaged_header("its checksum is missing")  # e.g. a damaged byte in the key's name
     if version > VERSION:
         if check is None:
             return _damaged_header(f"unknown store version {version}")
