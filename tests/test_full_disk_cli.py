@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import pytest
 
 from magnet.cli import main
 from magnet.home import Home
+
+assert sys.platform != "win32"  # POSIX-only tests; mypy --platform win32 skips the rest
 
 
 @pytest.fixture
