@@ -100,6 +100,14 @@ def test_changes_that_fit_are_saved_and_said_so_even_when_compaction_cannot_be(
         code, out, err = run(capsys, home, *reading)
         assert code == 0 and shows in out, (reading, err)
 
+    group = home.open_group()  # a long-running process: told once, then it waits for the log to double
+    warnings: list[str] = []
+    group.warn = warnings.append
+    assert group.maybe_compact() is False and len(warnings) == 1
+    assert not group.store.needs_compaction() and group.store.last_problem == warnings[0]
+    group.close()
+    assert len(warnings) == 1
+
     filler.unlink()
     assert on_disk(home) == (["Ann", "Bob"], 3, "B")  # each once: nothing to retry, nothing doubled
 
