@@ -40,7 +40,7 @@ from magnet import crdt
 from magnet.document import GroupDocument
 from magnet.durable import BINARY, DISK
 from magnet.errors import DamagedStore, StoreError, UnsavedChange
-from magnet.fileio import fsync_dir, read_at, write_all
+from magnet.fileio import fsync_dir, read_at, write_all, write_private
 from magnet.locks import FileLock
 
 MAGIC = b"MAGNET\x00S"
@@ -538,8 +538,6 @@ class GroupStore:
                 "copy": report.damaged_copy.name if report.damaged_copy else "",
             }
             with contextlib.suppress(OSError):
-                from magnet.fileio import write_private
-
                 write_private(self.directory / DAMAGE_NOTE, json.dumps(note).encode())
         else:
             report.problems.append("Syncing with another device brings back what it holds of what was lost.")
