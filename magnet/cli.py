@@ -35,9 +35,14 @@ def open_group(args: argparse.Namespace) -> OpenGroup:
     from magnet.unlock import open_with_passphrase
 
     group = open_with_passphrase(_home(args), args.group)
+    group.warn = _warn
     for problem in group.report.problems:
-        print(f"magnet: warning: {problem}", file=sys.stderr)
+        _warn(problem)
     return group
+
+
+def _warn(problem: str) -> None:
+    print(f"magnet: warning: {problem}", file=sys.stderr)
 
 
 # ---- commands ------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -18,7 +20,7 @@ from pathlib import Path
 from magnet.collection import new_id
 from magnet.device import DeviceIdentity
 from magnet.document import GroupDocument
-from magnet.errors import DamagedStore, MagnetError, NotFound, StoreError
+from magnet.errors import DamagedStore, MagnetError, NotFound, StoreError, UnsavedChange
 from magnet.fileio import make_private_dir, write_private
 from magnet.groupkey import KeyRing
 from magnet.store import STORE_FILE, ChunkCipher, GroupStore, LoadReport
@@ -60,6 +62,8 @@ class OpenGroup:
         self.doc = doc
         self.store = store
         self.report = report
+        # Told what went wrong without losing anything (a compaction on a full disk).
+        self.warn: Callable[[str], None] = logging.getLogger("magnet").warning
 
     @property
     def path(self) -> Path:
@@ -80,10 +84,20 @@ class OpenGroup:
         return self.doc.atomic(poll)
 
     def maybe_compact(self) -> bool:
-        if self.store.needs_compaction():
+        """Compact when the log grew. A failure (a full disk) loses nothing: every change is
+        already appended, so it is a warning, never a failed command."""
+        if not self.store.needs_compaction():
+            return False
+        try:
             self.store.compact(self.doc)
-            return True
-        return False
+        except UnsavedChange:
+            raise  # a change that had not reached the disk still has not
+        except StoreError as exc:
+            problem = f"{exc}; every change is saved, and the store is compacted once there is room"
+            self.store.last_problem = problem
+            self.warn(problem)
+            return False
+        return True
 
     def __enter__(self) -> OpenGroup:
         return self
