@@ -71,6 +71,7 @@ class ReadModel:
     ) -> None:
         self.path = path
         self.group_id = group_id
+        self.state = StoreState(*header["state"])
         self.schema = int(header.get("schema", 0))
         self._index: dict[str, tuple[int, int, int]] = {
             str(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in header["index"].items()
@@ -81,6 +82,13 @@ class ReadModel:
 
     def names(self) -> list[str]:
         return [name for name in self._index if name != PROFILE]
+
+    def blob(self, name: str) -> tuple[bytes, int] | None:
+        """One part as stored (sealed, when the group is encrypted) and its checksum, to carry over."""
+        place = self._index.get(name)
+        if place is None:
+            return None
+        return self._data[place[0] : place[0] + place[1]], place[2]
 
     def raw(self, name: str) -> dict[str, Any]:
         """The plain values stored for one collection (or the profile), id -> values."""
@@ -134,16 +142,24 @@ def write(
     schema: int,
     collections: Iterable[tuple[str, Mapping[str, Any]]],
     sealer: Sealer | None = None,
+    carry: Iterable[tuple[str, tuple[bytes, int]]] = (),
 ) -> None:
-    """Write the read model for `state` (atomically, owner-only)."""
+    """Write the read model for `state` (atomically, owner-only).
+
+    `carry` holds parts of an earlier read model of the same group that did not change, as
+    `ReadModel.blob` gave them: copied as they are, neither unpacked nor sealed again.
+    """
     blobs: list[bytes] = []
     index: dict[str, list[int]] = {}
     offset = 0
+    parts: list[tuple[str, bytes, int]] = [(name, blob, crc) for name, (blob, crc) in carry]
     for name, values in collections:
         blob = msgpack.packb(dict(values), use_bin_type=True, datetime=False, default=_plain)
         if sealer is not None:
             blob = sealer.seal(blob, _aad(group_id, name))
-        index[name] = [offset, len(blob), zlib.crc32(blob)]
+        parts.append((name, blob, zlib.crc32(blob)))
+    for name, blob, crc in parts:
+        index[name] = [offset, len(blob), crc]
         offset += len(blob)
         blobs.append(blob)
     header = msgpack.packb(

@@ -42,6 +42,7 @@ from magnet.durable import BINARY, DISK
 from magnet.errors import DamagedStore, StoreError, UnsavedChange
 from magnet.fileio import fsync_dir, read_at, write_all, write_private
 from magnet.locks import FileLock
+from magnet.readmodel import StoreState
 
 MAGIC = b"MAGNET\x00S"
 VERSION = 1
@@ -651,6 +652,21 @@ class GroupStore:
         self._tail_bytes = 0
         self._compact_floor = 0
         return snapshot
+
+    def settled_state(self, doc: GroupDocument) -> StoreState | None:
+        """The store file's state with `doc` holding exactly what the file holds, or None.
+
+        Under the exclusive lock, what other processes appended is merged first, so a read model
+        written for this state is never missing someone else's change.
+        """
+        with self._exclusive():
+            fd = self._current_fd()
+            self._scan_new(fd)
+            self._apply_unapplied(doc)
+            if doc.unsaved or self._unapplied:
+                return None
+            info = os.fstat(fd)
+            return StoreState(info.st_ino, info.st_size)
 
     # ---- other processes --------------------------------------------------------------------
 
