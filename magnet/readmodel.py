@@ -2,8 +2,8 @@
 
 Loading the Automerge document replays every change the group ever made: seconds for a large
 group. Most commands and the app's first screen only read. This file holds the plain values of
-every collection as of one exact state of the store file (its inode and size: the store only
-appends, and compaction makes a new inode), one blob per collection so a reader unpacks only
+every collection as of one exact state of the store file (its inode, size and modification time:
+the store only appends, and compaction makes a new inode), one blob per collection so a reader unpacks only
 what it shows. The document stays the only truth: a file that is missing, damaged or made for
 another state of the store is ignored, and whoever has the document loaded writes a new one.
 
@@ -49,18 +49,23 @@ class Sealer(Protocol):
 
 @dataclass(frozen=True)
 class StoreState:
-    """One exact state of the store file's bytes."""
+    """One exact state of the store file's bytes: appends change its size, compaction its inode,
+    and anything else that writes to it its modification time."""
 
     inode: int
     size: int
+    modified_ns: int
 
     @classmethod
     def of(cls, store_file: Path) -> StoreState | None:
         try:
-            info = os.stat(store_file)
+            return cls.of_stat(os.stat(store_file))
         except OSError:
             return None
-        return cls(info.st_ino, info.st_size)
+
+    @classmethod
+    def of_stat(cls, info: os.stat_result) -> StoreState:
+        return cls(info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 class ReadModel:
@@ -163,7 +168,7 @@ def write(
         offset += len(blob)
         blobs.append(blob)
     header = msgpack.packb(
-        {"group_id": group_id, "schema": schema, "state": [state.inode, state.size], "index": index},
+        {"group_id": group_id, "schema": schema, "state": [state.inode, state.size, state.modified_ns], "index": index},
         use_bin_type=True,
     )
     write_private(directory / FILE, _HEADER.pack(MAGIC, len(header), zlib.crc32(header)) + header + b"".join(blobs))

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 import msgpack
 
-from magnet import crdt
+from magnet import crdt, wakeup
 from magnet.document import GroupDocument
 from magnet.durable import BINARY, DISK
 from magnet.errors import DamagedStore, StoreError, UnsavedChange
@@ -343,6 +343,7 @@ class GroupStore:
         self._compact_floor = 0
         self._group_id = ""
         self.last_problem: str | None = None
+        self.wakeup_port = 0  # this process's own doorbell, not rung for its own appends
 
     # ---- creating ---------------------------------------------------------------------------
 
@@ -601,6 +602,7 @@ class GroupStore:
             self._own.add(offset)
             self._scan_pos = offset + len(chunk)
             self._tail_bytes += len(chunk)
+        wakeup.ring(self.directory, except_port=self.wakeup_port)  # durable now: other processes read it at once
 
     def needs_compaction(self) -> bool:
         return self._tail_bytes > max(COMPACT_AFTER, self._snapshot_bytes, self._compact_floor)
@@ -665,8 +667,7 @@ class GroupStore:
             self._apply_unapplied(doc)
             if doc.unsaved or self._unapplied:
                 return None
-            info = os.fstat(fd)
-            return StoreState(info.st_ino, info.st_size)
+            return StoreState.of_stat(os.fstat(fd))
 
     # ---- other processes --------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from magnet.readmodel import StoreState
 from magnet.records import Member
 from magnet.sealing import ChunkSealer
 
-STATE = StoreState(inode=42, size=1234)
+STATE = StoreState(inode=42, size=1234, modified_ns=99)
 
 
 def written(tmp_path: Path, sealer: ChunkSealer | None = None) -> GroupDocument:
@@ -41,7 +41,7 @@ def test_records_come_back_exactly_for_the_state_they_were_made_for(tmp_path: Pa
     assert model.raw("events") == {}  # not in the file: nothing rather than an error
 
 
-@pytest.mark.parametrize("other", [StoreState(42, 1235), StoreState(43, 1234), None])
+@pytest.mark.parametrize("other", [StoreState(42, 1235, 99), StoreState(43, 1234, 99), StoreState(42, 1234, 98), None])
 def test_any_other_state_of_the_store_is_not_answered(tmp_path: Path, other: StoreState | None) -> None:
     written(tmp_path)
     assert readmodel.load(tmp_path, other) is None
