@@ -21,6 +21,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,8 +87,7 @@ def magnet(home: Path, *args: str) -> tuple[float, int, str]:
     return run([sys.executable, "-c", MAGNET, "--home", str(home), *args])
 
 
-def median_of(times: int, action: object) -> tuple[float, int]:
-    assert callable(action)
+def median_of(times: int, action: Callable[[], tuple[float, int, str]]) -> tuple[float, int]:
     results = [action() for _ in range(times)]
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
@@ -102,8 +102,11 @@ def saved_document(home: Path, into: Path) -> Path:
 
 
 def row(label: str, ours: float, floor: float, unit: str = "s", extra: str = "") -> None:
-    shown = (lambda v: f"{v:.2f} s") if unit == "s" else (lambda v: f"{v / 1024:.0f} MB")
-    print(f"  {label:44}{shown(ours):>11}{shown(floor):>11}{ours / floor:>8.2f}x  {extra}")
+    print(f"  {label:44}{_shown(ours, unit):>11}{_shown(floor, unit):>11}{ours / floor:>8.2f}x  {extra}")
+
+
+def _shown(value: float, unit: str) -> str:
+    return f"{value:.2f} s" if unit == "s" else f"{value / 1024:.0f} MB"
 
 
 def serve(home: Path, *extra: str) -> subprocess.Popen[str]:
