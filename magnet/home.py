@@ -205,7 +205,7 @@ class Home:
             if not (path / STORE_FILE).exists():
                 continue
             found.append(self._info(path))
-        return sorted(found, key=lambda g: g.name.lower())
+        return sorted(found, key=lambda g: g.label.lower())
 
     def _info(self, path: Path) -> GroupInfo:
         try:
@@ -308,7 +308,11 @@ class Home:
         """Open a group for work; `report.problems` says what a damaged store lost."""
         info = ref if isinstance(ref, GroupInfo) else self.find(ref)
         store = GroupStore(info.path, cipher)
-        doc, report = store.open(self.device.device_id)
+        try:
+            doc, report = store.open(self.device.device_id)
+        except BaseException:
+            store.close()  # a damaged store or a wrong passphrase must not keep the lock file open
+            raise
         report.problems.extend(doc.upgrade())
         info = GroupInfo(info.group_id, doc.profile.name, info.path, info.encrypted or cipher is not None)
         with contextlib.suppress(OSError, StoreError):

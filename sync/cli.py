@@ -49,7 +49,7 @@ def _home(args: argparse.Namespace) -> Home:
 def _open(args: argparse.Namespace) -> OpenGroup:
     group = open_with_passphrase(_home(args), args.group)
     for problem in group.report.problems:
-        print(f"magnet: warning: {problem}", file=sys.stderr)
+        print(f"magnet: warning: {shown(problem)}", file=sys.stderr)
     return group
 
 
