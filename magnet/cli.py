@@ -140,16 +140,22 @@ def cmd_import(args: argparse.Namespace) -> int:
             Path(args.file),
             kind=kind,
             skip_invalid=args.skip_invalid,
+            allow_duplicates=args.allow_duplicates,
             keys=lambda: KeyRing.load(group.path),
         )
     finally:
         group.close()
-    if summary.failed and not args.skip_invalid:
+    if summary.refused:
         # Nothing was imported: the report is the error, one line per bad row.
-        print(f"magnet: error: {summary.describe()}", file=sys.stderr)
+        print("magnet: error: " + "\n".join(summary.problems()), file=sys.stderr)
         return 1
-    print(summary.describe())
-    return 0
+    # What was done on stdout, for scripts to read; rows left out on stderr; nothing taken is a failure.
+    report, problems = summary.report(), summary.problems()
+    if report:
+        print("\n".join(report))
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+    return 1 if summary.nothing_imported else 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -420,8 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
 
-    p = command("import", cmd_import, "bring records in from a spreadsheet (CSV) or merge a bundle")
-    p.add_argument("file", help="a CSV file, or a bundle written by 'magnet export --format bundle'")
+    p = command("import", cmd_import, "bring records in from a spreadsheet (CSV), contacts (vCard) or a bundle")
+    p.add_argument("file", help="a CSV or vCard file, or a bundle written by 'magnet export --format bundle'")
     p.add_argument(
         "--kind",
         choices=list(SHEET_KINDS),
@@ -431,6 +437,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip-invalid",
         action="store_true",
         help="import the good rows and list the bad ones, instead of importing nothing",
+    )
+    p.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="also import rows with the name and a phone or e-mail of a record already here",
     )
 
     command("info", cmd_info, "show the group, this device and how many records it holds")
