@@ -346,32 +346,15 @@ def _resolve(collection: Collection[Any], ref: str) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from magnet.fields import FieldKind
-    from magnet.record import display
-    from magnet.records import COLLECTIONS
+    from magnet.formats.listing import list_records
 
+    kind = _kind(args.kind)
     group = open_group(args)
     try:
-        collection = _collection(group.doc, args.kind)
-        records = collection.all(include_archived=args.archived)
-        specs = collection.record_type.specs()
-        columns = [name for name, spec in specs.items() if not spec.sensitive][:4]
-        titles: dict[str, str] = {}  # a reference shows the record's name, not its id
-        for target in {specs[name].ref for name in columns if specs[name].kind is FieldKind.REF}:
-            if target:
-                referred = group.doc.collection(COLLECTIONS[target]).all(include_archived=True)
-                titles |= {r.id: r.title for r in referred}
-
-        def cell(record: Any, name: str) -> str:
-            if specs[name].kind is FieldKind.REF:
-                value = str(getattr(record, name))
-                return titles.get(value, value)
-            return display(record, name)
-
-        for record in sorted(records, key=lambda r: r.title.lower()):
-            print(record.id + "  " + "  ".join(cell(record, name) for name in columns))
+        text = list_records(group.doc, kind, fmt=args.format, sensitive=args.sensitive, archived=args.archived)
     finally:
         group.close()
+    sys.stdout.write(text)
     return 0
 
 
@@ -451,6 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("list", cmd_list, "list the records of one kind")
     p.add_argument("kind")
     p.add_argument("--archived", action="store_true", help="include archived records")
+    p.add_argument(
+        "--format", "-f", choices=["table", "tsv", "json"], default="table", help="table (default), tsv or json"
+    )
+    p.add_argument("--sensitive", action="store_true", help="include sensitive fields (addresses, medical notes)")
 
     p = command("add", cmd_add, "add a record: magnet add members name='Ann Lee' zone=B")
     p.add_argument("kind")
