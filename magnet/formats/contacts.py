@@ -351,8 +351,10 @@ def _card_cells(card: object, group_id: str, dropped: set[str]) -> tuple[str, ..
             m = re.fullmatch(r"urn:magnet:([0-9a-f]+):([0-9a-f]{16})", str(value).strip())
             if m and m[1] == group_id:
                 record_id = m[2]  # a card magnet exported from this group: the member it came from
-    if name:
-        given = middle = family = ""
+    if record_id:
+        # magnet's own export of this group: its ORG is the group and its NOTE was written from the
+        # member's fields, so neither is news about the member.
+        organisation, notes = [], ""
     first = emails[0][1] if emails else ""
     return (
         name,

@@ -149,7 +149,7 @@ class CsvImportSummary:
         """Why rows were refused or left out: for stderr."""
         if self.refused:
             good = self.rows - self.bad_rows
-            what = "rows" if self.bad_rows != 1 else "row"
+            what = "rows" if self.rows != 1 else "row"
             how = f" (read as {self.kind}, guessed from the headers; use --kind to choose)" if self.guessed else ""
             advice = "Fix them and import again"
             if good:
