@@ -56,6 +56,7 @@ class InventoryItem(Record):
             aliases={"quantity": ("quantity on hand", "qty on hand"), "expires": ("expiry", "expires on")},
             words={
                 "de": {
+                    "minimum": ("mindestbestand", "mindestmenge"),
                     "name": ("artikel", "gegenstand", "bezeichnung"),
                     "category": ("kategorie",),
                     "quantity": ("menge", "anzahl", "bestand"),
@@ -65,6 +66,7 @@ class InventoryItem(Record):
                     "notes": ("notizen", "bemerkungen"),
                 },
                 "es": {
+                    "minimum": ("stock mínimo", "mínimo"),
                     "name": ("artículo", "objeto"),
                     "category": ("categoría",),
                     "quantity": ("cantidad", "existencias"),
@@ -74,6 +76,7 @@ class InventoryItem(Record):
                     "notes": ("notas", "observaciones"),
                 },
                 "fr": {
+                    "minimum": ("stock minimum", "seuil"),
                     "name": ("article", "objet"),
                     "category": ("catégorie",),
                     "quantity": ("quantité",),
@@ -83,6 +86,7 @@ class InventoryItem(Record):
                     "notes": ("remarques",),
                 },
                 "pt": {
+                    "minimum": ("estoque mínimo", "mínimo"),
                     "name": ("artigo", "objeto"),
                     "category": ("categoria",),
                     "quantity": ("quantidade", "estoque"),
