@@ -535,15 +535,15 @@ def _without_duplicates(
     for row in rows:
         key = norm(str(row.values.get("name", "")))
         contacts = _contacts(record_type, row.values)
-        match = next((what for theirs, what in known.get(key, []) if theirs & contacts), None)
+        match = next(((theirs, what) for theirs, what in known.get(key, []) if theirs & contacts), None)
         if match is None and key in known:
             same_name += 1
         known.setdefault(key, []).append((contacts, f"line {row.line}"))
         if match is None:
             kept.append(row)
             continue
-        shared = ", ".join(sorted(c.removeprefix("tel:") for c in contacts if any(c in t for t, _ in known[key])))
-        line = f"line {row.line}: {row.values.get('name')} ({shared}) looks like {match}"
+        shared = ", ".join(sorted(c.removeprefix("tel:") for c in contacts & match[0]))
+        line = f"line {row.line}: {row.values.get('name')} ({shared}) looks like {match[1]}"
         summary.duplicates.append(line)
         if summary.allow_duplicates:
             kept.append(row)

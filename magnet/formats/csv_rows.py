@@ -244,7 +244,8 @@ class RowBuilder:
                 values[name] = entries
         for first, others in self.sheet.spill.items():
             spilled = values.get(others)
-            if not values.get(first) and isinstance(spilled, dict) and spilled:
+            # Only a sheet with no column of its own for `first` ("Work email" alone) promotes one.
+            if first not in self.columns.fields() and isinstance(spilled, dict) and spilled:
                 label = next(iter(spilled))
                 values[first] = spilled.pop(label)
                 if not spilled:

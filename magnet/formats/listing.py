@@ -22,6 +22,7 @@ from magnet.records import COLLECTIONS
 FORMATS = ("table", "tsv", "json")
 TABLE_COLUMNS = 4  # beside the id: what fits on a terminal line
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_C1 = re.compile(r"[\x7f-\x9f\u2028\u2029]")
 
 
 def _escaped(text: str) -> str:
@@ -38,7 +39,8 @@ def list_records(
     if fmt == "json":
         data = [record_to_json(r, sensitive=sensitive) for r in records]
         text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
-        return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+        # json.dumps escapes C0 controls inside strings; the C1 ones and line separators it leaves raw.
+        return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
     specs = {n: s for n, s in record_type.specs().items() if sensitive or not s.sensitive}
     names = list(specs) if fmt == "tsv" else list(specs)[:TABLE_COLUMNS]
     titles = _titles(doc, [specs[n] for n in names])
