@@ -264,7 +264,10 @@ def csv_report(summary: CsvImportSummary) -> ImportReport:
     lines = replace(summary, guessed=False).report()
     rest = [*read_as, *lines[1:], *summary.problems()]
     return ImportReport(
-        lines[0], tuple(rest), changed=summary.imported + summary.updated + summary.filled > 0, ok=not summary.nothing_imported
+        lines[0],
+        tuple(rest),
+        changed=summary.imported + summary.updated + summary.filled > 0,
+        ok=not summary.nothing_imported,
     )
 
 

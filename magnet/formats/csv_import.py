@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from magnet.collection import Collection, new_id
@@ -296,7 +297,8 @@ def plan_sheet(
     claimed: set[str] = set()
     bare = _bare_records(kind, existing.values())
     purged: list[int] = []
-    for sheet_row, record_id, stamp, base in rows:
+    for sheet_row, given_id, stamp, exported in rows:
+        record_id, base = given_id, exported
         summary.rows += 1
         built, problems = builder.build(sheet_row, base, stamp.heads if base is not None and stamp else ())
         if problems:
@@ -375,9 +377,11 @@ def _readings(
     return readings
 
 
-def _date_of(base: Record | None, name: str) -> Any:
+def _date_of(base: Record | None, name: str) -> date | None:
     value = getattr(base, name, None) if base is not None else None
-    return value.date() if hasattr(value, "date") and callable(value.date) else value
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
 
 
 def _number_of(base: Record | None, name: str) -> float | None:
@@ -401,7 +405,7 @@ def _empty(record_type: type[Record], name: str, value: Any) -> bool:
 
 def _sheet_value(record_type: type[Record], name: str, values: Mapping[str, Any]) -> Any:
     raw = values.get(name)
-    if raw is None or raw == "" or raw == {}:
+    if raw is None or raw in ("", {}):
         return _default(record_type, name)
     return parse_value(record_type.spec(name), raw)
 
@@ -674,9 +678,8 @@ def _apply_updates(
     for change in updates:
         current = collection.get(change.record_id)
         values: dict[str, Any] = {}
-        for name, (base, new) in change.edits.items():
-            if isinstance(new, NewHousehold):
-                new = homes[new.key]
+        for name, (base, given) in change.edits.items():
+            new = homes[given.key] if isinstance(given, NewHousehold) else given
             now = getattr(current, name)
             if change.fill:
                 if _empty(record_type, name, now):

@@ -160,7 +160,7 @@ class RowBuilder:
         elif self.kind == "inventory":
             _amount_with_unit(values)
         for name in self.refs:
-            self._resolve(name, row, built, extras, base, heads)
+            self._resolve(name, row, built, extras, base=base, heads=heads)
         if extras:
             current = str(values.get(self.notes_field, ""))
             missing = [line for line in extras if line not in current]
@@ -246,9 +246,10 @@ class RowBuilder:
             spilled = values.get(others)
             # Only a sheet with no column of its own for `first` ("Work email" alone) promotes one.
             if first not in self.columns.fields() and isinstance(spilled, dict) and spilled:
-                label = next(iter(spilled))
-                values[first] = spilled.pop(label)
-                if not spilled:
+                rest = dict(spilled)
+                values[first] = rest.pop(next(iter(rest)))
+                values[others] = rest
+                if not rest:
                     del values[others]
 
     def _target(self, name: str) -> str:
@@ -261,6 +262,7 @@ class RowBuilder:
         row: SheetRow,
         built: BuiltRow,
         extras: list[str],
+        *,
         base: Record | None,
         heads: tuple[bytes, ...],
     ) -> None:

@@ -83,9 +83,7 @@ def open_file(
         return plan_vcard(doc, data, path.name, skip_invalid=skip_invalid, allow_duplicates=allow_duplicates)
     if path.suffix.lower() in (".vcf", ".vcard"):
         raise MagnetError(f"{path.name} is not a vCard file (it does not start with BEGIN:VCARD)")
-    return plan_csv(
-        doc, data, path.name, kind=kind, skip_invalid=skip_invalid, allow_duplicates=allow_duplicates
-    )
+    return plan_csv(doc, data, path.name, kind=kind, skip_invalid=skip_invalid, allow_duplicates=allow_duplicates)
 
 
 def _read(path: Path) -> bytes:

@@ -224,7 +224,7 @@ class Readings:
             return text
         rest = _DMY.fullmatch(text.strip())[5]  # type: ignore[index]
         day, month = readings[DAY_FIRST], readings[MONTH_FIRST]
-        valid = {r: v for r, v in readings.items() if v is not None}
+        valid: dict[str, date] = {r: v for r, v in readings.items() if v is not None}
         if not valid:
             raise ValidationError(name, f"{text!r} is not a real date")
         if day == month or len(valid) == 1:
@@ -232,13 +232,14 @@ class Readings:
         else:
             reading = self.order.get(index, ("", ""))[0]
             if reading not in valid:
+                first, second = valid[DAY_FIRST], valid[MONTH_FIRST]
                 raise ValidationError(
                     name,
-                    f"{text!r} could be {_spell(day)} (day first) or {_spell(month)} (month first)"  # type: ignore[arg-type]
-                    f" and nothing in the file settles it; write {day} or {month}",
+                    f"{text!r} could be {_spell(first)} (day first) or {_spell(second)} (month first)"
+                    f" and nothing in the file settles it; write {first} or {second}",
                 )
             chosen = valid[reading]
-        return chosen.isoformat() + rest  # type: ignore[union-attr]
+        return chosen.isoformat() + rest
 
     def number_cell(self, index: int, text: str, name: str) -> str:
         """A number cell rewritten with a decimal point and no grouping ('1.234,5 kg' -> '1234.5 kg')."""

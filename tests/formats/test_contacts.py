@@ -300,7 +300,9 @@ def test_phone_vcards_30_21_and_40(tmp_path: Path, home: Home) -> None:
 
 def test_a_broken_card_is_a_bad_row_with_its_line(tmp_path: Path, home: Home) -> None:
     path = tmp_path / "contacts.vcf"
-    path.write_text(VCARD_21 + "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:X\r\nTHIS IS NOT A PROPERTY\r\nEND:VCARD\r\n", newline="")
+    path.write_text(
+        VCARD_21 + "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:X\r\nTHIS IS NOT A PROPERTY\r\nEND:VCARD\r\n", newline=""
+    )
     refused = run_cli("import", str(path))
     assert refused.returncode == 1
     assert "line 9: this card cannot be read" in refused.stderr

@@ -134,7 +134,9 @@ def test_members_before_households_link_to_the_right_namesake_and_fill_them_late
     carry(source, target, "members")
     bare = {h.id: h for h in target.households.all()}
     assert {(h.name, h.address, h.pets) for h in bare.values()} == {("Lee", "", "")}
-    summary = import_csv(target, export_csv(source, "households", sensitive=True), "h.csv", kind=None, skip_invalid=False)
+    summary = import_csv(
+        target, export_csv(source, "households", sensitive=True), "h.csv", kind=None, skip_invalid=False
+    )
     assert summary.filled == 2 and summary.imported == 0, summary.describe()
     assert any("filled with '12 Maple St'" in line for line in summary.changes), summary.changes
     for member in source.members.all():

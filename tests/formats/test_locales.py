@@ -25,7 +25,7 @@ def test_a_libreoffice_semicolon_sheet_with_decimal_commas_and_day_first_dates()
         "Wasser;24,5;Liter;Keller;31.01.2027;10\r\n"
         "Reis;1.250,75;kg;Küche;05.06.2027;2,5\r\n"
         "Kerzen;12;Stück;Flur;06/05/2027;0\r\n"
-    ).encode("utf-8")
+    ).encode()
     summary = import_csv(doc, data, "lager.csv", kind=None, skip_invalid=False)
     assert not summary.failed, summary.describe()
     assert summary.kind == "inventory"
@@ -70,7 +70,9 @@ def test_a_german_header_row_fills_every_field() -> None:
         ("Name,First name,Phone", "Ann Lee,Ann,555 0104", "Ann Lee", "555 0104"),
     ],
 )
-def test_names_and_phones_in_spanish_french_portuguese_and_english(header: str, row: str, name: str, phone: str) -> None:
+def test_names_and_phones_in_spanish_french_portuguese_and_english(
+    header: str, row: str, name: str, phone: str
+) -> None:
     doc = new_doc()
     summary = import_csv(doc, f"{header}\n{row}\n".encode(), "x.csv", kind=None, skip_invalid=False)
     assert not summary.failed, summary.describe()

@@ -41,7 +41,8 @@ def as_csv(rows: list[list[str]]) -> bytes:
 
 def state(doc: GroupDocument) -> dict[str, dict[str, Any]]:
     return {
-        r.id: {k: v for k, v in r.values().items() if k not in SYSTEM_FIELDS} for r in doc.members.all(include_archived=True)
+        r.id: {k: v for k, v in r.values().items() if k not in SYSTEM_FIELDS}
+        for r in doc.members.all(include_archived=True)
     }
 
 
@@ -79,7 +80,9 @@ def test_two_cells_changed_and_a_row_added_in_the_sheet_and_a_field_changed_in_m
         "line 2, Ann Lee: zone / block: 'B' -> 'D'",
         "line 3, Bo Diaz: email: 'bo@example.org' -> 'bo@new.example'",
     ]
-    assert summary.kept == ["line 4, Cy Ng: notes: the sheet says 'Works days now', magnet has 'Retired' since the export"]
+    assert summary.kept == [
+        "line 4, Cy Ng: notes: the sheet says 'Works days now', magnet has 'Retired' since the export"
+    ]
     after = state(doc)
     new = [after[i] for i in after.keys() - before.keys()]
     assert len(new) == 1 and new[0]["name"] == "Di Ok" and new[0]["phones"] == {"mobile": "555-0104"}
