@@ -293,12 +293,12 @@ def recognised_headers(kind: str, *, language: str = "en") -> dict[str, list[str
     sheet = sheet_of(record_type)
     by_field: dict[str, set[str]] = {}
     if language == "en":
-        id_columns = ref_id_headers(kind)
-        for header, (name, _weight) in header_table(kind).items():
-            if header not in id_columns and not any(
-                norm(w) == header for t in sheet.words.values() for w in t.get(name, ())
-            ):
-                by_field.setdefault(name, set()).add(header)
+        for name, spec in _specs(kind).items():
+            words = {
+                norm(w)
+                for w in (spec.label, name, name.removesuffix("_id"), *spec.aliases, *sheet.aliases.get(name, ()))
+            }
+            by_field[name] = {w for w in words if header_table(kind).get(w, ("",))[0] == name}
         for name, parts in sheet.parts.items():
             by_field.setdefault(name, set()).update(norm(w) for part in parts for w in sheet.aliases.get(part, ()))
     else:

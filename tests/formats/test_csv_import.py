@@ -244,9 +244,12 @@ def test_the_import_guide_lists_every_recognised_header() -> None:
 
     guide = (Path(__file__).parents[2] / "docs" / "IMPORT.md").read_text().lower()
     for kind in CSV_KINDS:
-        section = guide[guide.index(f"### {kind}") :]
-        table = section[: section.index("\n\n", section.index("|"))]
-        for label, headers in recognised_headers(kind).items():
-            assert label.lower() in table, (kind, label)
-            missing = [h for h in headers if h not in table]
-            assert not missing, (kind, label, missing)
+        for heading, language in ((f"### {kind}\n", "en"), (f"#### {kind} in other languages", "")):
+            section = guide[guide.index(heading) :]
+            table = section[: section.index("\n\n", section.index("|"))]
+            for lang in [language] if language else ["de", "es", "fr", "pt"]:
+                for label, headers in recognised_headers(kind, language=lang).items():
+                    row = next((line for line in table.splitlines() if line.startswith(f"| {label.lower()} |")), "")
+                    assert row, (kind, lang, label)
+                    missing = [h for h in headers if h not in row]
+                    assert not missing, (kind, lang, label, missing)
