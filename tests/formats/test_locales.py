@@ -120,3 +120,40 @@ def test_a_file_mostly_utf8_with_one_windows_1252_row_is_refused_with_its_line()
     whole = "Name,Zone\nJosé,B\nZoë,D\n".encode("cp1252")  # one encoding throughout: read as it is
     import_csv(doc, whole, "r.csv", kind=None, skip_invalid=False)
     assert {m.name for m in doc.members.all()} == {"José", "Zoë"}
+
+
+def test_two_digit_years_and_grouped_digits_read_as_spreadsheets_write_them() -> None:
+    from magnet.formats.locales import full_year, number_readings
+
+    assert (full_year("29"), full_year("30"), full_year("2026")) == (2029, 1930, 2026)
+    assert number_readings("1 250,5") == {"decimal point": None, "decimal comma": 1250.5}
+    assert number_readings("1'250.5") == {"decimal point": 1250.5, "decimal comma": None}
+    doc = new_doc()
+    summary = import_csv(doc, b"Name;Joined\nAnn;18.06.26\n", "r.csv", kind=None, skip_invalid=False)
+    assert not summary.failed and doc.members.all()[0].joined == date(2026, 6, 18)
+
+
+def test_a_lone_work_email_is_the_email_and_telefon_privat_a_labelled_phone() -> None:
+    doc = new_doc()
+    data = "Name,Work email,Telefon privat,Email 2\nAnn,ann@work.example,555 0101,ann@home.example\n".encode()
+    summary = import_csv(doc, data, "r.csv", kind="members", skip_invalid=False)
+    assert not summary.failed, summary.describe()
+    ann = doc.members.all()[0]
+    assert ann.email == "ann@work.example" and ann.other_emails == {"email 2": "ann@home.example"}
+    assert ann.phones == {"privat": "555 0101"}
+
+
+def test_a_household_with_only_a_name_is_filled_by_a_households_row_of_that_name() -> None:
+    doc = new_doc()
+    import_csv(doc, b"Name,Household,Zone\nAnn Lee,Lee family,B\n", "r.csv", kind=None, skip_invalid=False)
+    bare = doc.households.all()[0]
+    summary = import_csv(
+        doc,
+        b"Household,Address,People,Pets\nLee family,12 Maple St,4,cat\n",
+        "h.csv",
+        kind="households",
+        skip_invalid=False,
+    )
+    assert summary.imported == 0 and summary.filled == 1, summary.describe()
+    (house,) = doc.households.all()
+    assert (house.id, house.address, house.people, house.pets, house.zone) == (bare.id, "12 Maple St", 4, "cat", "B")

@@ -238,3 +238,14 @@ def test_list_as_table_tsv_and_json_and_sensitive_everywhere(
     assert "insulin" not in capsys.readouterr().out
     assert main(["export", "--format", "json", "--sensitive"]) == 0
     assert "insulin" in capsys.readouterr().out
+
+
+def test_a_quantity_changed_in_the_sheet_is_applied_as_an_adjustment() -> None:
+    doc = new_doc()
+    water = doc.inventory.add(name="Water", quantity=12)
+    rows = rows_of(export_csv(doc, "inventory"))
+    rows[1][rows[0].index("Quantity")] = "10"  # two used, counted in the sheet
+    doc.inventory.adjust(water.id, "quantity", 3)  # three arrived, recorded in magnet meanwhile
+    summary = import_csv(doc, as_csv(rows), "i.csv", kind=None, skip_invalid=False)
+    assert doc.inventory.get(water.id).quantity == 13, summary.describe()
+    assert summary.changes == ["line 2, Water: quantity: 12 -> 10 in the sheet, so -2 (now 13)"]
