@@ -302,7 +302,7 @@ def recognised_headers(kind: str, *, language: str = "en") -> dict[str, list[str
         for name, parts in sheet.parts.items():
             by_field.setdefault(name, set()).update(norm(w) for part in parts for w in sheet.aliases.get(part, ()))
     else:
-        for name, words in sheet.words.get(language, {}).items():
+        for name, said_here in sheet.words.get(language, {}).items():
             owner = next((field for field, parts in sheet.parts.items() if name in parts), name)
-            by_field.setdefault(owner, set()).update(norm(w) for w in words)
+            by_field.setdefault(owner, set()).update(norm(w) for w in said_here)
     return {record_type.spec(name).label: sorted(by_field[name]) for name in record_type.specs() if name in by_field}

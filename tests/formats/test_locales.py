@@ -135,7 +135,7 @@ def test_two_digit_years_and_grouped_digits_read_as_spreadsheets_write_them() ->
 
 def test_a_lone_work_email_is_the_email_and_telefon_privat_a_labelled_phone() -> None:
     doc = new_doc()
-    data = "Name,Work email,Telefon privat,Email 2\nAnn,ann@work.example,555 0101,ann@home.example\n".encode()
+    data = b"Name,Work email,Telefon privat,Email 2\nAnn,ann@work.example,555 0101,ann@home.example\n"
     summary = import_csv(doc, data, "r.csv", kind="members", skip_invalid=False)
     assert not summary.failed, summary.describe()
     ann = doc.members.all()[0]
