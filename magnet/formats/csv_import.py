@@ -271,7 +271,7 @@ def plan_sheet(
         )
     for problem in unreadable:
         summary.rows += 1
-        _refuse_row(summary, [problem], "", skip_invalid)
+        _refuse_row(summary, [problem], skip_invalid)
 
     versions = Versions(doc)
     collection = doc.collection(record_type)
@@ -293,7 +293,7 @@ def plan_sheet(
         return found.title if found is not None else None
 
     builder = RowBuilder(doc, kind, columns, readings, title_at)
-    in_file = _fields_in_file(columns, kind)
+    in_file = _fields_in_file(columns)
     claimed: set[str] = set()
     bare = _bare_records(kind, existing.values())
     purged: list[int] = []
@@ -302,7 +302,7 @@ def plan_sheet(
         summary.rows += 1
         built, problems = builder.build(sheet_row, base, stamp.heads if base is not None and stamp else ())
         if problems:
-            _refuse_row(summary, [f"line {sheet_row.line}: {p}" for p in problems], "", skip_invalid)
+            _refuse_row(summary, [f"line {sheet_row.line}: {p}" for p in problems], skip_invalid)
             continue
         if record_id in claimed:
             record_id = ""  # a copied row: a record of its own, not a clash
@@ -346,7 +346,7 @@ def plan_sheet(
 # ---- planning helpers ---------------------------------------------------------------------------
 
 
-def _refuse_row(summary: CsvImportSummary, problems: list[str], _why: str, skip_invalid: bool) -> None:
+def _refuse_row(summary: CsvImportSummary, problems: list[str], skip_invalid: bool) -> None:
     summary.bad_rows += 1
     summary.failed.extend(problems)
     if skip_invalid:
@@ -389,9 +389,8 @@ def _number_of(base: Record | None, name: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _fields_in_file(columns: ColumnMap, kind: str) -> set[str]:
-    found = columns.fields() | {c.field for c in columns.of("ref_id")}
-    return found
+def _fields_in_file(columns: ColumnMap) -> set[str]:
+    return columns.fields() | {c.field for c in columns.of("ref_id")}
 
 
 def _default(record_type: type[Record], name: str) -> Any:
@@ -514,7 +513,7 @@ def _contacts(record_type: type[Record], values: Mapping[str, Any]) -> set[str]:
         items = list(value.values()) if isinstance(value, Mapping) else [value] if value else []
         for item in items:
             text = str(item).strip()
-            if "@" in text:
+            if "@" in text or "mail" in name:
                 found.add(text.lower())
             else:
                 digits = re.sub(r"\D", "", text)
@@ -530,19 +529,27 @@ def _without_duplicates(
     record_type = CSV_KINDS[kind]
     if not sheet_of(record_type).same:
         return rows
-    known: dict[str, list[tuple[set[str], str]]] = {}
+    known: dict[str, list[tuple[set[str], str, bool]]] = {}
     for record in doc.collection(record_type).all():
         contacts = _contacts(record_type, record.values())
-        known.setdefault(norm(record.title), []).append((contacts, f"{record.title} already in the group"))
+        known.setdefault(norm(record.title), []).append((contacts, f"{record.title} already in the group", False))
     kept: list[BuiltRow] = []
     same_name = 0
     for row in rows:
         key = norm(str(row.values.get("name", "")))
         contacts = _contacts(record_type, row.values)
-        match = next(((theirs, what) for theirs, what in known.get(key, []) if theirs & contacts), None)
+        match = next(
+            (
+                (theirs, what)
+                for theirs, what, given in known.get(key, [])
+                if theirs & contacts and not (given and row.record_id)
+            ),
+            None,
+        )
         if match is None and key in known:
             same_name += 1
-        known.setdefault(key, []).append((contacts, f"line {row.line}"))
+        # Two rows that both carry a magnet ID are two records (an export holds each once): never duplicates.
+        known.setdefault(key, []).append((contacts, f"line {row.line}", bool(row.record_id)))
         if match is None:
             kept.append(row)
             continue
@@ -552,7 +559,7 @@ def _without_duplicates(
         if summary.allow_duplicates:
             kept.append(row)
         else:
-            _refuse_row(summary, [line], "duplicate", summary.skip_invalid)
+            _refuse_row(summary, [line], summary.skip_invalid)
     if same_name:
         summary.notes.append(
             f"{same_name} rows have the same name as a record already in the group but no phone or e-mail in "
