@@ -181,16 +181,22 @@ def cmd_import(args: argparse.Namespace) -> int:
             Path(args.file),
             kind=kind,
             skip_invalid=args.skip_invalid,
+            allow_duplicates=args.allow_duplicates,
             keys=lambda: KeyRing.load(group.path),
         )
     finally:
         group.close()
-    if summary.failed and not args.skip_invalid:
+    if summary.refused:
         # Nothing was imported: the report is the error, one line per bad row.
-        print(f"magnet: error: {shown(summary.describe(), multiline=True)}", file=sys.stderr)
+        print("magnet: error: " + "\n".join(shown(line) for line in summary.problems()), file=sys.stderr)
         return 1
-    print(shown(summary.describe(), multiline=True))
-    return 0
+    # What was done on stdout, for scripts to read; rows left out on stderr; nothing taken is a failure.
+    report, problems = summary.report(), summary.problems()
+    if report:
+        print("\n".join(shown(line) for line in report))
+    if problems:
+        print("\n".join(shown(line) for line in problems), file=sys.stderr)
+    return 1 if summary.nothing_imported else 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -377,34 +383,15 @@ def _resolve(collection: Collection[Any], ref: str) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from magnet.fields import FieldKind
-    from magnet.record import display
-    from magnet.records import COLLECTIONS
+    from magnet.formats.listing import list_records
 
-    def rows(doc: GroupDocument, _info: GroupInfo) -> list[str]:
-        collection = _collection(doc, args.kind)
-        records = collection.all(include_archived=args.archived)
-        specs = collection.record_type.specs()
-        columns = [name for name, spec in specs.items() if not spec.sensitive][:4]
-        titles: dict[str, str] = {}  # a reference shows the record's name, not its id
-        for target in {specs[name].ref for name in columns if specs[name].kind is FieldKind.REF}:
-            if target:
-                referred = doc.collection(COLLECTIONS[target]).all(include_archived=True)
-                titles |= {r.id: r.title for r in referred}
+    kind = _kind(args.kind)
 
-        def cell(record: Any, name: str) -> str:
-            if specs[name].kind is FieldKind.REF:
-                value = str(getattr(record, name))
-                return titles.get(value, value)
-            return display(record, name)
+    def listed(doc: GroupDocument, _info: GroupInfo) -> str:
+        return list_records(doc, kind, fmt=args.format, sensitive=args.sensitive, archived=args.archived)
 
-        return [
-            record.id + "  " + "  ".join(cell(record, name) for name in columns)
-            for record in sorted(records, key=lambda r: r.title.lower())
-        ]
-
-    for line in read_group(args, rows):
-        print(shown(line))
+    # The formats escape control characters already; shown() also catches bidi overrides.
+    sys.stdout.write(shown(read_group(args, listed), multiline=True))
     return 0
 
 
@@ -461,8 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", help="file to write, or a folder to write a dated file into (default: standard output)"
     )
 
-    p = command("import", cmd_import, "bring records in from a spreadsheet (CSV) or merge a bundle")
-    p.add_argument("file", help="a CSV file, or a bundle written by 'magnet export --format bundle'")
+    p = command("import", cmd_import, "bring records in from a spreadsheet (CSV), contacts (vCard) or a bundle")
+    p.add_argument("file", help="a CSV or vCard file, or a bundle written by 'magnet export --format bundle'")
     p.add_argument(
         "--kind",
         choices=list(SHEET_KINDS),
@@ -473,6 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="import the good rows and list the bad ones, instead of importing nothing",
     )
+    p.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="also import rows with the name and a phone or e-mail of a record already here",
+    )
 
     command("info", cmd_info, "show the group, this device and how many records it holds")
     command("check", cmd_check, "list stored values that do not fit their fields (written by another program)")
@@ -481,6 +473,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("list", cmd_list, "list the records of one kind")
     p.add_argument("kind")
     p.add_argument("--archived", action="store_true", help="include archived records")
+    p.add_argument(
+        "--format", "-f", choices=["table", "tsv", "json"], default="table", help="table (default), tsv or json"
+    )
+    p.add_argument("--sensitive", action="store_true", help="include sensitive fields (addresses, medical notes)")
 
     p = command("add", cmd_add, "add a record: magnet add members name='Ann Lee' zone=B")
     p.add_argument("kind")
