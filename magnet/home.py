@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -239,6 +238,8 @@ class Home:
 
 def register_device(group: OpenGroup, member_id: str = "", name: str | None = None) -> str:
     """Record this device in the group's document (so peers will accept it), once."""
+    import socket
+
     device = group.home.device
     existing = group.doc.devices.filter(device_id=device.device_id, include_archived=True)
     if existing:
