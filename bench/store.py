@@ -80,7 +80,10 @@ def time_raw_edits(saved: bytes, path: Path, count: int) -> tuple[list[float], l
             in_memory.append(time.perf_counter() - start)
             change = b"".join(c.bytes for c in doc.get_changes(heads))
             os.write(fd, change)
-            os.fdatasync(fd)
+            if sys.platform == "linux":
+                os.fdatasync(fd)
+            else:
+                os.fsync(fd)
             durable.append(time.perf_counter() - start)
     finally:
         os.close(fd)
