@@ -337,6 +337,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_service(args: argparse.Namespace) -> int:
+    from magnet.service import service_command
+
+    return service_command(args)
+
+
 def _sync_command(name: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
         from sync import cli as sync_cli
@@ -425,25 +431,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--purge", action="store_true", help="delete permanently; a concurrent edit elsewhere is lost")
 
     p = command("serve", _sync_command("serve"), "run this device as an always-on peer (e.g. a Raspberry Pi)")
-    p.add_argument("--port", type=int, help="TCP port to listen on (default 7787)")
-    p.add_argument(
-        "--peer", action="append", default=[], metavar="HOST:PORT", help="a peer to dial by address (repeatable)"
+    _serve_options(p)
+
+    p = command(
+        "service", cmd_service, "start 'magnet serve' at every boot (systemd; launchd, Task Scheduler), or stop"
     )
-    p.add_argument(
-        "--interface",
-        action="append",
-        default=[],
-        metavar="IF",
-        help="only use this network interface or address (repeatable; env MAGNET_INTERFACES)",
-    )
-    p.add_argument("--no-discovery", action="store_true", help="do not use mDNS; only peers given by address")
-    p.add_argument(
-        "--keepalive",
-        type=float,
-        metavar="SECONDS",
-        help="ping quiet peers this often; one silent for 4 times as long is dropped (default 5)",
-    )
-    p.add_argument("--verbose", "-v", action="store_true")
+    p.add_argument("action", choices=["install", "uninstall"])
+    p.add_argument("--system", action="store_true", help="a system unit, run as you (needs sudo); default: your user's")
+    p.add_argument("--dry-run", action="store_true", help="print the unit and the commands; change nothing")
+    p.add_argument("--no-enable", action="store_true", help="only write the unit; do not start or enable it")
+    p.add_argument("--unit-dir", metavar="DIR", help="write the unit here instead of systemd's directory")
+    _serve_options(p)  # what the service passes on to magnet serve
 
     p = command("invite", _sync_command("invite"), "invite a new device into the group")
     p.add_argument("--expires", default="24h", help="how long the invite stays valid (e.g. 30m, 24h, 7d)")
@@ -472,6 +470,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("device", help="device id prefix or name")
     return parser
+
+
+def _serve_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, help="TCP port to listen on (default 7787)")
+    p.add_argument(
+        "--peer", action="append", default=[], metavar="HOST:PORT", help="a peer to dial by address (repeatable)"
+    )
+    p.add_argument(
+        "--interface",
+        action="append",
+        default=[],
+        metavar="IF",
+        help="only use this network interface or address (repeatable; env MAGNET_INTERFACES)",
+    )
+    p.add_argument("--no-discovery", action="store_true", help="do not use mDNS; only peers given by address")
+    p.add_argument(
+        "--keepalive",
+        type=float,
+        metavar="SECONDS",
+        help="ping quiet peers this often; one silent for 4 times as long is dropped (default 5)",
+    )
+    p.add_argument("--verbose", "-v", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
