@@ -18,7 +18,15 @@ import pytest
 
 from magnet.cli import main
 from magnet.home import Home
-from magnet.service import ServicePlan, install, launchd_plist, schtasks_command, systemd_quote, systemd_unit
+from magnet.service import (
+    ServicePlan,
+    install,
+    launchd_plist,
+    schtasks_command,
+    systemd_quote,
+    systemd_unit,
+    user_id,
+)
 
 posix_only = pytest.mark.skipif(os.name == "nt", reason="the stand-in tools are shell scripts")
 
@@ -155,6 +163,7 @@ def test_install_without_a_group_says_to_make_one_first(
     assert not (tmp_path / "units").exists()
 
 
+@posix_only
 def test_the_launchd_agent_and_the_scheduled_task_run_the_same_command(home: Path, tmp_path: Path) -> None:
     plan = ServicePlan(home, ["--interface", "en0"], group="Maple Street")
     agent = plistlib.loads(launchd_plist(plan))
@@ -162,12 +171,26 @@ def test_the_launchd_agent_and_the_scheduled_task_run_the_same_command(home: Pat
     assert agent["ProgramArguments"] == serve
     assert agent["EnvironmentVariables"]["MAGNET_HOME"] == str(home)
     assert agent["KeepAlive"] is True and agent["RunAtLoad"] is True
-    [said, _] = install(plan, unit_dir=tmp_path / "agents", platform="darwin")
+    [said, start] = install(plan, unit_dir=tmp_path / "agents", platform="darwin")
     assert plistlib.loads((tmp_path / "agents" / "local.magnet.serve.plist").read_bytes()) == agent
     assert said == f"Wrote {tmp_path / 'agents' / 'local.magnet.serve.plist'}"
+    assert start.endswith(f"launchctl bootstrap gui/{user_id()} {tmp_path / 'agents' / 'local.magnet.serve.plist'}")
 
+    [windows] = install(plan, platform="win32")  # the command to run, printed: nothing is written
+    assert windows.endswith(subprocess.list2cmdline(schtasks_command(plan)))
     task = schtasks_command(plan)
     assert task[:6] == ["schtasks", "/Create", "/TN", "magnet", "/SC", "ONLOGON"]
     assert task[-1] == subprocess.list2cmdline(
         [sys.executable, "-m", "magnet", "--home", str(home), "--group", "Maple Street", "serve", "--interface", "en0"]
     )
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() != 0, reason="sudo is a root's matter")
+def test_a_system_unit_made_under_sudo_serves_the_invoking_users_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    from magnet.cli import build_parser
+    from magnet.service import data_dir
+
+    monkeypatch.delenv("MAGNET_HOME", raising=False)
+    monkeypatch.setenv("SUDO_USER", "root")  # the user who typed sudo: one that exists here
+    args = build_parser().parse_args(["service", "install", "--system"])
+    assert data_dir(args) == Path("~root").expanduser() / ".local" / "share" / "magnet"

@@ -198,3 +198,30 @@ def test_every_pin_carries_hashes() -> None:
         text = (ROOT / "requirements" / lock).read_text()
         blocks = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2])
         assert blocks and all("--hash=sha256:" in block for block in blocks if "==" in block), lock
+
+
+# ---- Windows -------------------------------------------------------------------------------------
+
+
+def recipe(makefile: str, target: str) -> list[str]:
+    """The commands of one Makefile target."""
+    lines = makefile.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith(f"{target}:"))
+    commands = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        commands.append(line.strip().replace("$(BIN)/", ""))
+    return commands
+
+
+def test_make_ps1_sets_up_with_the_same_bootstrap_and_runs_the_same_checks() -> None:
+    """Windows has no make: .\\make.ps1 test must run what `make test` runs, in the same order."""
+    ps1 = (ROOT / "make.ps1").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    steps = re.findall(r"Invoke-Step '(\w+)' @\(([^)]*)\)", ps1)
+    checks = [" ".join([tool, *re.findall(r"'([^']*)'", args)]) for tool, args in steps]
+    assert recipe(makefile, "test") == [] and "test: lint typecheck unit" in makefile
+    assert checks == recipe(makefile, "lint") + recipe(makefile, "typecheck") + recipe(makefile, "unit")
+    assert "tools\\bootstrap.py" in ps1 and "$setupArgs += '--test'" in ps1
+    assert "Invoke-Step 'magnet' $Rest" in ps1  # .\make.ps1 run starts the app, as make run does
