@@ -14,7 +14,7 @@ SETUP = @if [ -z "$(SETUP_PYTHON)" ]; then \
 LOCK = $(BIN)/uv pip compile pyproject.toml --quiet --universal --generate-hashes --python-version 3.11 \
 	--custom-compile-command "make lock"
 
-.PHONY: run test lint typecheck typecheck-platforms unit bench lock clean
+.PHONY: run test lint typecheck typecheck-platforms unit bench test-floors lock clean
 
 $(VENV)/.installed: pyproject.toml requirements/run.txt tools/bootstrap.py
 	$(SETUP)
@@ -45,6 +45,13 @@ test: lint typecheck unit
 bench: $(VENV)/.installed
 	$(BIN)/python bench/store.py
 
+# The suite on the oldest releases pyproject.toml allows (not the lock): keeps its floors honest.
+test-floors: $(VENV)/.installed-test
+	rm -rf .venv-floors
+	$(BIN)/uv venv --quiet --python $(BIN)/python .venv-floors
+	$(BIN)/uv pip install --quiet --python .venv-floors/bin/python --resolution lowest-direct -e '.[test]'
+	.venv-floors/bin/pytest -q -p no:cacheprovider
+
 # Pin what make installs, for every OS and for Python 3.11 and 3.12, with hashes; commit the result.
 # Needs uv in .venv (the test extras have it): after editing pyproject.toml, `make lock && make test`.
 lock:
@@ -54,4 +61,4 @@ lock:
 	  --python-version 3.8 --custom-compile-command "make lock" -o requirements/bootstrap.txt
 
 clean:
-	rm -rf $(VENV) .venv-bootstrap build *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-bootstrap .venv-floors build *.egg-info .mypy_cache .pytest_cache .ruff_cache

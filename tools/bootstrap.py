@@ -212,6 +212,7 @@ def install(python: Path, venv: Path, *, test: bool) -> None:
     stamp = venv / (".installed-test" if test else ".installed")
     wanted = stamp_of(lock)
     if stamp.exists() and stamp.read_text().strip() == wanted:
+        stamp.touch()  # up to date: make need not ask again
         return
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     if not stamp.parent.joinpath(".installed").exists():  # a new venv: its bundled pip may be years old
