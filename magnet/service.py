@@ -176,7 +176,8 @@ def install(
     path = unit_dir / f"{plan.name}.service"
     steps = [
         systemctl(plan, "daemon-reload"),
-        systemctl(plan, "enable", "--now", f"{plan.name}.service"),
+        systemctl(plan, "enable", f"{plan.name}.service"),
+        systemctl(plan, "restart", f"{plan.name}.service"),  # (re)started: a second install takes effect now
     ]
     if not plan.system:  # a user's services run from boot, not from their login, only with lingering
         steps.append(["loginctl", "enable-linger", plan.user])
@@ -194,11 +195,12 @@ def install(
     said = [f"Wrote {path}"]
     if not enable:
         return [*said, "Not enabled; to start it now and at every boot: " + " && ".join(" ".join(s) for s in steps)]
-    for step in steps:
-        said.append(f"Ran: {' '.join(step)}" if ran(step) else f"Could not run: {' '.join(step)} (run it yourself)")
+    failed = [step for step in steps if not ran(step)]
+    said += [f"{'Could not run' if step in failed else 'Ran'}: {' '.join(step)}" for step in steps]
+    if failed:
+        return [*said, "Not running yet: run the commands that failed yourself (is systemd this machine's init?)"]
     journal = "journalctl" + ("" if plan.system else " --user")
-    said.append(f"magnet serve now starts at boot; its log: {journal} -u {plan.name} -f")
-    return said
+    return [*said, f"magnet serve runs now and at every boot; its log: {journal} -u {plan.name} -f"]
 
 
 def _install_launchd(plan: ServicePlan, agent_dir: Path | None, dry_run: bool) -> list[str]:

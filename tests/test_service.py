@@ -115,12 +115,13 @@ def test_install_writes_the_unit_enables_it_and_says_so(
     user = ServicePlan(home).user
     assert calls == [
         "systemctl --user daemon-reload",
-        "systemctl --user enable --now magnet.service",
+        "systemctl --user enable magnet.service",
+        "systemctl --user restart magnet.service",
         f"loginctl enable-linger {user}",
     ]
     assert out.splitlines()[0] == f"Wrote {units / 'magnet.service'}"
-    assert "Ran: systemctl --user enable --now magnet.service" in out
-    assert "journalctl --user -u magnet -f" in out
+    assert "Ran: systemctl --user enable magnet.service" in out
+    assert "magnet serve runs now and at every boot; its log: journalctl --user -u magnet -f" in out
 
 
 @posix_only
@@ -131,7 +132,7 @@ def test_dry_run_prints_the_unit_and_changes_nothing(
     assert main(["service", "install", "--dry-run", "--unit-dir", str(units)]) == 0
     out = capsys.readouterr().out
     assert systemd_unit(ServicePlan(home.resolve())) in out
-    assert "Would run: systemctl --user enable --now magnet.service" in out
+    assert "Would run: systemctl --user enable magnet.service" in out
     assert not units.exists()
     assert not (tools / "calls.log").exists()
 
@@ -194,3 +195,17 @@ def test_a_system_unit_made_under_sudo_serves_the_invoking_users_data_dir(monkey
     monkeypatch.setenv("SUDO_USER", "root")  # the user who typed sudo: one that exists here
     args = build_parser().parse_args(["service", "install", "--system"])
     assert data_dir(args) == Path("~root").expanduser() / ".local" / "share" / "magnet"
+
+
+@posix_only
+def test_where_systemd_does_not_answer_install_says_it_is_not_running(
+    home: Path, tools: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tools / "systemctl").write_text("#!/bin/sh\necho 'System has not been booted with systemd' >&2\nexit 1\n")
+    assert main(["service", "install", "--unit-dir", str(tmp_path / "units")]) == 0
+    out = capsys.readouterr().out
+    assert "Could not run: systemctl --user enable magnet.service" in out
+    assert out.rstrip().endswith(
+        "Not running yet: run the commands that failed yourself (is systemd this machine's init?)"
+    )
+    assert "runs now" not in out
