@@ -114,6 +114,30 @@ def test_a_python_without_pip_fetches_uv_through_a_throwaway_venv(repo: Path, pa
     assert "could not fetch uv from the package index" in line
 
 
+@needs_make
+def test_a_python_3_11_without_its_venv_module_is_told_the_package_and_leaves_no_half_venv(
+    repo: Path, path_dir: Path, tmp_path: Path
+) -> None:
+    script = path_dir / "python3.11"  # as Debian's python3.11 without python3.11-venv
+    script.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *version_info*) echo 3.11; exit 0;; esac\n'
+        'if [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin"; echo "The virtual environment was not created'
+        ' successfully because ensurepip is not available." ; exit 1; fi\n'
+        f'exec "{sys.executable}" "$@"\n'
+    )
+    script.chmod(0o755)
+    result = make(repo, offline_env(tmp_path, path_dir), ".venv/.installed")
+    assert result.returncode != 0
+    assert "making .venv with python3.11 (Python 3.11)" in result.stdout
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("magnet setup:")]
+    assert (
+        line
+        == "magnet setup: Python 3.11 lacks its venv module: sudo apt install python3.11-venv, then run this again."
+    )
+    assert not (repo / ".venv").exists()
+
+
 def which(repo: Path, path_dir: Path, **env: str) -> str:
     result = subprocess.run(
         [str(path_dir / "python3"), "tools/bootstrap.py", "--which"],

@@ -155,7 +155,8 @@ def fetch_uv() -> Path:
     done = run([*pip, "install", *quiet, "--require-hashes", "-r", lock, "--target", str(BOOTSTRAP_DIR)], capture=True)
     uv = bootstrap_uv()
     if done.returncode != 0 or uv is None:
-        reason = (done.stderr.strip().splitlines() or ["no uv after installing it"])[-1]
+        lines = done.stderr.strip().splitlines()
+        reason = ([line for line in lines if line.startswith("ERROR")] or lines or ["no uv after installing it"])[-1]
         raise SetupError(f"could not fetch uv from the package index ({reason}). " + install_hint())
     return uv
 
@@ -168,6 +169,7 @@ def managed_venv(venv: Path) -> None:
     if run([str(uv), "python", "install", MANAGED]).returncode != 0:
         raise SetupError(f"uv could not download CPython {MANAGED} (it comes from github.com). " + install_hint())
     if run([str(uv), "venv", "--seed", "--python", MANAGED, str(venv)]).returncode != 0:
+        shutil.rmtree(venv, ignore_errors=True)  # half a venv would be taken for a whole one next time
         raise SetupError(f"uv could not make {venv} from CPython {MANAGED}. " + install_hint())
 
 
@@ -190,6 +192,7 @@ def ensure_venv(venv: Path) -> Path:
     say(f"making {venv.name} with {' '.join(command)} (Python {version})")
     done = run([*command, "-m", "venv", str(venv)], capture=True)
     if done.returncode != 0:
+        shutil.rmtree(venv, ignore_errors=True)  # half a venv (no pip) would be taken for a whole one next time
         detail = (done.stdout + done.stderr).strip().splitlines()
         if any("ensurepip" in line for line in detail):
             raise SetupError(
