@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from magnet import __version__
 from magnet.errors import MagnetError, UnsavedChange
@@ -18,9 +18,10 @@ from magnet.errors import MagnetError, UnsavedChange
 if TYPE_CHECKING:
     from magnet.collection import Collection
     from magnet.document import GroupDocument
-    from magnet.home import Home, OpenGroup
+    from magnet.home import GroupInfo, Home, OpenGroup
 
 EXIT_USAGE = 2
+T = TypeVar("T")
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -35,9 +36,43 @@ def open_group(args: argparse.Namespace) -> OpenGroup:
     from magnet.unlock import open_with_passphrase
 
     group = open_with_passphrase(_home(args), args.group)
+    group.warn = _warn
     for problem in group.report.problems:
-        print(f"magnet: warning: {problem}", file=sys.stderr)
+        _warn(problem)
     return group
+
+
+def read_group(args: argparse.Namespace, action: Callable[[GroupDocument, GroupInfo], T]) -> T:
+    """Run a reading `action` on the group, from its read model when it matches the store.
+
+    The read model answers without replaying the group's history; when it is missing or stale,
+    or the action needs history after all, the group is opened in full and `action` runs again
+    (so an action computes its answer before it prints anything).
+    """
+    from magnet.document import NeedsDocument
+    from magnet.readmodel import ReadModelDamaged
+    from magnet.unlock import unlock
+
+    home = _home(args)
+    info, cipher = unlock(home, args.group)
+    doc = home.read_group(info, cipher=cipher)
+    if doc is not None:
+        try:
+            return action(doc, info)
+        except (NeedsDocument, ReadModelDamaged):
+            pass
+    group = home.open_group(info, cipher=cipher)
+    group.warn = _warn
+    for problem in group.report.problems:
+        _warn(problem)
+    try:
+        return action(group.doc, group.info)
+    finally:
+        group.close()
+
+
+def _warn(problem: str) -> None:
+    print(f"magnet: warning: {problem}", file=sys.stderr)
 
 
 # ---- commands ------------------------------------------------------------------------------
@@ -95,12 +130,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from magnet.groupkey import KeyRing
 
     kind = _kind(args.kind) if args.kind else None
-    group = open_group(args)
-    try:
-        seal = KeyRing.load(group.path).current if args.seal else None
-        data = export_group(group.doc, args.format, kind=kind, sensitive=args.sensitive, seal=seal)
-    finally:
-        group.close()
+
+    def export(doc: GroupDocument, info: GroupInfo) -> str | bytes:
+        seal = KeyRing.load(info.path).current if args.seal else None
+        return export_group(doc, args.format, kind=kind, sensitive=args.sensitive, seal=seal)
+
+    data = read_group(args, export)
     _emit(data, args.output)
     if args.format == "bundle" and args.output not in (None, "-"):
         if args.seal:
@@ -153,40 +188,36 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    group = open_group(args)
-    try:
-        doc = group.doc
-        profile = doc.profile
-        print(f"{profile.name}  (group {doc.group_id[:8]}, schema {doc.schema})")
-        print(f"this device: {group.home.device.readable_id}")
-        print(f"store: {group.store.path} ({group.store.path.stat().st_size:,} bytes)")
+    from magnet.problems import find_problems
+
+    device = _home(args).device.readable_id
+
+    def info(doc: GroupDocument, group: GroupInfo) -> list[str]:
+        lines = [
+            f"{doc.profile.name}  (group {doc.group_id[:8]}, schema {doc.schema})",
+            f"this device: {device}",
+            f"store: {group.store_path} ({group.store_path.stat().st_size:,} bytes)",
+        ]
         for collection in doc.collections():
             total = len(collection.all(include_archived=True))
             if total:
                 active = len(collection)
-                print(
-                    f"  {collection.name:<15} {active:>6}"
-                    + (f"  (+{total - active} archived)" if total != active else "")
-                )
-        from magnet.problems import find_problems
-
+                archived = f"  (+{total - active} archived)" if total != active else ""
+                lines.append(f"  {collection.name:<15} {active:>6}{archived}")
         problems = find_problems(doc)
         if problems:
             verb = "does" if len(problems) == 1 else "do"
-            print(f"{_count(len(problems), 'stored value')} {verb} not fit its field: 'magnet check' lists them")
-    finally:
-        group.close()
+            lines.append(f"{_count(len(problems), 'stored value')} {verb} not fit its field: 'magnet check' lists them")
+        return lines
+
+    print("\n".join(read_group(args, info)))
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from magnet.problems import find_problems
 
-    group = open_group(args)
-    try:
-        problems = find_problems(group.doc)
-    finally:
-        group.close()
+    problems = read_group(args, lambda doc, _info: find_problems(doc))
     if not problems:
         print("Every stored value fits its field.")
         return 0
@@ -344,16 +375,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     from magnet.record import display
     from magnet.records import COLLECTIONS
 
-    group = open_group(args)
-    try:
-        collection = _collection(group.doc, args.kind)
+    def rows(doc: GroupDocument, _info: GroupInfo) -> list[str]:
+        collection = _collection(doc, args.kind)
         records = collection.all(include_archived=args.archived)
         specs = collection.record_type.specs()
         columns = [name for name, spec in specs.items() if not spec.sensitive][:4]
         titles: dict[str, str] = {}  # a reference shows the record's name, not its id
         for target in {specs[name].ref for name in columns if specs[name].kind is FieldKind.REF}:
             if target:
-                referred = group.doc.collection(COLLECTIONS[target]).all(include_archived=True)
+                referred = doc.collection(COLLECTIONS[target]).all(include_archived=True)
                 titles |= {r.id: r.title for r in referred}
 
         def cell(record: Any, name: str) -> str:
@@ -362,10 +392,13 @@ def cmd_list(args: argparse.Namespace) -> int:
                 return titles.get(value, value)
             return display(record, name)
 
-        for record in sorted(records, key=lambda r: r.title.lower()):
-            print(record.id + "  " + "  ".join(cell(record, name) for name in columns))
-    finally:
-        group.close()
+        return [
+            record.id + "  " + "  ".join(cell(record, name) for name in columns)
+            for record in sorted(records, key=lambda r: r.title.lower())
+        ]
+
+    for line in read_group(args, rows):
+        print(line)
     return 0
 
 

@@ -8,7 +8,7 @@ announced to listeners (the sync node, the screens).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -128,6 +128,8 @@ class GroupDocument:
         self._cache: dict[str, tuple[int, list[Any], dict[str, Any]]] = {}
         self._objs: dict[str, bytes] = {}
         self._durable_heads: list[bytes] = doc.get_heads() if model is None else []
+        # Collections changed since the read model was last written (None: any of them).
+        self._dirty: set[str] | None = set()
         # Remote changes not yet looked at: the heads before them, and views of what arrived.
         self._review_from: list[bytes] | None = None
         self._review_views: list[list[bytes]] = []
@@ -393,6 +395,7 @@ class GroupDocument:
             self._review_views.extend(views)
         else:
             self._refresh_cache(touched)
+            self._mark_dirty(touched.keys())
         event = DocChange(origin, frozenset(touched) if touched is not None else None, new)
         for listener in list(self._listeners):
             listener(event)
@@ -433,6 +436,7 @@ class GroupDocument:
             if not before:
                 # Nothing was here before: nothing can have been hidden.
                 self._refresh_cache(None)
+                self._mark_dirty(None)
                 return None
             raw = self._doc.diff(before, after)
             if len(raw) > PATCH_PARSE_LIMIT:
@@ -447,7 +451,9 @@ class GroupDocument:
             if hidden:
                 self._heal(hidden)
                 self._refresh_cache(None)  # a fold can reach anywhere: every collection is read again
+                self._mark_dirty(None)
                 return None
+            self._mark_dirty(None if touched is None else touched.collections())
             if touched is None:
                 self._refresh_cache(None)
             else:
@@ -455,6 +461,19 @@ class GroupDocument:
                 refresh.update((name, frozenset()) for name in touched.whole)
                 self._refresh_cache(refresh)
             return touched
+
+    def _mark_dirty(self, names: Iterable[str] | None) -> None:
+        if names is None:
+            self._dirty = None
+        elif self._dirty is not None:
+            self._dirty.update(names)
+
+    def take_dirty(self) -> set[str] | None:
+        """Collections changed since the last call (None: possibly all), after looking at merges."""
+        with self._lock:
+            self.review()
+            dirty, self._dirty = self._dirty, set()
+            return dirty
 
     def _heal(self, hidden: Sequence[collisions.Hidden]) -> None:
         before = self._doc.get_heads()
@@ -581,6 +600,18 @@ class GroupDocument:
     @staticmethod
     def _merge_document(other: Document) -> Callable[[Document], object]:
         return lambda doc: doc.merge(other)
+
+    def raw(self, name: str) -> dict[str, Any]:
+        """Plain values of one collection (or the profile), as stored: for the read model."""
+        if self._model is not None:
+            return self._model.raw(name)
+        with self._lock:
+            if self._review_from is not None:
+                self.review()
+            found = self._doc.get(ROOT, name)
+            if found is None or found[0] != ObjType.Map:
+                return {}
+            return crdt.read_map(self._doc, found[1])
 
     def export(self) -> dict[str, Any]:
         """Plain values of the whole group (ids as keys), as stored."""

@@ -2,8 +2,8 @@
 
 Loading the Automerge document replays every change the group ever made: seconds for a large
 group. Most commands and the app's first screen only read. This file holds the plain values of
-every collection as of one exact state of the store file (its inode and size: the store only
-appends, and compaction makes a new inode), one blob per collection so a reader unpacks only
+every collection as of one exact state of the store file (its inode, size and modification time:
+the store only appends, and compaction makes a new inode), one blob per collection so a reader unpacks only
 what it shows. The document stays the only truth: a file that is missing, damaged or made for
 another state of the store is ignored, and whoever has the document loaded writes a new one.
 
@@ -49,18 +49,23 @@ class Sealer(Protocol):
 
 @dataclass(frozen=True)
 class StoreState:
-    """One exact state of the store file's bytes."""
+    """One exact state of the store file's bytes: appends change its size, compaction its inode,
+    and anything else that writes to it its modification time."""
 
     inode: int
     size: int
+    modified_ns: int
 
     @classmethod
     def of(cls, store_file: Path) -> StoreState | None:
         try:
-            info = os.stat(store_file)
+            return cls.of_stat(os.stat(store_file))
         except OSError:
             return None
-        return cls(info.st_ino, info.st_size)
+
+    @classmethod
+    def of_stat(cls, info: os.stat_result) -> StoreState:
+        return cls(info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 class ReadModel:
@@ -71,6 +76,7 @@ class ReadModel:
     ) -> None:
         self.path = path
         self.group_id = group_id
+        self.state = StoreState(*header["state"])
         self.schema = int(header.get("schema", 0))
         self._index: dict[str, tuple[int, int, int]] = {
             str(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in header["index"].items()
@@ -81,6 +87,13 @@ class ReadModel:
 
     def names(self) -> list[str]:
         return [name for name in self._index if name != PROFILE]
+
+    def blob(self, name: str) -> tuple[bytes, int] | None:
+        """One part as stored (sealed, when the group is encrypted) and its checksum, to carry over."""
+        place = self._index.get(name)
+        if place is None:
+            return None
+        return self._data[place[0] : place[0] + place[1]], place[2]
 
     def raw(self, name: str) -> dict[str, Any]:
         """The plain values stored for one collection (or the profile), id -> values."""
@@ -134,20 +147,28 @@ def write(
     schema: int,
     collections: Iterable[tuple[str, Mapping[str, Any]]],
     sealer: Sealer | None = None,
+    carry: Iterable[tuple[str, tuple[bytes, int]]] = (),
 ) -> None:
-    """Write the read model for `state` (atomically, owner-only)."""
+    """Write the read model for `state` (atomically, owner-only).
+
+    `carry` holds parts of an earlier read model of the same group that did not change, as
+    `ReadModel.blob` gave them: copied as they are, neither unpacked nor sealed again.
+    """
     blobs: list[bytes] = []
     index: dict[str, list[int]] = {}
     offset = 0
+    parts: list[tuple[str, bytes, int]] = [(name, blob, crc) for name, (blob, crc) in carry]
     for name, values in collections:
         blob = msgpack.packb(dict(values), use_bin_type=True, datetime=False, default=_plain)
         if sealer is not None:
             blob = sealer.seal(blob, _aad(group_id, name))
-        index[name] = [offset, len(blob), zlib.crc32(blob)]
+        parts.append((name, blob, zlib.crc32(blob)))
+    for name, blob, crc in parts:
+        index[name] = [offset, len(blob), crc]
         offset += len(blob)
         blobs.append(blob)
     header = msgpack.packb(
-        {"group_id": group_id, "schema": schema, "state": [state.inode, state.size], "index": index},
+        {"group_id": group_id, "schema": schema, "state": [state.inode, state.size, state.modified_ns], "index": index},
         use_bin_type=True,
     )
     write_private(directory / FILE, _HEADER.pack(MAGIC, len(header), zlib.crc32(header)) + header + b"".join(blobs))

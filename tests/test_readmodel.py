@@ -12,7 +12,7 @@ from magnet.readmodel import StoreState
 from magnet.records import Member
 from magnet.sealing import ChunkSealer
 
-STATE = StoreState(inode=42, size=1234)
+STATE = StoreState(inode=42, size=1234, modified_ns=99)
 
 
 def written(tmp_path: Path, sealer: ChunkSealer | None = None) -> GroupDocument:
@@ -41,7 +41,7 @@ def test_records_come_back_exactly_for_the_state_they_were_made_for(tmp_path: Pa
     assert model.raw("events") == {}  # not in the file: nothing rather than an error
 
 
-@pytest.mark.parametrize("other", [StoreState(42, 1235), StoreState(43, 1234), None])
+@pytest.mark.parametrize("other", [StoreState(42, 1235, 99), StoreState(43, 1234, 99), StoreState(42, 1234, 98), None])
 def test_any_other_state_of_the_store_is_not_answered(tmp_path: Path, other: StoreState | None) -> None:
     written(tmp_path)
     assert readmodel.load(tmp_path, other) is None
@@ -115,3 +115,66 @@ def test_a_document_read_from_the_read_model_answers_every_read_and_refuses_writ
         reading.members.add(name="Carla")
     with pytest.raises(NeedsDocument):
         reading.save()
+
+
+# ---- the CLI reads from it ------------------------------------------------------------------
+
+NEVER_OPEN = """
+import sys
+import magnet.store
+def refuse(*args, **kwargs):
+    raise SystemExit("the store was opened: history was replayed")
+magnet.store.GroupStore.open = refuse
+from magnet.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def cli(home: Path, *args: str, never_open: bool = False, env: dict[str, str] | None = None) -> str:
+    import os
+    import subprocess
+    import sys
+
+    code = ["-c", NEVER_OPEN] if never_open else ["-m", "magnet"]
+    result = subprocess.run(
+        [sys.executable, *code, "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_reading_commands_answer_from_the_read_model_after_a_write(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    cli(home, "init", "Maple St", "--me", "Ann Lee")
+    cli(home, "add", "members", "name=Bob Diallo", "zone=B")
+    listed = cli(home, "list", "members", never_open=True)
+    assert "Ann Lee" in listed and "Bob Diallo" in listed
+    assert "members" in cli(home, "info", never_open=True)
+    assert '"Bob Diallo"' in cli(home, "export", "--format", "json", never_open=True)
+
+
+def test_a_change_the_read_model_does_not_hold_is_never_hidden(tmp_path: Path) -> None:
+    from magnet.home import Home
+
+    home = tmp_path / "home"
+    cli(home, "init", "Maple St")
+    cli(home, "add", "members", "name=Ann Lee")
+    group = Home(home).open_group()
+    group.doc.members.add(name="Carla Okafor")  # durable, but this process ends without a new read model
+    group.store.close()
+    assert "Carla Okafor" in cli(home, "list", "members")
+    assert "Carla Okafor" in cli(home, "list", "members", never_open=True)  # the full open wrote a new one
+
+
+def test_an_encrypted_groups_read_model_is_sealed_and_read_with_the_passphrase(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    secret = {"MAGNET_PASSPHRASE": "correct horse battery staple"}
+    cli(home, "init", "Maple St", "--encrypt", env=secret)
+    cli(home, "add", "members", "name=Zebulon Quist", "medical_notes=insulin", env=secret)
+    files = [path.read_bytes() for path in home.rglob(readmodel.FILE)]
+    assert files and not any(b"Zebulon" in data or b"insulin" in data for data in files)
+    assert "Zebulon Quist" in cli(home, "list", "members", never_open=True, env=secret)
