@@ -47,6 +47,8 @@ switch ($Target) {
         Invoke-Step 'ruff' @('check', '.')
         Invoke-Step 'ruff' @('format', '--check', '.')
         Invoke-Step 'mypy' @()
+        Invoke-Step 'mypy' @('--platform', 'darwin')
+        Invoke-Step 'mypy' @('--platform', 'win32')
         Invoke-Step 'pytest' @('-q')
     }
 }

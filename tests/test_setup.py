@@ -245,7 +245,12 @@ def test_make_ps1_sets_up_with_the_same_bootstrap_and_runs_the_same_checks() -> 
     makefile = (ROOT / "Makefile").read_text()
     steps = re.findall(r"Invoke-Step '(\w+)' @\(([^)]*)\)", ps1)
     checks = [" ".join([tool, *re.findall(r"'([^']*)'", args)]) for tool, args in steps]
-    assert recipe(makefile, "test") == [] and "test: lint typecheck unit" in makefile
-    assert checks == recipe(makefile, "lint") + recipe(makefile, "typecheck") + recipe(makefile, "unit")
+    assert recipe(makefile, "test") == [] and "test: lint typecheck typecheck-platforms unit" in makefile
+    assert checks == (
+        recipe(makefile, "lint")
+        + recipe(makefile, "typecheck")
+        + recipe(makefile, "typecheck-platforms")
+        + recipe(makefile, "unit")
+    )
     assert "tools\\bootstrap.py" in ps1 and "$setupArgs += '--test'" in ps1
     assert "Invoke-Step 'magnet' $Rest" in ps1  # .\make.ps1 run starts the app, as make run does
