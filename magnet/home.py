@@ -150,6 +150,7 @@ class OpenGroup:
             state,
             group_id=self.doc.group_id,
             schema=self.doc.schema,
+            heads=self.doc.heads(),
             collections=[(name, self.doc.raw(name)) for name in fresh],
             sealer=self.store.cipher,
             carry=carry,
