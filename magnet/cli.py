@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -395,6 +395,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_service(args: argparse.Namespace) -> int:
+    from magnet.service import service_command
+
+    return service_command(args)
+
+
 def _sync_command(name: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
         from sync import cli as sync_cli
@@ -408,9 +414,31 @@ def _sync_command(name: str) -> Handler:
 # ---- the parser ----------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from magnet.records import SHEET_KINDS  # the kinds a spreadsheet holds, as the records declare them
+class _SheetKinds:
+    """The kinds a spreadsheet holds, as the records declare them, read only when asked.
 
+    Used as argparse `choices` and in help text: a command that neither checks `--kind` nor shows
+    help never imports every record type (`magnet --version` stays a few milliseconds).
+    """
+
+    @staticmethod
+    def kinds() -> list[str]:
+        from magnet.records import SHEET_KINDS
+
+        return list(SHEET_KINDS)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.kinds()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.kinds())
+
+    def __str__(self) -> str:
+        return ", ".join(self.kinds())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    sheet_kinds = _SheetKinds()
     parser = argparse.ArgumentParser(
         prog="magnet", description="A Mutual Assistance Group's shared records, synced peer to peer."
     )
@@ -439,7 +467,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("export", cmd_export, "write the group's records out (json, csv, vcard, ics, html, md, bundle)")
     p.add_argument("--format", "-f", default="json", choices=["json", "csv", "vcard", "ics", "html", "md", "bundle"])
-    p.add_argument("--kind", help=f"one collection only (csv: {', '.join(SHEET_KINDS)})")
+    kind = p.add_argument("--kind", help="one collection only (csv: %(sheet_kinds)s)")
+    vars(kind)["sheet_kinds"] = sheet_kinds  # argparse fills %(name)s in help from the action's attributes
     p.add_argument("--sensitive", action="store_true", help="include sensitive fields (addresses, medical notes)")
     p.add_argument(
         "--seal", action="store_true", help="bundle only: encrypt it so that only the group's devices can open it"
@@ -452,8 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a CSV or vCard file, or a bundle written by 'magnet export --format bundle'")
     p.add_argument(
         "--kind",
-        choices=list(SHEET_KINDS),
-        help="what the CSV holds (guessed from its headers when omitted)",
+        choices=sheet_kinds,
+        metavar="KIND",  # (not the choices: listing them at start-up would import them)
+        help="what the CSV holds: %(choices)s (guessed from its headers when omitted)",
     )
     p.add_argument(
         "--skip-invalid",
@@ -497,25 +527,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--purge", action="store_true", help="delete permanently; a concurrent edit elsewhere is lost")
 
     p = command("serve", _sync_command("serve"), "run this device as an always-on peer (e.g. a Raspberry Pi)")
-    p.add_argument("--port", type=int, help="TCP port to listen on (default 7787)")
-    p.add_argument(
-        "--peer", action="append", default=[], metavar="HOST:PORT", help="a peer to dial by address (repeatable)"
+    _serve_options(p)
+
+    p = command(
+        "service", cmd_service, "start 'magnet serve' at every boot (systemd; launchd, Task Scheduler), or stop"
     )
-    p.add_argument(
-        "--interface",
-        action="append",
-        default=[],
-        metavar="IF",
-        help="only use this network interface or address (repeatable; env MAGNET_INTERFACES)",
-    )
-    p.add_argument("--no-discovery", action="store_true", help="do not use mDNS; only peers given by address")
-    p.add_argument(
-        "--keepalive",
-        type=float,
-        metavar="SECONDS",
-        help="ping quiet peers this often; one silent for 4 times as long is dropped (default 5)",
-    )
-    p.add_argument("--verbose", "-v", action="store_true")
+    p.add_argument("action", choices=["install", "uninstall"])
+    p.add_argument("--system", action="store_true", help="a system unit, run as you (needs sudo); default: your user's")
+    p.add_argument("--dry-run", action="store_true", help="print the unit and the commands; change nothing")
+    p.add_argument("--no-enable", action="store_true", help="only write the unit; do not start or enable it")
+    p.add_argument("--unit-dir", metavar="DIR", help="write the unit here instead of systemd's directory")
+    _serve_options(p)  # what the service passes on to magnet serve
 
     p = command("invite", _sync_command("invite"), "invite a new device into the group")
     p.add_argument("--expires", default="24h", help="how long the invite stays valid (e.g. 30m, 24h, 7d)")
@@ -553,6 +575,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("device", help="device id prefix or name")
     return parser
+
+
+def _serve_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, help="TCP port to listen on (default 7787)")
+    p.add_argument(
+        "--peer", action="append", default=[], metavar="HOST:PORT", help="a peer to dial by address (repeatable)"
+    )
+    p.add_argument(
+        "--interface",
+        action="append",
+        default=[],
+        metavar="IF",
+        help="only use this network interface or address (repeatable; env MAGNET_INTERFACES)",
+    )
+    p.add_argument("--no-discovery", action="store_true", help="do not use mDNS; only peers given by address")
+    p.add_argument(
+        "--keepalive",
+        type=float,
+        metavar="SECONDS",
+        help="ping quiet peers this often; one silent for 4 times as long is dropped (default 5)",
+    )
+    p.add_argument("--verbose", "-v", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
