@@ -18,6 +18,8 @@ from magnet.errors import MagnetError
 from magnet.formats.export import export_target, file_name, write_export
 from magnet.home import OpenGroup
 
+assert sys.platform != "win32"  # POSIX-only tests (FIFOs, ptys, /proc); mypy --platform win32 skips the rest
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 

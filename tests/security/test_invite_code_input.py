@@ -23,6 +23,8 @@ from magnet.home import Home
 from screens.invites import join_with_code
 from sync.runfile import running_port
 
+assert sys.platform != "win32"  # POSIX-only tests (FIFOs, ptys, /proc); mypy --platform win32 skips the rest
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 pytestmark = pytest.mark.slow
 

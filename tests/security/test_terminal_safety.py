@@ -33,6 +33,8 @@ from screens.markup import escape
 from security.hostile import EVIL_DEVICE, EVIL_NAME, SHOWN_ESCAPE, obeyed, poison, write_raw
 from sync.secure import enroll_device
 
+assert sys.platform != "win32"  # POSIX-only tests (FIFOs, ptys, /proc); mypy --platform win32 skips the rest
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
