@@ -528,6 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("serve", _sync_command("serve"), "run this device as an always-on peer (e.g. a Raspberry Pi)")
     _serve_options(p)
+    # The app runs its node this way, in a process of its own (sync/child.py); not for people.
+    p.add_argument("--control", action="store_true", help=argparse.SUPPRESS)
 
     p = command(
         "service", cmd_service, "start 'magnet serve' at every boot (systemd; launchd, Task Scheduler), or stop"

@@ -24,6 +24,7 @@ from magnet.lognames import NamesById
 from magnet.records import Device
 from magnet.safetext import control_problem, guard_logging, shown
 from magnet.unlock import ask_passphrase, open_with_passphrase
+from sync import child
 from sync.events import DEFAULT_PORT, NodeConfig, NodeEvent
 from sync.interfaces import local_ipv4, pinned, resolve
 from sync.invitebook import DEFAULT_SHORT_TTL, InviteBook
@@ -78,14 +79,18 @@ def serve(args: argparse.Namespace) -> int:
         dead_after=4 * keepalive,
         backoff_max=min(30.0, 6 * keepalive),
     )
-    group = _open(args)
+    controlled = bool(getattr(args, "control", False))
+    group = child.open_controlled(_home(args), args.group) if controlled else _open(args)
     hidden = _names_by_id(group) if group.info.encrypted else None
     try:
         if hidden is None:
             log.info("serving %r as %s", group.info.name, group.home.device.readable_id)
         else:
             log.info("serving group %s as %s", group.info.group_id[:8], group.home.device.readable_id)
-        asyncio.run(_serve(group, config))
+        if controlled:
+            asyncio.run(child.run(group, config, stop_on_signals=stop_on_signals))
+        else:
+            asyncio.run(_serve(group, config))
     finally:
         group.close()
         if hidden is not None:
