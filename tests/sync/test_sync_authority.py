@@ -1,0 +1,182 @@
+"""Removing a device for good, with real nodes on 127.0.0.1: signed rotations, revocation before relay,
+a revoked device that tries to poison a stale one, rotations made apart, and a group from before."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import msgpack
+import pytest
+from syncnodes import (
+    Lab,
+    Recorder,
+    address,
+    lab_fixture,  # noqa: F401 - provides the `lab` fixture
+    same,
+    until,
+)
+
+from magnet.errors import MagnetError
+from magnet.groupkey import KEYRING_FILE, KeyRing
+from magnet.home import OpenGroup
+from magnet.records import Device
+from magnet.rotation import Rotation
+from sync.authority import record_signing_key
+from sync.channel import connect
+from sync.protocol import Hello, Keys, Rotations, encode
+from sync.secure import revoke_device
+
+
+def device_of(group: OpenGroup, member: OpenGroup) -> Device:
+    [record] = group.doc.devices.filter(device_id=member.home.device.device_id)
+    return record
+
+
+def make_coordinator(group: OpenGroup, member: OpenGroup) -> None:
+    group.doc.members.update(device_of(group, member).member_id, level="core_team")
+
+
+def keys(group: OpenGroup) -> KeyRing:
+    return KeyRing.load(group.path)
+
+
+@pytest.mark.parametrize("how", ["rotation", "document mark"])
+async def test_a_revoked_device_never_gets_what_was_written_after_its_revocation(lab: Lab, how: str) -> None:
+    """A, B, C sync; B and C stop; A revokes B and adds a record; A leaves; B and C meet (C has not
+    heard); A comes back: C takes the revocation and the record, and relays nothing to B.
+
+    With a rotation, C hears it before any of A's changes. A revocation marked in the document
+    alone (as an earlier magnet made it) arrives in the same batch as the record: C must close
+    B's session before it relays that batch."""
+    ann = lab.found()
+    bob, cleo = lab.member(ann, "Bob"), lab.member(ann, "Cleo")
+    a = await lab.node(ann)
+    c = await lab.node(cleo, peers=[address(a)])
+    b = await lab.node(bob, peers=[address(a), address(c)])
+    await until(lambda: same(ann, bob, cleo) and len(a.sessions) == 2 and len(c.sessions) == 2)
+    a_port, c_port = a.port, c.port
+    await lab.stop(b)
+    await lab.stop(c)
+    if how == "rotation":
+        assert revoke_device(ann, device_of(ann, bob)) == 1
+    else:
+        ann.doc.devices.update(device_of(ann, bob).id, revoked=True)
+    later = ann.doc.members.add(name="Written after Bob was revoked")
+    await lab.stop(a)
+    c = await lab.node(cleo, port=c_port)
+    b = await lab.node(bob, peers=[f"127.0.0.1:{c_port}"])
+    await until(lambda: same(bob, cleo) and bool(c.sessions), what="Bob and Cleo syncing, Cleo not knowing")
+    a = await lab.node(ann, port=a_port, peers=[f"127.0.0.1:{c_port}"])
+    await until(lambda: cleo.doc.members.find(later.id) is not None, what="Ann's record on Cleo")
+    await until(lambda: keys(cleo).current == keys(ann).current, what="Cleo on Ann's key")
+    await until(lambda: not b.sessions, what="Bob dropped")
+    await asyncio.sleep(0.5)  # anything relayed would have arrived by now
+    assert bob.doc.members.find(later.id) is None
+    assert keys(bob).current.epoch == 0
+    assert not c.membership.allows(bob.home.device.device_id)
+    assert same(ann, cleo)
+
+
+async def test_a_revoked_device_cannot_move_a_stale_device_to_a_key_it_knows(lab: Lab) -> None:
+    ann = lab.found()
+    bob, cleo = lab.member(ann, "Bob"), lab.member(ann, "Cleo")
+    a = await lab.node(ann)
+    c = await lab.node(cleo, peers=[address(a)])
+    await until(lambda: same(ann, cleo) and bool(c.sessions))
+    a_port = a.port
+    await lab.stop(c)
+    revoke_device(ann, device_of(ann, bob))
+    await lab.stop(a)
+    heard = Recorder()
+    c = await lab.node(cleo, heard)
+    # Bob, revoked but unknown to Cleo, connects as himself with the old key and offers a bare
+    # key, a rotation he signed (he is no coordinator), and one claiming to be Ann's.
+    reader, writer = await asyncio.open_connection("127.0.0.1", c.port)
+    channel = await connect(
+        reader, writer, identity=bob.home.device, secret=keys(bob).current, authorize=lambda _key: True
+    )
+    record_signing_key(bob, bob.home.device)
+    own = KeyRing.load(bob.path)
+    own.rotate(bob.home.device, group_id=bob.doc.group_id, revokes=[ann.home.device.device_id])
+    impostor, secret = Rotation.make(bob.home.device, group_id=bob.doc.group_id, epoch=1)
+    forged_author = msgpack.unpackb(impostor.statement)
+    forged_author["a"] = ann.home.device.device_id
+    statement = msgpack.packb(forged_author)
+    hello = Hello(bob.home.device.device_id, bob.doc.group_id, tuple(bob.doc.heads()), 1, keys=b"\x00" * 16)
+    for message in (
+        hello,
+        Keys(7, os.urandom(32)),
+        Rotations(own.digest, tuple(own.offer())),
+        Rotations(b"\x01" * 16, ((statement, impostor.signature, secret),)),
+    ):
+        await channel.send(encode(message))
+    await until(lambda: any("unsigned group key" in e.detail for e in heard.events), what="the bare key refused")
+    await until(lambda: bool(keys(cleo).pending()), what="Bob's rotation held, not counted")
+    assert keys(cleo).current.epoch == 0 and keys(cleo).current == keys(ann).get(0)
+    assert not keys(cleo).revoked
+    channel.close()
+    # Ann comes back: Cleo takes her rotation, refuses Bob, and is with the group again.
+    a = await lab.node(ann, port=a_port, peers=[address(c)])
+    await until(lambda: keys(cleo).current == keys(ann).current and same(ann, cleo), what="Cleo rejoining Ann")
+    assert bob.home.device.device_id in keys(cleo).revoked
+    assert not c.membership.allows(bob.home.device.device_id)
+
+
+async def test_two_coordinators_who_revoke_while_apart_converge(lab: Lab) -> None:
+    ann = lab.found()
+    bob, cleo = lab.member(ann, "Bob"), lab.member(ann, "Cleo")
+    laptop, phone = lab.member(ann, "Lost Laptop"), lab.member(ann, "Old Phone")
+    make_coordinator(ann, bob)
+    a = await lab.node(ann)
+    b = await lab.node(bob, peers=[address(a)])
+    c = await lab.node(cleo, peers=[address(b)])
+    await until(lambda: same(ann, bob, cleo) and len(b.sessions) == 2, what="everyone in sync")
+    a_port = a.port
+    await lab.stop(a)  # Ann is across town
+    assert revoke_device(ann, device_of(ann, laptop)) == 1
+    assert revoke_device(bob, device_of(bob, phone)) == 1
+    await until(lambda: keys(cleo).current == keys(bob).current, what="Cleo on Bob's side")
+    assert keys(ann).current != keys(bob).current
+    a = await lab.node(ann, port=a_port, peers=[address(b), address(c)])
+    took = await until(
+        lambda: len({keys(g).current for g in (ann, bob, cleo)}) == 1 and same(ann, bob, cleo),
+        within=60,
+        what="one key everywhere",
+    )
+    assert took < 60
+    gone = {laptop.home.device.device_id, phone.home.device.device_id}
+    assert all(keys(g).revoked == gone for g in (ann, bob, cleo))
+    assert keys(ann).current.epoch == 1 and keys(ann).current not in (keys(laptop).current, keys(phone).current)
+    for node in (a, b, c):
+        assert not any(node.membership.allows(d) for d in gone)
+
+
+async def test_only_a_coordinators_device_may_revoke(lab: Lab) -> None:
+    ann = lab.found()
+    cleo = lab.member(ann, "Cleo")
+    bob = lab.member(ann, "Bob")  # his copy lists Cleo
+    with pytest.raises(MagnetError, match="coordinator"):
+        revoke_device(bob, device_of(bob, cleo))
+    assert keys(bob).current.epoch == 0 and not device_of(bob, cleo).revoked
+
+
+async def test_a_group_from_before_signed_rotations_syncs_and_gets_its_authority(lab: Lab) -> None:
+    ann = lab.found()
+    bob = lab.member(ann, "Bob")
+    rex = lab.member(ann, "Rex")
+    old = keys(ann).current
+    legacy = msgpack.packb({"v": 1, "epochs": [[old.epoch, old.secret]]}, use_bin_type=True)
+    for group in (ann, bob):  # devices without signing keys, key rings as the earlier magnet wrote them
+        for record in group.doc.devices.all():
+            group.doc.devices.update(record.id, signing_key="")
+        (group.path / KEYRING_FILE).write_bytes(legacy)
+    a = await lab.node(ann)
+    b = await lab.node(bob, peers=[address(a)])
+    await until(lambda: same(ann, bob) and bool(b.sessions), what="the old group syncing")
+    await until(lambda: all(d.signing_key for d in bob.doc.devices.all() if d.name != "Rex's device"))
+    assert (ann.path / KEYRING_FILE).read_bytes() == legacy  # nothing rewritten before a rotation
+    revoke_device(ann, device_of(ann, rex))  # Ann is on the core team, as the founder
+    await until(lambda: keys(bob).current == keys(ann).current and keys(bob).current.epoch == 1)
+    assert rex.home.device.device_id in keys(bob).revoked
+    assert b.membership.allows(ann.home.device.device_id)
