@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -25,6 +25,7 @@ from magnet.document import DocChange
 from sync.discovery import Discovery, Service
 from sync.events import NodeConfig, NodeEvent, PeerStatus
 from sync.interfaces import pinned, resolve
+from sync.listening import OUT_OF_FDS, accept_forever, bind
 from sync.membership import Group, Membership
 from sync.peerbook import PeerBook
 from sync.protocol import VERSION, Changes, CloseCode, Heads, Snapshot, Sync, encode
@@ -57,7 +58,6 @@ FD_RESERVE = 32
 # node is full: honest handshakes take milliseconds, a flood's linger until they time out.
 STALE_HANDSHAKE = 1.0
 MAX_DIAL_ATTEMPTS = 6  # epochs tried in turn when a peer holds another key for the newest
-OUT_OF_FDS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 DOCUMENT_DATA = (Changes, Snapshot, Sync)
 _DIGITS = re.compile(r"\d+")  # refusals that differ only in numbers are one kind
 
@@ -89,8 +89,8 @@ class Handshaking:
     """An inbound connection still proving who it is."""
 
     host: str
-    writer: asyncio.StreamWriter
     started: float
+    close: Callable[[], None]
 
 
 class Node:
@@ -126,7 +126,7 @@ class Node:
         self._refusals = RefusalLog()
         self._handshakes: set[Handshaking] = set()
         self._cap = config.max_connections
-        self._servers: list[asyncio.Server] = []
+        self._listeners: list[socket.socket] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._drained = asyncio.Event()  # set once stopping and every connection is gone
@@ -198,8 +198,8 @@ class Node:
             self._process(
                 conn, conn.session.close(CloseCode.GOODBYE, "the peer is shutting down", now=time.monotonic())
             )
-        for server in self._servers:
-            server.close()
+        for listener in self._listeners:
+            listener.close()
         if self.discovery is not None:
             with contextlib.suppress(Exception):
                 await self.discovery.stop()
@@ -247,15 +247,17 @@ class Node:
     async def _listen(self) -> None:
         hosts = self.addresses or ["0.0.0.0"]  # noqa: S104 - every interface is the default by design
         try:
-            server = await asyncio.start_server(self._on_inbound, hosts, self.config.port)
+            self._listeners, self.port = bind(hosts, self.config.port)
         except OSError as exc:
             if self.config.port == 0:
                 raise
             log.warning("port %d is busy (%s); listening on another", self.config.port, exc.strerror)
             self._emit("error", "", None, f"port {self.config.port} is busy; using another (peers find it by mDNS)")
-            server = await asyncio.start_server(self._on_inbound, hosts, 0)
-        self._servers.append(server)
-        self.port = server.sockets[0].getsockname()[1]
+            self._listeners, self.port = bind(hosts, 0)
+        for listener in self._listeners:
+            self._spawn(
+                accept_forever(listener, admit=self._admit, serve=self._take_inbound, out_of_fds=self._out_of_fds)
+            )
 
     def _add_target(self, address: str, source: str, *, device_id: str | None = None) -> Target:
         target, new = self.targets.add(address, source, device_id=device_id)
@@ -351,32 +353,44 @@ class Node:
         else:
             log.debug("%s still failing (%s); next try in %.1f s", target.key, error, delay)
 
-    async def _on_inbound(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        host = str(peer[0]) if isinstance(peer, tuple) else "unknown"
-        if self._stopping:
-            writer.close()
-            return
+    def _admit(self, host: str) -> bool:
+        """Whether to take a connection just accepted from `host`, decided before the next one:
+        the rate per address, handshakes per address, and the cap on sockets held in all."""
         now = time.monotonic()
+        if self._stopping:
+            return False
         if not self._limit.allow(host, now):
-            writer.close()
             self._refused(host, "rate", "too many connection attempts from this address")
-            return
+            return False
         if sum(1 for h in self._handshakes if h.host == host) >= self.config.handshakes_per_address:
-            writer.close()
             self._refused(host, "handshakes", "too many handshakes at once from this address")
-            return
+            return False
         if self._load() >= self._cap and not self._evict_stale_handshake(now):
-            writer.close()
             self._refused(host, "full", f"too many connections (at most {self._cap})")
-            return
-        shaking = Handshaking(host, writer, now)
-        self._handshakes.add(shaking)
+            return False
+        return True
+
+    def _take_inbound(self, sock: socket.socket, host: str) -> None:
+        shaking = Handshaking(host, time.monotonic(), sock.close)
+        self._handshakes.add(shaking)  # counted from now on, before the next accept
+        self._spawn(self._on_inbound(sock, shaking))
+
+    def _out_of_fds(self, exc: OSError) -> None:
+        self._refused("*", "resources", f"the system refused a connection: {exc.strerror or exc}", error=True)
+
+    async def _on_inbound(self, sock: socket.socket, shaking: Handshaking) -> None:
+        host = shaking.host
         try:
+            reader, writer = await asyncio.open_connection(sock=sock)
+            shaking.close = writer.close
             channel = await self.link.answer(reader, writer)
         except TransportError as exc:
             cause = type(exc.__cause__ or exc).__name__
             self._refused(host, f"handshake {cause}", str(exc), error=not exc.refused)
+            return
+        except OSError as exc:
+            sock.close()
+            log.debug("a connection from %s failed at once: %s", host, exc)
             return
         finally:
             self._handshakes.discard(shaking)
@@ -403,7 +417,7 @@ class Node:
         if oldest is None or now - oldest.started < STALE_HANDSHAKE:
             return False
         self._handshakes.discard(oldest)
-        oldest.writer.close()  # its handshake fails at once and releases the rest
+        oldest.close()  # its handshake fails at once and releases the rest
         self._refused(oldest.host, "evicted", "a handshake that lingered gave its place to a new connection")
         return True
 

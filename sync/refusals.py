@@ -67,6 +67,13 @@ class RefusalLog:
                 seen.told_at = now
             elif not seen.held and now - seen.told_at >= 2 * self.every:
                 del self._seen[(address, kind)]
+        if len(lines) > self.per_minute:  # a flood from many addresses: one line sums up the rest
+            extra = lines[self.per_minute :]
+            del lines[self.per_minute :]
+            if not self._overflow:
+                self._overflow_since = now - self.every
+            self._overflow += sum(int(line.split()[1]) for line in extra)
+            self._overflow_from.update(line.split()[4] for line in extra)
         if self._overflow and now - self._overflow_since >= self.every:
             count, sources = self._overflow, len(self._overflow_from)
             self._overflow, self._overflow_from = 0, set()

@@ -189,7 +189,7 @@ async def test_a_member_that_vanishes_mid_sync_leaves_the_store_intact(lab: Lab)
     # A second time, Bob sends half a batch of real changes and vanishes.
     extra = bob.doc.fork()
     extra.members.add(name="Half sent")
-    changes = extra.changes_since(ann.doc.heads())
+    changes = extra.changes_since(bob.doc.heads())  # Ann holds all of Bob's copy: just the new one
     channel = await _member_channel(lab, a.port, bob.home.device, KeyRing.load(bob.path))
     await channel.send(encode(Hello(bob.home.device.device_id, ann.doc.group_id, tuple(ann.doc.heads()), 1)))
     await channel.send(encode(Changes(tuple(changes))))
