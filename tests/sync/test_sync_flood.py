@@ -121,7 +121,7 @@ def test_a_handshake_flood_from_many_addresses_leaves_the_node_serving(tmp_path:
             async def flood_and_watch() -> int:
                 until = time.monotonic() + FLOOD_SECONDS
                 flooding = asyncio.create_task(flood(port, until))
-                edits = []
+                edits: list[str] = []
                 while not flooding.done():
                     fds.append(len(os.listdir(f"/proc/{ann_serve.pid}/fd")))
                     if len(edits) < 8 and len(fds) % 10 == 0:
