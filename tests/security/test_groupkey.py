@@ -181,6 +181,23 @@ def test_rotations_made_apart_converge_on_one_key_that_neither_revoked_device_ca
     assert cleo.current == ann.current and ann.current.epoch == 2
 
 
+def test_a_mutual_revocation_ends_the_same_on_every_device_whatever_the_order() -> None:
+    base = KeyRing.found()
+    ann, bob = KeyRing.from_bytes(base.to_bytes()), KeyRing.from_bytes(base.to_bytes())
+    ann.rotate(ANN, group_id=GROUP, revokes=[BOB.device_id])
+    bob.rotate(BOB, group_id=GROUP, revokes=[ANN.device_id])
+    outcomes = []
+    for first, second in ((ann, bob), (bob, ann)):
+        cleo = KeyRing.from_bytes(base.to_bytes())
+        cleo.take(first.offer(), group_id=GROUP, verify=counts)
+        cleo.take(second.offer(), group_id=GROUP, verify=counts)
+        outcomes.append((cleo.current, cleo.revoked))
+    assert outcomes[0] == outcomes[1]
+    merged, revoked = outcomes[0]
+    assert revoked == {ANN.device_id, BOB.device_id}  # both out: neither can keep the other away
+    assert merged not in (ann.current, bob.current)  # and neither holds the key the others use
+
+
 def test_keyring_file_round_trips_and_is_private(tmp_path: Path) -> None:
     ring = KeyRing.found()
     ring.rotate(ANN, group_id=GROUP, revokes=["3" * 32])

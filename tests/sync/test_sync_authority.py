@@ -19,11 +19,13 @@ from syncnodes import (
 
 from magnet.errors import MagnetError
 from magnet.groupkey import KEYRING_FILE, KeyRing
-from magnet.home import OpenGroup
+from magnet.home import Home, OpenGroup
 from magnet.records import Device
-from magnet.rotation import Rotation
+from magnet.rotation import Rotation, signing_public_key
 from sync.authority import record_signing_key
 from sync.channel import connect
+from sync.invitebook import InviteBook
+from sync.joining import Invitation, adopt, join
 from sync.protocol import Hello, Keys, Rotations, encode
 from sync.secure import revoke_device
 
@@ -180,3 +182,42 @@ async def test_a_group_from_before_signed_rotations_syncs_and_gets_its_authority
     await until(lambda: keys(bob).current == keys(ann).current and keys(bob).current.epoch == 1)
     assert rex.home.device.device_id in keys(bob).revoked
     assert b.membership.allows(ann.home.device.device_id)
+
+
+async def test_a_device_that_joins_after_a_rotation_holds_the_groups_rotations(lab: Lab) -> None:
+    ann = lab.found()
+    rex = lab.member(ann, "Rex")
+    revoke_device(ann, device_of(ann, rex))
+    a = await lab.node(ann)
+    code = InviteBook(ann.path).issue(addresses=(address(a),))
+    dana_home = Home(lab.root / "dana")
+    welcome, where = await join(dana_home, Invitation(code), member_name="Dana", interfaces=["127.0.0.1"])
+    dana = adopt(dana_home, welcome, inviter_address=where)
+    lab.groups.append(dana)
+    assert keys(dana).current == keys(ann).current and keys(dana).digest == keys(ann).digest
+    assert rex.home.device.device_id in keys(dana).revoked  # a later rotation made apart merges alike
+    [record] = ann.doc.devices.filter(device_id=dana_home.device.device_id)
+    assert record.signing_key == signing_public_key(dana_home.device).hex()  # sent over the join channel
+
+
+async def test_a_group_with_no_core_team_lets_its_shared_devices_rotate(lab: Lab) -> None:
+    pi = Home(lab.root / "pi").create_group("Rally Point")  # made by a Raspberry Pi alone: no member
+    lab.groups.append(pi)
+    bob = lab.member(pi, "Bob")
+    assert revoke_device(pi, device_of(pi, bob)) == 1
+    cleo = lab.member(pi, "Cleo")
+    make_coordinator(pi, cleo)  # once someone is on the core team, the Pi defers to them
+    dana = lab.member(pi, "Dana")
+    with pytest.raises(MagnetError, match="core-team members"):
+        revoke_device(pi, device_of(pi, dana))
+
+
+async def test_a_device_revoked_by_a_rotation_cannot_join_again_with_the_same_key(lab: Lab) -> None:
+    ann = lab.found()
+    rex = lab.member(ann, "Rex")
+    revoke_device(ann, device_of(ann, rex))
+    a = await lab.node(ann)
+    code = InviteBook(ann.path).issue(addresses=(address(a),))
+    with pytest.raises(MagnetError, match="revoked"):
+        await join(rex.home, Invitation(code), member_name="Rex", interfaces=["127.0.0.1"])
+    assert device_of(ann, rex).revoked
