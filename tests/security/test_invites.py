@@ -50,9 +50,10 @@ from sync.invite import (
     open_join_channel,
     render_qr,
 )
-from sync.invitebook import DEFAULT_SHORT_TTL, INVITES_FILE, KEEP_FINISHED
+from sync.invitebook import DEFAULT_SHORT_TTL, INVITES_FILE, KEEP_FINISHED, MAX_SHORT_CODE_FAILURES
 from sync.invitecode import (
     InviteExpired,
+    InviteLocked,
     InviteMalformed,
     InviteUnknown,
     InviteUsed,
@@ -405,6 +406,51 @@ async def test_concurrent_guesses_are_evaluated_one_at_a_time(
     assert min(gaps) > spacing * 0.8  # ... and one at a time, never faster than the pacing
     welcome, _ = await attempt_join(listen, handler, code, DeviceIdentity.generate())
     assert isinstance(welcome, Welcome)
+
+
+async def test_a_wrong_guess_holds_the_next_back_half_a_second(
+    listen: Listen, group_keys: Group, tmp_path: Path
+) -> None:
+    book = InviteBook(tmp_path)
+    code = book.issue_short()
+    handler = inviter(group_keys, book, guesses=GuessGate())  # as the node runs it
+    decided: list[float] = []
+
+    async def guess(n: int) -> None:
+        await attempt_join(listen, handler, wrong_guess(code), DeviceIdentity.generate(), f"127.0.4.{n}")
+        decided.append(asyncio.get_running_loop().time())
+
+    await asyncio.gather(guess(1), guess(2))
+    assert abs(decided[1] - decided[0]) >= 0.45
+
+
+async def test_a_connection_that_takes_its_turn_and_never_guesses_loses_it(
+    listen: Listen, group_keys: Group, tmp_path: Path
+) -> None:
+    book = InviteBook(tmp_path)
+    code = book.issue_short()
+    handler = inviter(group_keys, book, guesses=GuessGate(window=0.3))
+    listener = await listen(handler)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", listener.port, local_addr=("127.0.0.7", 0))
+    hello = Hello(HelloKind.SHORT_CODE, ref=code.ref, pake=SPAKE2_A(b"stalling", idA=JOINER_ID, idB=INVITER_ID).start())
+    writer.write(encode_frame(bytes([HELLO]) + hello.encode()))  # takes the turn, then stalls
+    started = asyncio.get_running_loop().time()
+    welcome, _ = await attempt_join(listen, handler, code, DeviceIdentity.generate())
+    assert isinstance(welcome, Welcome)
+    assert asyncio.get_running_loop().time() - started < 3  # not the 10 s handshake timeout
+    writer.close()
+
+
+def test_the_invite_book_retires_a_short_code_only_after_two_thousand_wrong_guesses(tmp_path: Path) -> None:
+    book = InviteBook(tmp_path, clock=Clock())
+    code = book.issue_short()
+    with book._editing() as invites:  # as if paced guessing had gone on far beyond a code's life
+        invites[0].failures = MAX_SHORT_CODE_FAILURES - 1
+    book.find("short", code.ref)
+    book.record_failure("short", code.ref)
+    with pytest.raises(InviteLocked):
+        book.find("short", code.ref)
+    assert MAX_SHORT_CODE_FAILURES == 2000
 
 
 async def test_a_join_whose_transfer_broke_off_is_retried_by_the_same_device(

@@ -221,3 +221,18 @@ async def test_a_device_revoked_by_a_rotation_cannot_join_again_with_the_same_ke
     with pytest.raises(MagnetError, match="revoked"):
         await join(rex.home, Invitation(code), member_name="Rex", interfaces=["127.0.0.1"])
     assert device_of(ann, rex).revoked
+
+
+async def test_a_rotation_that_arrives_before_its_authors_record_waits_for_it(lab: Lab) -> None:
+    ann = lab.found()
+    rex = lab.member(ann, "Rex")
+    bob = lab.member(ann, "Bob")
+    a = await lab.node(ann)
+    b = await lab.node(bob, peers=[address(a)])
+    await until(lambda: same(ann, bob) and bool(a.sessions))
+    await lab.stop(b)
+    make_coordinator(bob, bob)  # on Bob's copy only: Ann has not seen it yet
+    revoke_device(bob, device_of(bob, rex))
+    b = await lab.node(bob, peers=[address(a)])  # the rotation reaches Ann before the document does
+    await until(lambda: keys(ann).current == keys(bob).current, what="Ann counting it once the record arrived")
+    assert rex.home.device.device_id in keys(ann).revoked and not keys(ann).pending()

@@ -73,7 +73,7 @@ def test_a_refusal_is_told_once_a_minute_per_address_and_kind_with_a_count() -> 
 
 
 def test_a_flood_from_many_addresses_is_summed_up_in_one_line() -> None:
-    refusals = RefusalLog(per_minute=40)
+    refusals = RefusalLog()  # at most 40 lines a minute in all
     told = [refusals.note(f"10.0.{n // 250}.{n % 250}", "rate", "junk", 1.0) for n in range(1000)]
     assert sum(1 for line in told if line) == 40
     assert refusals.flush(62.0)[-1] == "refused 960 more connections from 960 addresses in the last minute"
