@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from magnet import __version__
 from magnet.errors import MagnetError, UnsavedChange
@@ -18,9 +18,10 @@ from magnet.errors import MagnetError, UnsavedChange
 if TYPE_CHECKING:
     from magnet.collection import Collection
     from magnet.document import GroupDocument
-    from magnet.home import Home, OpenGroup
+    from magnet.home import GroupInfo, Home, OpenGroup
 
 EXIT_USAGE = 2
+T = TypeVar("T")
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -35,9 +36,43 @@ def open_group(args: argparse.Namespace) -> OpenGroup:
     from magnet.unlock import open_with_passphrase
 
     group = open_with_passphrase(_home(args), args.group)
+    group.warn = _warn
     for problem in group.report.problems:
-        print(f"magnet: warning: {problem}", file=sys.stderr)
+        _warn(problem)
     return group
+
+
+def read_group(args: argparse.Namespace, action: Callable[[GroupDocument, GroupInfo], T]) -> T:
+    """Run a reading `action` on the group, from its read model when it matches the store.
+
+    The read model answers without replaying the group's history; when it is missing or stale,
+    or the action needs history after all, the group is opened in full and `action` runs again
+    (so an action computes its answer before it prints anything).
+    """
+    from magnet.document import NeedsDocument
+    from magnet.readmodel import ReadModelDamaged
+    from magnet.unlock import unlock
+
+    home = _home(args)
+    info, cipher = unlock(home, args.group)
+    doc = home.read_group(info, cipher=cipher)
+    if doc is not None:
+        try:
+            return action(doc, info)
+        except (NeedsDocument, ReadModelDamaged):
+            pass
+    group = home.open_group(info, cipher=cipher)
+    group.warn = _warn
+    for problem in group.report.problems:
+        _warn(problem)
+    try:
+        return action(group.doc, group.info)
+    finally:
+        group.close()
+
+
+def _warn(problem: str) -> None:
+    print(f"magnet: warning: {problem}", file=sys.stderr)
 
 
 # ---- commands ------------------------------------------------------------------------------
@@ -95,12 +130,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from magnet.groupkey import KeyRing
 
     kind = _kind(args.kind) if args.kind else None
-    group = open_group(args)
-    try:
-        seal = KeyRing.load(group.path).current if args.seal else None
-        data = export_group(group.doc, args.format, kind=kind, sensitive=args.sensitive, seal=seal)
-    finally:
-        group.close()
+
+    def export(doc: GroupDocument, info: GroupInfo) -> str | bytes:
+        seal = KeyRing.load(info.path).current if args.seal else None
+        return export_group(doc, args.format, kind=kind, sensitive=args.sensitive, seal=seal)
+
+    data = read_group(args, export)
     _emit(data, args.output)
     if args.format == "bundle" and args.output not in (None, "-"):
         if args.seal:
@@ -153,24 +188,52 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    group = open_group(args)
-    try:
-        doc = group.doc
-        profile = doc.profile
-        print(f"{profile.name}  (group {doc.group_id[:8]}, schema {doc.schema})")
-        print(f"this device: {group.home.device.readable_id}")
-        print(f"store: {group.store.path} ({group.store.path.stat().st_size:,} bytes)")
+    from magnet.problems import find_problems
+
+    device = _home(args).device.readable_id
+
+    def info(doc: GroupDocument, group: GroupInfo) -> list[str]:
+        lines = [
+            f"{doc.profile.name}  (group {doc.group_id[:8]}, schema {doc.schema})",
+            f"this device: {device}",
+            f"store: {group.store_path} ({group.store_path.stat().st_size:,} bytes)",
+        ]
         for collection in doc.collections():
             total = len(collection.all(include_archived=True))
             if total:
                 active = len(collection)
-                print(
-                    f"  {collection.name:<15} {active:>6}"
-                    + (f"  (+{total - active} archived)" if total != active else "")
-                )
-    finally:
-        group.close()
+                archived = f"  (+{total - active} archived)" if total != active else ""
+                lines.append(f"  {collection.name:<15} {active:>6}{archived}")
+        problems = find_problems(doc)
+        if problems:
+            verb = "does" if len(problems) == 1 else "do"
+            lines.append(f"{_count(len(problems), 'stored value')} {verb} not fit its field: 'magnet check' lists them")
+        return lines
+
+    print("\n".join(read_group(args, info)))
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from magnet.problems import find_problems
+
+    problems = read_group(args, lambda doc, _info: find_problems(doc))
+    if not problems:
+        print("Every stored value fits its field.")
+        return 0
+    for problem in problems:
+        print(problem.describe())
+    print(
+        f"magnet: {_count(len(problems), 'value')} written by another program or version "
+        f"{'does' if len(problems) == 1 else 'do'} not fit; magnet shows "
+        f"{'it' if len(problems) == 1 else 'them'} as empty and keeps the stored value until someone sets the field",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def cmd_compact(args: argparse.Namespace) -> int:
@@ -312,16 +375,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     from magnet.record import display
     from magnet.records import COLLECTIONS
 
-    group = open_group(args)
-    try:
-        collection = _collection(group.doc, args.kind)
+    def rows(doc: GroupDocument, _info: GroupInfo) -> list[str]:
+        collection = _collection(doc, args.kind)
         records = collection.all(include_archived=args.archived)
         specs = collection.record_type.specs()
         columns = [name for name, spec in specs.items() if not spec.sensitive][:4]
         titles: dict[str, str] = {}  # a reference shows the record's name, not its id
         for target in {specs[name].ref for name in columns if specs[name].kind is FieldKind.REF}:
             if target:
-                referred = group.doc.collection(COLLECTIONS[target]).all(include_archived=True)
+                referred = doc.collection(COLLECTIONS[target]).all(include_archived=True)
                 titles |= {r.id: r.title for r in referred}
 
         def cell(record: Any, name: str) -> str:
@@ -330,10 +392,13 @@ def cmd_list(args: argparse.Namespace) -> int:
                 return titles.get(value, value)
             return display(record, name)
 
-        for record in sorted(records, key=lambda r: r.title.lower()):
-            print(record.id + "  " + "  ".join(cell(record, name) for name in columns))
-    finally:
-        group.close()
+        return [
+            record.id + "  " + "  ".join(cell(record, name) for name in columns)
+            for record in sorted(records, key=lambda r: r.title.lower())
+        ]
+
+    for line in read_group(args, rows):
+        print(line)
     return 0
 
 
@@ -351,6 +416,8 @@ def _sync_command(name: str) -> Handler:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from magnet.records import SHEET_KINDS  # the kinds a spreadsheet holds, as the records declare them
+
     parser = argparse.ArgumentParser(
         prog="magnet", description="A Mutual Assistance Group's shared records, synced peer to peer."
     )
@@ -379,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("export", cmd_export, "write the group's records out (json, csv, vcard, ics, html, md, bundle)")
     p.add_argument("--format", "-f", default="json", choices=["json", "csv", "vcard", "ics", "html", "md", "bundle"])
-    p.add_argument("--kind", help="one collection only (csv: members, households, inventory, partners, events)")
+    p.add_argument("--kind", help=f"one collection only (csv: {', '.join(SHEET_KINDS)})")
     p.add_argument("--sensitive", action="store_true", help="include sensitive fields (addresses, medical notes)")
     p.add_argument(
         "--seal", action="store_true", help="bundle only: encrypt it so that only the group's devices can open it"
@@ -390,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a CSV file, or a bundle written by 'magnet export --format bundle'")
     p.add_argument(
         "--kind",
-        choices=["members", "households", "inventory", "partners", "events"],
+        choices=list(SHEET_KINDS),
         help="what the CSV holds (guessed from its headers when omitted)",
     )
     p.add_argument(
@@ -400,6 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     command("info", cmd_info, "show the group, this device and how many records it holds")
+    command("check", cmd_check, "list stored values that do not fit their fields (written by another program)")
     command("compact", cmd_compact, "rewrite the store as one snapshot")
 
     p = command("list", cmd_list, "list the records of one kind")

@@ -19,6 +19,8 @@ from magnet.errors import StoreError
 from magnet.home import Home
 from magnet.store import CHANGES, STORE_FILE, encode_chunk, read_header
 
+assert sys.platform != "win32"  # POSIX-only tests; mypy --platform win32 skips the rest
+
 
 def test_every_change_is_on_disk_when_the_call_returns(home: Home) -> None:
     group = home.create_group("Maple")
