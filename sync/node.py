@@ -127,6 +127,7 @@ class Node:
         self._handshakes: set[Handshaking] = set()
         self._cap = config.max_connections
         self._listeners: list[socket.socket] = []
+        self._acceptors: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._drained = asyncio.Event()  # set once stopping and every connection is gone
@@ -198,6 +199,10 @@ class Node:
             self._process(
                 conn, conn.session.close(CloseCode.GOODBYE, "the peer is shutting down", now=time.monotonic())
             )
+        for acceptor in self._acceptors:  # before their sockets close under them
+            acceptor.cancel()
+            with contextlib.suppress(BaseException):
+                await acceptor
         for listener in self._listeners:
             listener.close()
         if self.discovery is not None:
@@ -254,10 +259,12 @@ class Node:
             log.warning("port %d is busy (%s); listening on another", self.config.port, exc.strerror)
             self._emit("error", "", None, f"port {self.config.port} is busy; using another (peers find it by mDNS)")
             self._listeners, self.port = bind(hosts, 0)
-        for listener in self._listeners:
-            self._spawn(
+        self._acceptors = [
+            asyncio.create_task(
                 accept_forever(listener, admit=self._admit, serve=self._take_inbound, out_of_fds=self._out_of_fds)
             )
+            for listener in self._listeners
+        ]
 
     def _add_target(self, address: str, source: str, *, device_id: str | None = None) -> Target:
         target, new = self.targets.add(address, source, device_id=device_id)
@@ -391,6 +398,10 @@ class Node:
         except OSError as exc:
             sock.close()
             log.debug("a connection from %s failed at once: %s", host, exc)
+            return
+        except Exception as exc:  # a bug must cost this connection only, and say so once
+            sock.close()
+            self._refused(host, "internal", f"could not answer: {type(exc).__name__}: {exc}", error=True)
             return
         finally:
             self._handshakes.discard(shaking)
