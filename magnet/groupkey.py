@@ -166,6 +166,7 @@ class KeyRing:
     _rotations: dict[str, HeldRotation] = field(default_factory=dict)
     _folded: set[str] = field(default_factory=set)  # revocations of rotations folded into the base
     _chain: dict[int, GroupSecret] | None = field(default=None, repr=False)
+    _summary: tuple[frozenset[str], bytes] | None = field(default=None, repr=False)  # (revoked, digest)
 
     @classmethod
     def found(cls) -> KeyRing:
@@ -245,11 +246,7 @@ class KeyRing:
     @property
     def revoked(self) -> frozenset[str]:
         """Every device an accepted rotation revoked: the union, whoever rotated and in what order."""
-        out = set(self._folded)
-        for held in self._rotations.values():
-            if held.accepted:
-                out.update(held.rotation.revokes)
-        return frozenset(out)
+        return self._summarise()[0]
 
     def revoked_by(self, device_id: str) -> Rotation | None:
         """The earliest accepted rotation that revoked `device_id`, if any."""
@@ -264,8 +261,19 @@ class KeyRing:
     @property
     def digest(self) -> bytes:
         """A short hash of the accepted rotations: two devices with equal digests hold the same."""
-        ids = sorted(h.rotation.id for h in self._rotations.values() if h.accepted)
-        return hashlib.sha256("\n".join(ids).encode()).digest()[:DIGEST_LEN]
+        return self._summarise()[1]
+
+    def _summarise(self) -> tuple[frozenset[str], bytes]:
+        if self._summary is None:  # asked for every message the node sends: worked out once per change
+            revoked = set(self._folded)
+            ids = []
+            for held in self._rotations.values():
+                if held.accepted:
+                    revoked.update(held.rotation.revokes)
+                    ids.append(held.rotation.id)
+            digest = hashlib.sha256("\n".join(sorted(ids)).encode()).digest()[:DIGEST_LEN]
+            self._summary = (frozenset(revoked), digest)
+        return self._summary
 
     def offer(self) -> list[tuple[bytes, bytes, bytes]]:
         """The accepted rotations with their secrets, for a device this one lets in."""
@@ -338,7 +346,7 @@ class KeyRing:
         waiting = [k for k, h in self._rotations.items() if not h.accepted]
         for key in waiting[: max(0, len(waiting) - MAX_PENDING)]:
             del self._rotations[key]  # oldest first: a member cannot fill the file with junk
-        self._chain = None
+        self._chain = self._summary = None
         self._fold()
 
     def _fold(self) -> None:
@@ -355,7 +363,7 @@ class KeyRing:
                 if held.accepted:
                     self._folded.update(held.rotation.revokes)
                 del self._rotations[key]
-        self._chain = None
+        self._chain = self._summary = None
 
     # -- persistence ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from magnet.errors import StoreError
 from magnet.groupkey import (
     KEEP_PREVIOUS_EPOCHS,
     KEYRING_FILE,
+    MAX_CHAIN,
     TAG_WINDOW_SECONDS,
     GroupSecret,
     KeyRing,
@@ -196,6 +197,18 @@ def test_a_mutual_revocation_ends_the_same_on_every_device_whatever_the_order() 
     merged, revoked = outcomes[0]
     assert revoked == {ANN.device_id, BOB.device_id}  # both out: neither can keep the other away
     assert merged not in (ann.current, bob.current)  # and neither holds the key the others use
+
+
+def test_past_sixty_four_epochs_old_rotations_fold_into_a_plain_key_and_their_revocations_stay() -> None:
+    ring = KeyRing.found()
+    ring.rotate(ANN, group_id=GROUP, revokes=["4" * 32])
+    for _ in range(MAX_CHAIN + 5):
+        ring.rotate(ANN, group_id=GROUP)
+    assert ring.current.epoch == MAX_CHAIN + 6
+    assert len(ring.rotations()) <= MAX_CHAIN
+    assert "4" * 32 in ring.revoked
+    loaded = KeyRing.from_bytes(ring.to_bytes())
+    assert loaded.current == ring.current and loaded.revoked == ring.revoked
 
 
 def test_keyring_file_round_trips_and_is_private(tmp_path: Path) -> None:
