@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -929,15 +930,14 @@ def _may_change_membership(change: DocChange) -> bool:
 def connection_cap(wanted: int) -> int:
     """At most `wanted` connections, and fewer if the process's file-descriptor limit is near:
     the node refuses politely rather than run out (EMFILE) in the middle of accepting."""
-    try:
-        import resource  # not on Windows, whose limit is far higher anyway
-    except ImportError:
-        return wanted
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return wanted
-    try:
-        open_now = len(os.listdir("/proc/self/fd"))
-    except OSError:
-        open_now = 64  # a fair guess where /proc is missing (macOS)
-    return max(1, min(wanted, soft - open_now - FD_RESERVE))
+    if sys.platform != "win32":  # Windows has no such limit on sockets
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY:
+            try:
+                open_now = len(os.listdir("/proc/self/fd"))
+            except OSError:
+                open_now = 64  # a fair guess where /proc is missing (macOS)
+            return max(1, min(wanted, soft - open_now - FD_RESERVE))
+    return wanted
