@@ -26,7 +26,7 @@ from sync.authority import record_signing_key
 from sync.channel import connect
 from sync.invitebook import InviteBook
 from sync.joining import Invitation, adopt, join
-from sync.protocol import Hello, Keys, Rotations, encode
+from sync.protocol import Hello, Keys, Rotations, decode, encode
 from sync.secure import revoke_device
 
 
@@ -236,3 +236,24 @@ async def test_a_rotation_that_arrives_before_its_authors_record_waits_for_it(la
     b = await lab.node(bob, peers=[address(a)])  # the rotation reaches Ann before the document does
     await until(lambda: keys(ann).current == keys(bob).current, what="Ann counting it once the record arrived")
     assert rex.home.device.device_id in keys(ann).revoked and not keys(ann).pending()
+
+
+async def test_a_device_on_an_earlier_magnet_is_still_given_the_current_key(lab: Lab) -> None:
+    ann = lab.found()
+    rex, bob = lab.member(ann, "Rex"), lab.member(ann, "Bob")
+    revoke_device(ann, device_of(ann, rex))
+    a = await lab.node(ann)
+    reader, writer = await asyncio.open_connection("127.0.0.1", a.port)
+    channel = await connect(
+        reader, writer, identity=bob.home.device, secret=keys(bob).current, authorize=lambda _k: True
+    )
+    # An earlier magnet's hello carries no rotation digest: it cannot read ROTATIONS.
+    await channel.send(encode(Hello(bob.home.device.device_id, bob.doc.group_id, tuple(bob.doc.heads()), 1)))
+    given = None
+    async with asyncio.timeout(5):
+        while given is None:
+            message = decode(await channel.recv())
+            assert not isinstance(message, Rotations)
+            given = message if isinstance(message, Keys) else None
+    assert (given.epoch, given.secret) == (keys(ann).current.epoch, keys(ann).current.secret)
+    channel.close()
