@@ -45,8 +45,9 @@ def test_three_hosts_find_each_other_and_survive_a_partition(bridge: Bridge, hos
         bridge.serve(host)
     first = add(bridge, ann, "Added on Ann")
     wait_for(lambda: all(hosts.has(h, first) for h in hosts), 30, "the first edit everywhere")
-    for host in hosts:
-        assert "found a peer by mDNS" in bridge.log(host), bridge.log(host)
+    # No host was given an address: they met by mDNS. (A host another dialed first knows that
+    # peer already when its advert arrives, so not every host logs the find.)
+    assert any("found a peer by mDNS" in bridge.log(host) for host in hosts)
 
     bridge.cut(cleo)
     during_ann = add(bridge, ann, "Ann, during the outage")
