@@ -8,9 +8,6 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from magnet.errors import StoreError
 from magnet.fileio import write_private
 from magnet.secretfile import DamagedSecret, checked_body, read_private, with_checksum
@@ -47,16 +44,17 @@ class DeviceIdentity:
 
     @classmethod
     def generate(cls) -> DeviceIdentity:
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # only when keys are made
+
         key = X25519PrivateKey.generate()
-        private = key.private_bytes_raw()
-        public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return cls(private, public)
+        return cls(key.private_bytes_raw(), key.public_key().public_bytes_raw())
 
     @classmethod
     def from_private(cls, private: bytes) -> DeviceIdentity:
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
         key = X25519PrivateKey.from_private_bytes(private)
-        public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return cls(private, public)
+        return cls(private, key.public_key().public_bytes_raw())
 
     @classmethod
     def load_or_create(cls, directory: Path) -> DeviceIdentity:

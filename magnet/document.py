@@ -518,6 +518,8 @@ class GroupDocument:
     # ---- what the sync engine and the store see ---------------------------------------------
 
     def heads(self) -> list[bytes]:
+        if self._model is not None:
+            return list(self._model.heads)
         with self._lock:
             return self._doc.get_heads()
 

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgpack
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from magnet.device import DeviceIdentity
 from magnet.errors import StoreError
@@ -50,6 +48,9 @@ _LABEL = b"magnet/1 "
 
 
 def _derive(secret: bytes, label: bytes, epoch: int, length: int = 32) -> bytes:
+    from cryptography.hazmat.primitives import hashes  # imported here: most commands derive no key
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     info = _LABEL + label + b" epoch " + str(epoch).encode()
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(secret)
 

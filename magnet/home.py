@@ -10,7 +10,6 @@ import contextlib
 import json
 import logging
 import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -151,6 +150,7 @@ class OpenGroup:
             state,
             group_id=self.doc.group_id,
             schema=self.doc.schema,
+            heads=self.doc.heads(),
             collections=[(name, self.doc.raw(name)) for name in fresh],
             sealer=self.store.cipher,
             carry=carry,
@@ -331,6 +331,8 @@ class Home:
 
 def register_device(group: OpenGroup, member_id: str = "", name: str | None = None) -> str:
     """Record this device in the group's document (so peers will accept it), once."""
+    import socket
+
     device = group.home.device
     existing = group.doc.devices.filter(device_id=device.device_id, include_archived=True)
     if existing:

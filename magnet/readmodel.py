@@ -7,7 +7,7 @@ the store only appends, and compaction makes a new inode), one blob per collecti
 what it shows. The document stays the only truth: a file that is missing, damaged or made for
 another state of the store is ignored, and whoever has the document loaded writes a new one.
 
-    header: b"MAGNETR\\x01" | length u32 | crc32 u32 | msgpack {group_id, schema, state, index: {name: [offset, length, crc32]}}
+    header: b"MAGNETR\\x01" | length u32 | crc32 u32 | msgpack {group_id, schema, heads, state, index: {name: [offset, length, crc32]}}
     then:   one blob per collection (msgpack {id: values}), sealed like the store when it is encrypted
 
 Every part carries a checksum: a damaged file gives no answer (`ReadModelDamaged`), never a wrong one.
@@ -77,6 +77,7 @@ class ReadModel:
         self.path = path
         self.group_id = group_id
         self.state = StoreState(*header["state"])
+        self.heads = [bytes.fromhex(head) for head in header.get("heads", [])]
         self.schema = int(header.get("schema", 0))
         self._index: dict[str, tuple[int, int, int]] = {
             str(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in header["index"].items()
@@ -145,6 +146,7 @@ def write(
     *,
     group_id: str,
     schema: int,
+    heads: Iterable[bytes] = (),
     collections: Iterable[tuple[str, Mapping[str, Any]]],
     sealer: Sealer | None = None,
     carry: Iterable[tuple[str, tuple[bytes, int]]] = (),
@@ -168,7 +170,13 @@ def write(
         offset += len(blob)
         blobs.append(blob)
     header = msgpack.packb(
-        {"group_id": group_id, "schema": schema, "state": [state.inode, state.size, state.modified_ns], "index": index},
+        {
+            "group_id": group_id,
+            "schema": schema,
+            "heads": [head.hex() for head in heads],
+            "state": [state.inode, state.size, state.modified_ns],
+            "index": index,
+        },
         use_bin_type=True,
     )
     write_private(directory / FILE, _HEADER.pack(MAGIC, len(header), zlib.crc32(header)) + header + b"".join(blobs))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import select
+import selectors
 import subprocess
 import sys
 import time
@@ -14,7 +14,9 @@ from magnet.home import Home
 
 
 def rung_within(bell: wakeup.Wakeup, seconds: float) -> bool:
-    ready, _, _ = select.select([bell.socket], [], [], seconds)
+    with selectors.DefaultSelector() as selector:  # poll/epoll: any descriptor number, unlike select()
+        selector.register(bell.socket, selectors.EVENT_READ)
+        ready = selector.select(seconds)
     return bool(ready) and bell.drain() > 0
 
 
