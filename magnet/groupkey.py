@@ -471,6 +471,9 @@ class KeyRing:
 
 def _next_epoch(before: GroupSecret, rotations: Sequence[HeldRotation]) -> GroupSecret:
     """The key of the epoch after `before`, from the fresh secrets of every rotation to it."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     ordered = sorted(rotations, key=lambda h: h.rotation.id)
     info = _LABEL + b"epoch key epoch " + str(before.epoch + 1).encode()
     key = HKDF(algorithm=hashes.SHA256(), length=SECRET_LEN, salt=before.secret, info=info).derive(

@@ -17,17 +17,15 @@ import hmac
 import os
 import time
 from dataclasses import dataclass, field
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 import msgpack
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from magnet.device import DeviceIdentity
 from magnet.errors import MagnetError
+
+if TYPE_CHECKING:  # cryptography loads only where a key is made or checked (CLI start-up)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 STATEMENT_VERSION = 1
 SECRET_LEN = 32
@@ -45,6 +43,10 @@ class RotationError(MagnetError):
 
 def signing_key(identity: DeviceIdentity) -> Ed25519PrivateKey:
     """This device's Ed25519 signing key, derived from its X25519 device key (never stored)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"magnet/1 device signing key").derive(
         identity.private_key
     )
@@ -53,11 +55,16 @@ def signing_key(identity: DeviceIdentity) -> Ed25519PrivateKey:
 
 def signing_public_key(identity: DeviceIdentity) -> bytes:
     """The public half people's devices record, so they can check this device's rotations."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     return signing_key(identity).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
 def commitment(secret: bytes, epoch: int) -> bytes:
     """A one-way commitment to a rotation's fresh secret: the statement names it without showing it."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     info = b"magnet/1 rotation commitment epoch " + str(epoch).encode()
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
 
@@ -97,6 +104,8 @@ class Rotation:
         now: float | None = None,
     ) -> tuple[Rotation, bytes]:
         """A rotation signed by `identity`, and its fresh random secret."""
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
         fresh = os.urandom(SECRET_LEN) if secret is None else secret
         key = signing_key(identity)
         body = {
@@ -115,6 +124,9 @@ class Rotation:
     @classmethod
     def decode(cls, statement: bytes, signature: bytes) -> Rotation:
         """Read a statement and check its signature under the key it names; RotationError if not."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         if not isinstance(statement, bytes) or not 0 < len(statement) <= MAX_STATEMENT:
             raise RotationError("a rotation statement of a wrong size")
         if not isinstance(signature, bytes) or len(signature) != SIGNATURE_LEN:
