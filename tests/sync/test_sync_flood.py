@@ -26,6 +26,8 @@ from magnet.home import Home
 from sync.frames import HELLO, MAGIC, VERSION
 from sync.runfile import running_port
 
+assert sys.platform != "win32"  # POSIX-only (descriptor limits); mypy --platform win32 skips the rest
+
 pytestmark = pytest.mark.slow
 
 FD_LIMIT = 96  # the node then allows fewer than its usual 64 connections
