@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -24,6 +23,7 @@ from textual.widgets import Static
 from magnet.errors import MagnetError
 from magnet.home import OpenGroup
 from screens.invites import InviteView, ShortInviteView, create_short_invite
+from screens.markup import escape
 from screens.widgets.modals import InfoModal
 from screens.widgets.topbar import StatusLine
 
@@ -35,7 +35,7 @@ def long_invite_text(invite: InviteView, *, running: bool) -> str:
     where = ", ".join(invite.addresses) or "found by discovery on this network"
     warning = "" if running else f"\n{NOT_RUNNING}\n"
     return (
-        f"On the new device: magnet → Join with an invite, or 'magnet join CODE'.\n"
+        f"On the new device: magnet → Join with an invite, or 'magnet join' (it asks for the code).\n"
         f"One use, until {expires}. Reach this device at: {where}{warning}\n\n"
         f"{invite.code}\n"
     )
@@ -52,7 +52,7 @@ def short_code_text(short: ShortInviteView, now: float) -> str:
         state = f"valid until [b]{until}[/] ({minutes}:{seconds:02d} left)"
     return (
         f"Short code  [b reverse] {escape(short.code)} [/]  {state}\n"
-        "[dim]Type it on the new device: Join with an invite, or 'magnet join CODE'. One use, same network.[/]"
+        "[dim]Type it on the new device: Join with an invite, or 'magnet join' (it asks for the code). One use, same network.[/]"
     )
 
 

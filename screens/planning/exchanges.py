@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
@@ -20,6 +19,7 @@ from magnet import exchanges
 from magnet.fields import choice_label
 from magnet.records import Exchange
 from screens.listing import RecordListScreen
+from screens.markup import escape
 from screens.planning.page import PlanPage
 from screens.widgets.modals import InfoModal, PickModal
 from screens.widgets.record_table import Column, field_column

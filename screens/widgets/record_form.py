@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -26,6 +25,7 @@ from magnet.errors import ValidationError
 from magnet.fields import FieldKind, FieldSpec, parse_value
 from magnet.record import Record
 from magnet.records import COLLECTIONS
+from screens.markup import escape
 from screens.widgets.fields import FieldEditor, Raw, editable, initial_raw
 from screens.widgets.topbar import StatusLine
 

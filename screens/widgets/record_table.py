@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import RowKey
 
 from magnet.record import Record, display
+from magnet.safetext import shown
 
 T = TypeVar("T")
 SEARCH_PAUSE = 0.15
@@ -63,8 +64,8 @@ def _plain(cell: Cell) -> str:
 
 
 def _as_text(cell: Cell) -> Text:
-    """Cells are shown as given: a name with [brackets] is not markup."""
-    return cell if isinstance(cell, Text) else Text(cell, no_wrap=True, overflow="ellipsis")
+    """Cells are shown as given: a name with [brackets] is not markup, an escape is not obeyed."""
+    return cell if isinstance(cell, Text) else Text(shown(cell), no_wrap=True, overflow="ellipsis")
 
 
 class FixedWidthTable(DataTable[Text]):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Click
 from textual.widgets import Static
+
+from screens.markup import escape
 
 if TYPE_CHECKING:
     from screens.base import Shell
