@@ -148,14 +148,24 @@ async def run_handshake(
     """Drive `handshake` over a stream. On any failure the connection is closed (after a
     farewell frame, if any) and the ChannelError is raised with `peer` set."""
     peer = peer_name(writer)
+    turn = contextlib.AsyncExitStack()
     try:
-        async with asyncio.timeout(handshake_timeout):
+        async with asyncio.timeout(handshake_timeout) as deadline:
             for body in handshake.start():
                 writer.write(encode_frame(body))
             await writer.drain()
+            waiting_turn = True
             while not handshake.done:
                 frame = await read_frame(reader, MAX_HANDSHAKE_FRAME)
-                for body in handshake.receive(frame):
+                replies = handshake.receive(frame)
+                admission = handshake.admission
+                if waiting_turn and admission is not None and admission.turn is not None:
+                    waiting_turn = False
+                    await turn.enter_async_context(admission.turn)  # one guess at a code at a time
+                    window = asyncio.get_running_loop().time() + admission.turn_window
+                    if admission.turn_window and window < (deadline.when() or window):
+                        deadline.reschedule(window)
+                for body in replies:
                     writer.write(encode_frame(body))
                 await writer.drain()
     except asyncio.CancelledError:
@@ -182,6 +192,8 @@ async def run_handshake(
         # A policy callback failed (say, an unreadable invite book): no channel, and no socket left open.
         await _close(writer)
         raise
+    finally:
+        await turn.aclose()  # after the hang-up: a wrong guess holds the turn a little longer
     assert handshake.hello is not None and handshake.remote_static is not None
     return SecureChannel(
         reader, writer, handshake.session, hello=handshake.hello, peer_public_key=handshake.remote_static

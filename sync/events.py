@@ -22,7 +22,8 @@ class NodeConfig:
     poll_interval: float = 0.3  # look for commits other processes made on this data dir
     backoff_min: float = 0.5  # first wait before dialing a failed peer again
     backoff_max: float = 30.0
-    max_connections: int = 64
+    max_connections: int = 64  # sessions and handshakes together (fewer if file descriptors are short)
+    handshakes_per_address: int = 4  # handshakes one address may have under way at once
     connection_burst: int = 20  # connections one address may open at once ...
     connections_per_second: float = 2.0  # ... and then per second
     handshake_timeout: float = 10.0

@@ -59,6 +59,7 @@ class Refusal(enum.IntEnum):
     BAD_HELLO = 8
     VERSION = 9
     BUSY = 10
+    TOO_MANY_GUESSES = 11
 
 
 _REASONS = {
@@ -72,6 +73,7 @@ _REASONS = {
     Refusal.BAD_HELLO: "the peer did not understand the request",
     Refusal.VERSION: "the other side speaks magnet protocol version {detail}: update magnet",
     Refusal.BUSY: "the peer is busy: try again shortly",
+    Refusal.TOO_MANY_GUESSES: "too many wrong codes from this address: check the code, or ask for a new one",
 }
 
 

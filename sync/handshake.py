@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,12 +58,18 @@ class Admission:
     runs when the peer's third message fails under this PSK: with SPAKE2 that is the one guess
     at a short code a connection gets. A peer that walks away earlier has learned nothing about
     the code (the PSK enters only in that message), so walking away is not counted.
+
+    `turn`, when set, is entered (by the asyncio driver) before anything is sent back and left
+    when the handshake ends: guesses at one short code wait for it one at a time, and once a
+    connection has its turn it must finish within `turn_window` seconds.
     """
 
     psk: bytes
     authorize: Authorize
     pake_reply: bytes = b""
     on_failure: Callable[[], None] | None = None
+    turn: AbstractAsyncContextManager[object] | None = None
+    turn_window: float = 0.0
 
 
 Admit = Callable[[Hello], Admission]

@@ -7,8 +7,9 @@ the member name it joins as, or for a device that speaks for no member (a Pi at 
 an empty member and the device's name (its device key is the Noise static key, already proven),
 and the inviter sends the group secret and a snapshot of the document:
 
-    joiner -> inviter   {"t": "join", "member": name, "device": name or ""}
-    inviter -> joiner   {"t": "welcome", "epoch": n, "secret": 32 bytes, "snapshot": bytes}
+    joiner -> inviter   {"t": "join", "member": name, "device": name or "", "sign": its signing key}
+    inviter -> joiner   {"t": "welcome", "epoch": n, "secret": 32 bytes, "snapshot": bytes,
+                         "keys": the inviter's key ring (its epochs and signed rotations)}
                      or {"t": "refused", "message": text}
     joiner -> inviter   {"t": "joined"}
 
@@ -29,6 +30,7 @@ from spake2 import SPAKE2_A, SPAKE2_B
 from magnet.device import DeviceIdentity, device_id_for
 from magnet.errors import MagnetError
 from magnet.groupkey import SECRET_LEN, GroupSecret
+from magnet.rotation import signing_public_key
 from sync.channel import (
     DEFAULT_HANDSHAKE_TIMEOUT,
     DEFAULT_MAX_MESSAGE,
@@ -44,6 +46,7 @@ from sync.channel import (
     run_handshake,
 )
 from sync.channel import refusal as refuse
+from sync.guesses import GuessGate
 from sync.invitebook import Invite, InviteBook, Kind
 from sync.invitecode import (
     InviteCode,
@@ -92,6 +95,7 @@ class JoinRequest:
     member_name: str
     invite: Invite
     device_name: str = ""
+    signing_key: bytes = b""  # its Ed25519 key for rotations; proven by the channel it came over
 
     @property
     def device_id(self) -> str:
@@ -100,27 +104,35 @@ class JoinRequest:
 
 @dataclass(frozen=True)
 class Welcome:
-    """What a joiner receives: the group secret, the document snapshot and who let it in."""
+    """What a joiner receives: the group secret, the document snapshot and who let it in.
+
+    `keys` is the inviter's key ring (KeyRing bytes), empty from an earlier magnet.
+    """
 
     secret: GroupSecret
     snapshot: bytes
     inviter_public_key: bytes
+    keys: bytes = b""
 
 
 def _kind(hello: Hello) -> Kind:
     return "code" if hello.kind is HelloKind.INVITE else "short"
 
 
-def admit_joins(book: InviteBook) -> Admit:
-    """The inviter's policy for join hellos: the invite must be open now; its PSK is expected;
-    the device that completes the handshake claims it (once, across processes)."""
+def admit_joins(book: InviteBook, *, guesses: GuessGate | None = None, source: str = "") -> Admit:
+    """The inviter's policy for join hellos: the invite must be open (or already claimed: the
+    claim then decides); its PSK is expected; the device that completes the handshake claims it
+    (once, across processes), and the same device may claim it again after a broken transfer.
+
+    With `guesses`, guesses at a short code from `source` (the peer's address) wait their turn.
+    """
 
     def admit(hello: Hello) -> Admission:
         if hello.kind is HelloKind.MEMBER:
             raise refuse(Refusal.BAD_HELLO)
         kind = _kind(hello)
         try:
-            invite = book.find(kind, hello.ref)
+            invite = book.find(kind, hello.ref, claimed_too=True)
         except InviteError as exc:
             raise refuse(exc.reason) from exc
 
@@ -139,11 +151,20 @@ def admit_joins(book: InviteBook) -> Admit:
             key = pake.finish(hello.pake)
         except Exception as exc:  # spake2 raises ValueError or SPAKEError for a bad element
             raise refuse(Refusal.BAD_HELLO) from exc
+        guess = guesses.guess(hello.ref, source) if guesses is not None else None
+
+        def wrong() -> None:
+            book.record_failure(kind, hello.ref)
+            if guess is not None:
+                guess.mark_wrong()
+
         return Admission(
             psk=pake_psk(key),
             authorize=authorize,
             pake_reply=reply,
-            on_failure=lambda: book.record_failure(kind, hello.ref),
+            on_failure=wrong,
+            turn=guess,
+            turn_window=guesses.window if guesses is not None else 0.0,
         )
 
     return admit
@@ -187,17 +208,20 @@ async def redeem_invite(
     *,
     member_name: str,
     device_name: str = "",
+    signing_key: bytes = b"",
     transfer_timeout: float = DEFAULT_TRANSFER_TIMEOUT,
 ) -> Welcome:
     """The joiner's side after the handshake: ask to join as `member_name`, receive the group."""
-    await channel.send(_pack({"t": "join", "member": member_name, "device": device_name}))
+    await channel.send(_pack({"t": "join", "member": member_name, "device": device_name, "sign": signing_key}))
     async with asyncio.timeout(transfer_timeout):
         reply = _unpack(await channel.recv())
     if reply.get("t") == "refused":
         raise JoinRefused(f"the inviter refused: {_text(reply.get('message'), 500)}")
     epoch, secret, snapshot = reply.get("epoch"), reply.get("secret"), reply.get("snapshot")
+    keys = reply.get("keys", b"")
     if not (
-        reply.get("t") == "welcome"
+        isinstance(keys, bytes)
+        and reply.get("t") == "welcome"
         and isinstance(epoch, int)
         and isinstance(secret, bytes)
         and len(secret) == SECRET_LEN
@@ -209,7 +233,7 @@ async def redeem_invite(
     except ValueError as exc:
         raise ChannelError(f"malformed welcome from the inviter: {exc}") from exc
     await channel.send(_pack({"t": "joined"}))
-    return Welcome(group_secret, snapshot, channel.peer_public_key)
+    return Welcome(group_secret, snapshot, channel.peer_public_key, keys)
 
 
 async def offer_invite(
@@ -218,6 +242,7 @@ async def offer_invite(
     book: InviteBook,
     secret: GroupSecret,
     enroll: Callable[[JoinRequest], Awaitable[bytes] | bytes],
+    keys: bytes = b"",
     transfer_timeout: float = DEFAULT_TRANSFER_TIMEOUT,
 ) -> JoinRequest:
     """The inviter's side, on a channel `accept` opened for a join hello.
@@ -230,24 +255,28 @@ async def offer_invite(
         raise ValueError("not a join channel")
     async with asyncio.timeout(transfer_timeout):
         message = _unpack(await channel.recv())
-        name, device = message.get("member"), message.get("device", "")
-        if message.get("t") != "join" or not isinstance(name, str) or not isinstance(device, str):
+        name, device, sign = message.get("member"), message.get("device", ""), message.get("sign", b"")
+        if (
+            message.get("t") != "join"
+            or not isinstance(name, str)
+            or not isinstance(device, str)
+            or not (isinstance(sign, bytes) and len(sign) in (0, 32))
+        ):
             raise ChannelError("malformed join request")
         name, device = name.strip(), device.strip()
         if not (name or device) or not all(_fair_name(n) for n in (name, device)):
             await channel.send(_pack({"t": "refused", "message": "member name is empty or odd"}))
             raise JoinRefused(f"refused join: bad member or device name {(name or device)[:40]!r}")
         invite = _lookup_claimed(book, _kind(channel.hello), channel.hello.ref)
-        request = JoinRequest(channel.peer_public_key, name, invite, device)
+        request = JoinRequest(channel.peer_public_key, name, invite, device, sign)
         try:
             result = enroll(request)
             snapshot = await result if inspect.isawaitable(result) else result
         except MagnetError as exc:
             await channel.send(_pack({"t": "refused", "message": str(exc)}))
             raise
-        await channel.send(
-            _pack({"t": "welcome", "epoch": secret.epoch, "secret": secret.secret, "snapshot": snapshot})
-        )
+        welcome = {"t": "welcome", "epoch": secret.epoch, "secret": secret.secret, "snapshot": snapshot}
+        await channel.send(_pack({**welcome, "keys": keys} if keys else welcome))
         if _unpack(await channel.recv()).get("t") != "joined":
             raise ChannelError("the joiner did not confirm")
     return request
@@ -266,7 +295,9 @@ async def join_group(
     """`magnet join CODE` over one connection: the handshake, then the exchange."""
     channel = await open_join_channel(reader, writer, identity=identity, code=code, handshake_timeout=handshake_timeout)
     async with channel:
-        return await redeem_invite(channel, member_name=member_name, device_name=device_name)
+        return await redeem_invite(
+            channel, member_name=member_name, device_name=device_name, signing_key=signing_public_key(identity)
+        )
 
 
 def _fair_name(name: str) -> bool:

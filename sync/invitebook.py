@@ -36,7 +36,10 @@ INVITES_LOCK = "invites.lock"
 BOOK_VERSION = 1
 DEFAULT_INVITE_TTL = 24 * 3600.0
 DEFAULT_SHORT_TTL = 15 * 60.0
-MAX_SHORT_CODE_FAILURES = 3
+# Wrong guesses are paced one per half second per code (sync/guesses.py), so a code cannot see
+# this many in its fifteen minutes: a backstop should pacing ever be bypassed, not a way for
+# strangers to retire a code.
+MAX_SHORT_CODE_FAILURES = 2000
 # Finished invites stay this long so a late joiner hears "already used" rather than "unknown".
 KEEP_FINISHED = 7 * 24 * 3600.0
 MAX_INVITES = 1000
@@ -113,8 +116,10 @@ class InviteBook:
         return code
 
     def issue_short(self, *, ttl: float = DEFAULT_SHORT_TTL, issued_by: str = "", note: str = "") -> ShortCode:
-        """A new short code, on a nameplate no other open short code of this book uses."""
+        """A new short code, on a nameplate no other open short code of this book uses; it lives
+        at most DEFAULT_SHORT_TTL (the pacing of guesses is sized for that)."""
         now = self._clock()
+        ttl = min(ttl, DEFAULT_SHORT_TTL)
         with self._editing() as invites:
             taken = {i.ref for i in invites if i.kind == "short" and i.status(now) == "open"}
             free = [n for n in range(NAMEPLATES) if f"{n:02d}".encode() not in taken]
@@ -129,10 +134,15 @@ class InviteBook:
         """All invites as the file holds them now (another process may have changed it)."""
         return self._read()
 
-    def find(self, kind: Kind, ref: bytes) -> Invite:
-        """The open invite `ref`; InviteUnknown / InviteExpired / InviteUsed / InviteLocked."""
+    def find(self, kind: Kind, ref: bytes, *, claimed_too: bool = False) -> Invite:
+        """The open invite `ref`; InviteUnknown / InviteExpired / InviteUsed / InviteLocked.
+
+        `claimed_too`: a claimed invite is returned as well, for a join hello, where the device
+        that claimed it is not known yet and may be the same one coming back (`claim` decides).
+        """
         invite = _lookup(self._read(), kind, ref)
-        invite.check(self._clock())
+        if not (claimed_too and invite.used_by is not None):
+            invite.check(self._clock())
         return invite
 
     def claim(self, kind: Kind, ref: bytes, device_key: bytes) -> Invite:

@@ -83,8 +83,15 @@ class WrongCode(InviteError):
     default = "the code did not match: check it and try again"
 
 
+class TooManyGuesses(InviteError):
+    """This address made its share of wrong guesses at the code; others may still use it."""
+
+    reason = Refusal.TOO_MANY_GUESSES
+    default = "too many wrong codes from this address: check the code, or ask for a new one"
+
+
 _BY_REASON: dict[Refusal, type[InviteError]] = {
-    cls.reason: cls for cls in (InviteUnknown, InviteExpired, InviteUsed, InviteLocked, WrongCode)
+    cls.reason: cls for cls in (InviteUnknown, InviteExpired, InviteUsed, InviteLocked, WrongCode, TooManyGuesses)
 }
 
 

@@ -135,6 +135,22 @@ async def _join_at(
         writer.close()
 
 
+def welcome_ring(welcome: Welcome) -> KeyRing:
+    """The key ring a new device starts with: the inviter's (its epochs and the signed rotations
+    it accepted, so later rotations made apart still derive alike), or from an earlier magnet
+    only the current secret. The inviter is a member the handshake proved, as for the snapshot."""
+    if welcome.keys:
+        try:
+            ring = KeyRing.from_bytes(welcome.keys, source="the inviter's group keys")
+        except MagnetError as exc:
+            log.warning("%s; starting from the current group key alone", exc)
+        else:
+            if ring.current == welcome.secret:
+                return ring
+            log.warning("the inviter's key ring does not hold the key it sent; starting from that key alone")
+    return KeyRing.holding(welcome.secret)
+
+
 def adopt(
     home: Home,
     welcome: Welcome,
@@ -156,7 +172,7 @@ def adopt(
         sealer, header = ChunkSealer.create(passphrase)
         group = home.adopt_group(welcome.snapshot, cipher=sealer, store_meta={SEALING_KEY: header})
     try:
-        KeyRing.holding(welcome.secret).save(group.path)
+        welcome_ring(welcome).save(group.path)
         own = group.doc.devices.filter(device_id=home.device.device_id, include_archived=True)
         if device_name and own:
             group.doc.devices.update(own[0].id, name=device_name)

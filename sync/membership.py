@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from magnet.document import GroupDocument
+from magnet.groupkey import Taken
 from sync.transport import MessageChannel, TransportError
 
 
@@ -34,11 +35,29 @@ class Membership(Protocol):
 
     def allows(self, device_id: str) -> bool: ...
 
-    def newer_secret(self, peer_epoch: int) -> tuple[int, bytes] | None: ...
+    def revoked(self) -> frozenset[str]:
+        """Devices revoked by accepted rotations (this device among them, if it was)."""
+        ...
 
-    def adopt(self, epoch: int, secret: bytes) -> bool: ...
+    def key_digest(self) -> bytes | None:
+        """A digest of the signed rotations held; None where there are no keys at all."""
+        ...
+
+    def rotations(self) -> list[tuple[bytes, bytes, bytes]]: ...
+
+    def newer_secret(self, peer_epoch: int) -> tuple[int, bytes] | None:
+        """The current key for a peer running an earlier magnet, if it is behind."""
+        ...
+
+    def take_rotations(self, items: list[tuple[bytes, bytes, bytes]], sender: str) -> Taken: ...
+
+    def recheck(self) -> bool:
+        """Count rotations that waited for the document; True when some count now."""
+        ...
 
     def discovery_tag(self) -> str: ...
+
+    def previous_discovery_tag(self) -> str | None: ...
 
     def epoch_for_tag(self, tag: str) -> int | None: ...
 
@@ -64,14 +83,29 @@ class OpenDoor:
     def allows(self, device_id: str) -> bool:
         return True
 
+    def revoked(self) -> frozenset[str]:
+        return frozenset()
+
+    def key_digest(self) -> bytes | None:
+        return None
+
+    def rotations(self) -> list[tuple[bytes, bytes, bytes]]:
+        return []
+
     def newer_secret(self, peer_epoch: int) -> tuple[int, bytes] | None:
         return None
 
-    def adopt(self, epoch: int, secret: bytes) -> bool:
+    def take_rotations(self, items: list[tuple[bytes, bytes, bytes]], sender: str) -> Taken:
+        return Taken(refused=("a plain link takes no keys",))
+
+    def recheck(self) -> bool:
         return False
 
     def discovery_tag(self) -> str:
         return "open"
+
+    def previous_discovery_tag(self) -> str | None:
+        return None
 
     def epoch_for_tag(self, tag: str) -> int | None:
         return 0 if tag == "open" else None

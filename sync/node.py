@@ -12,6 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import re
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -22,12 +26,25 @@ from magnet.document import DocChange
 from sync.discovery import Discovery, Service
 from sync.events import NodeConfig, NodeEvent, PeerStatus
 from sync.interfaces import pinned, resolve
+from sync.listening import OUT_OF_FDS, accept_forever, bind
 from sync.membership import Group, Membership
 from sync.peerbook import PeerBook
-from sync.protocol import VERSION, CloseCode, Heads, encode
+from sync.protocol import VERSION, Changes, CloseCode, Heads, Snapshot, Sync, encode
 from sync.ratelimit import RateLimit
+from sync.refusals import RefusalLog
 from sync.runfile import RunNote
-from sync.session import ChangeCounter, Closed, Effect, NewKeys, Opened, Send, Session, Synced, Timing
+from sync.session import (
+    ChangeCounter,
+    Closed,
+    Effect,
+    NewKeys,
+    NewRotations,
+    Opened,
+    Send,
+    Session,
+    Synced,
+    Timing,
+)
 from sync.targets import Target, Targets
 from sync.transport import Link, MessageChannel, TransportError, format_address, open_stream, parse_address
 
@@ -36,7 +53,14 @@ log = logging.getLogger("magnet.sync")
 # A peer that falls this far behind on reading is dropped (it resyncs on reconnect).
 MAX_QUEUED_BYTES = 128 * 1024 * 1024
 REFUSED = (CloseCode.VERSION, CloseCode.WRONG_GROUP, CloseCode.NOT_ALLOWED, CloseCode.MALFORMED)
-REFUSAL_EVENT_EVERY = 60.0  # one "rejected" event per address and reason this often, however busy
+# File descriptors kept free for everything but connections: the store, mDNS sockets, logs.
+FD_RESERVE = 32
+# A connection still in the handshake after this long may give its place to a new one when the
+# node is full: honest handshakes take milliseconds, a flood's linger until they time out.
+STALE_HANDSHAKE = 1.0
+MAX_DIAL_ATTEMPTS = 6  # epochs tried in turn when a peer holds another key for the newest
+DOCUMENT_DATA = (Changes, Snapshot, Sync)
+_DIGITS = re.compile(r"\d+")  # refusals that differ only in numbers are one kind
 
 
 @dataclass(eq=False)
@@ -57,6 +81,17 @@ class Connection:
     last_sync: float | None = None  # wall-clock time of the last sync over this connection
     sent: int = 0
     received: int = 0
+    peer_keys: bytes | None = None  # the digest of the rotations the peer last said it holds
+    sent_keys: bytes | None = None  # the digest of the rotations last sent to it
+
+
+@dataclass(eq=False)
+class Handshaking:
+    """An inbound connection still proving who it is."""
+
+    host: str
+    started: float
+    close: Callable[[], None]
 
 
 class Node:
@@ -89,8 +124,11 @@ class Node:
         self.addresses = resolve(pinned(config.interfaces))
         self.discovery: Discovery | None = None
         self._limit = RateLimit(config.connection_burst, config.connections_per_second)
-        self._refusals: dict[tuple[str, str], float] = {}
-        self._servers: list[asyncio.Server] = []
+        self._refusals = RefusalLog()
+        self._handshakes: set[Handshaking] = set()
+        self._cap = config.max_connections
+        self._listeners: list[socket.socket] = []
+        self._acceptors: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._drained = asyncio.Event()  # set once stopping and every connection is gone
@@ -103,7 +141,10 @@ class Node:
         self._stopping = False
         self._advertised: dict[str, str] = {}
         self._note = RunNote(group.path)
-        self._devices: tuple[tuple[str, bool, bool], ...] = ()
+        self._devices: tuple[object, ...] = ()
+        self._allowed: tuple[tuple[object, ...], dict[str, bool]] = ((), {})
+        self._told_revoked = False
+        self._handler_installed = False
 
     # ---- life ----------------------------------------------------------------------------
 
@@ -111,6 +152,10 @@ class Node:
         """Listen, advertise, dial known peers, and start relaying changes."""
         self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
+        self._cap = connection_cap(self.config.max_connections)
+        if self._loop.get_exception_handler() is None:
+            self._loop.set_exception_handler(self._on_loop_error)
+            self._handler_installed = True
         self._note.claim()
         try:
             await self._listen()
@@ -155,8 +200,12 @@ class Node:
             self._process(
                 conn, conn.session.close(CloseCode.GOODBYE, "the peer is shutting down", now=time.monotonic())
             )
-        for server in self._servers:
-            server.close()
+        for acceptor in self._acceptors:  # before their sockets close under them
+            acceptor.cancel()
+            with contextlib.suppress(BaseException):
+                await acceptor
+        for listener in self._listeners:
+            listener.close()
         if self.discovery is not None:
             with contextlib.suppress(Exception):
                 await self.discovery.stop()
@@ -169,8 +218,12 @@ class Node:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
+        for line in self._refusals.flush(float("inf")):
+            log.warning("%s", line)
         self.book.save()
         self._note.release()
+        if self._handler_installed and self._loop is not None:
+            self._loop.set_exception_handler(None)
 
     def add_peer(self, address: str, *, source: str = "manual") -> None:
         """Dial `address` (host or host:port) now and whenever the connection drops."""
@@ -200,15 +253,19 @@ class Node:
     async def _listen(self) -> None:
         hosts = self.addresses or ["0.0.0.0"]  # noqa: S104 - every interface is the default by design
         try:
-            server = await asyncio.start_server(self._on_inbound, hosts, self.config.port)
+            self._listeners, self.port = bind(hosts, self.config.port)
         except OSError as exc:
             if self.config.port == 0:
                 raise
             log.warning("port %d is busy (%s); listening on another", self.config.port, exc.strerror)
             self._emit("error", "", None, f"port {self.config.port} is busy; using another (peers find it by mDNS)")
-            server = await asyncio.start_server(self._on_inbound, hosts, 0)
-        self._servers.append(server)
-        self.port = server.sockets[0].getsockname()[1]
+            self._listeners, self.port = bind(hosts, 0)
+        self._acceptors = [
+            asyncio.create_task(
+                accept_forever(listener, admit=self._admit, serve=self._take_inbound, out_of_fds=self._out_of_fds)
+            )
+            for listener in self._listeners
+        ]
 
     def _add_target(self, address: str, source: str, *, device_id: str | None = None) -> Target:
         target, new = self.targets.add(address, source, device_id=device_id)
@@ -233,17 +290,27 @@ class Node:
             return False
         if target.device_id is not None and target.device_id in self.sessions:
             return False
-        return len(self.connections) < self.config.max_connections
+        return self._load() < self._cap
+
+    def _load(self) -> int:
+        """Sockets the node holds or is about to: sessions, handshakes and dials under way."""
+        dialing = sum(len(t.addresses) for t in self.targets if t.dialing)
+        return len(self.connections) + len(self._handshakes) + dialing
 
     async def _dial(self, target: Target) -> None:
         try:
-            try:
-                channel, address = await self._open(target)
-            except TransportError as exc:
-                if exc.retry_epoch is None:
-                    raise
-                target.epoch = exc.retry_epoch
-                channel, address = await self._open(target)
+            epoch = target.epoch
+            for attempt in range(MAX_DIAL_ATTEMPTS):
+                try:
+                    channel, address = await self._open(target, epoch)
+                    break
+                except TransportError as exc:
+                    # The peer lacks our epoch, or holds another key for it (a rotation made
+                    # apart): an older epoch both hold lets us meet and merge rotations.
+                    if exc.retry_epoch is None or attempt == MAX_DIAL_ATTEMPTS - 1:
+                        raise
+                    log.debug("%s: %s; trying epoch %d", target.key, exc, exc.retry_epoch)
+                    epoch = exc.retry_epoch
         except TransportError as exc:
             target.itself = exc.itself
             if target.itself:
@@ -256,7 +323,7 @@ class Node:
             self._publish()
         await self._run(channel, dialed=True, target=target, address=address)
 
-    async def _open(self, target: Target) -> tuple[MessageChannel, str]:
+    async def _open(self, target: Target, epoch: int | None) -> tuple[MessageChannel, str]:
         """A channel over the first of the target's addresses to answer.
 
         All are tried at once: a laptop advertises every address it has (a docker bridge, a
@@ -278,7 +345,7 @@ class Node:
                 except TransportError as exc:
                     last = exc
                     continue
-                return await self.link.dial(reader, chosen, epoch=target.epoch), address
+                return await self.link.dial(reader, chosen, epoch=epoch), address
             raise last
         finally:
             for attempt in attempts:
@@ -294,25 +361,51 @@ class Node:
         else:
             log.debug("%s still failing (%s); next try in %.1f s", target.key, error, delay)
 
-    async def _on_inbound(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        host = str(peer[0]) if isinstance(peer, tuple) else "unknown"
+    def _admit(self, host: str) -> bool:
+        """Whether to take a connection just accepted from `host`, decided before the next one:
+        the rate per address, handshakes per address, and the cap on sockets held in all."""
+        now = time.monotonic()
         if self._stopping:
-            writer.close()
-            return
-        if len(self.connections) >= self.config.max_connections:
-            writer.close()
-            self._refused(host, f"too many connections (at most {self.config.max_connections})")
-            return
-        if not self._limit.allow(host, time.monotonic()):
-            writer.close()
-            self._refused(host, "too many connection attempts from this address")
-            return
+            return False
+        if not self._limit.allow(host, now):
+            self._refused(host, "rate", "too many connection attempts from this address")
+            return False
+        if sum(1 for h in self._handshakes if h.host == host) >= self.config.handshakes_per_address:
+            self._refused(host, "handshakes", "too many handshakes at once from this address")
+            return False
+        if self._load() >= self._cap and not self._evict_stale_handshake(now):
+            self._refused(host, "full", f"too many connections (at most {self._cap})")
+            return False
+        return True
+
+    def _take_inbound(self, sock: socket.socket, host: str) -> None:
+        shaking = Handshaking(host, time.monotonic(), sock.close)
+        self._handshakes.add(shaking)  # counted from now on, before the next accept
+        self._spawn(self._on_inbound(sock, shaking))
+
+    def _out_of_fds(self, exc: OSError) -> None:
+        self._refused("*", "resources", f"the system refused a connection: {exc.strerror or exc}", error=True)
+
+    async def _on_inbound(self, sock: socket.socket, shaking: Handshaking) -> None:
+        host = shaking.host
         try:
+            reader, writer = await asyncio.open_connection(sock=sock)
+            shaking.close = writer.close
             channel = await self.link.answer(reader, writer)
         except TransportError as exc:
-            self._emit("rejected" if exc.refused else "error", exc.peer or host, None, str(exc))
+            cause = type(exc.__cause__ or exc).__name__
+            self._refused(host, f"handshake {cause}", str(exc), error=not exc.refused)
             return
+        except OSError as exc:
+            sock.close()
+            log.debug("a connection from %s failed at once: %s", host, exc)
+            return
+        except Exception as exc:  # a bug must cost this connection only, and say so once
+            sock.close()
+            self._refused(host, "internal", f"could not answer: {type(exc).__name__}: {exc}", error=True)
+            return
+        finally:
+            self._handshakes.discard(shaking)
         if not self._accepting():  # the node stopped during the handshake
             channel.close()
             return
@@ -320,8 +413,7 @@ class Node:
             try:
                 detail = await self.membership.welcome(channel)
             except Exception as exc:
-                log.warning("a join from %s failed: %s", channel.peer_address, exc)
-                self._emit("rejected", channel.peer_address, channel.peer_device_id, f"join failed: {exc}")
+                self._refused(host, "join", f"a join failed: {exc}", device_id=channel.peer_device_id)
             else:
                 log.info("%s (from %s)", detail, channel.peer_address)
                 self._emit("connected", channel.peer_address, channel.peer_device_id, detail)
@@ -329,6 +421,17 @@ class Node:
                 channel.close()
             return
         await self._run(channel, dialed=False, target=None)
+
+    def _evict_stale_handshake(self, now: float) -> bool:
+        """Full: close the oldest handshake if it has lingered, so a flood of half-open connections
+        cannot keep an honest device out. True when a place was freed."""
+        oldest = min(self._handshakes, key=lambda h: h.started, default=None)
+        if oldest is None or now - oldest.started < STALE_HANDSHAKE:
+            return False
+        self._handshakes.discard(oldest)
+        oldest.close()  # its handshake fails at once and releases the rest
+        self._refused(oldest.host, "evicted", "a handshake that lingered gave its place to a new connection")
+        return True
 
     # ---- one connection ------------------------------------------------------------------
 
@@ -343,6 +446,7 @@ class Node:
             now=now,
             base=self.book.base(known),
             epoch=self.membership.epoch(),
+            keys=self.membership.key_digest(),
             port=self.port,
             expected_peer=known,
             timing=self.timing,
@@ -401,6 +505,14 @@ class Node:
     def _process(self, conn: Connection, effects: list[Effect]) -> None:
         for effect in effects:
             if isinstance(effect, Send):
+                if (
+                    isinstance(effect.message, DOCUMENT_DATA)
+                    and conn.device_id is not None
+                    and not self._allowed_now(conn.device_id)
+                ):
+                    # Revoked since the session opened: not one more byte of the document.
+                    self._process(conn, conn.session.close(CloseCode.NOT_ALLOWED, "this device was revoked"))
+                    return
                 data = encode(effect.message)
                 conn.queued += len(data)
                 conn.queue.put_nowait(data)
@@ -419,6 +531,8 @@ class Node:
                 conn.queue.put_nowait(None)
             elif isinstance(effect, NewKeys):
                 self._new_keys(conn, effect)
+            elif isinstance(effect, NewRotations):
+                self._new_rotations(conn, effect)
 
     def _opened(self, conn: Connection, opened: Opened) -> None:
         hello = opened.hello
@@ -455,10 +569,8 @@ class Node:
         else:
             log.info("connected to %s (%s)", conn.address, name or device[:8])
             self._emit("connected", conn.address, device, f"connected to {name or device[:8]}")
-        newer = self.membership.newer_secret(hello.epoch)
-        if newer is not None:
-            self._process(conn, conn.session.send_keys(*newer, now=time.monotonic()))
-            conn.peer_epoch = newer[0]
+        conn.peer_keys = hello.keys
+        self._offer_keys(conn, time.monotonic())
         self._publish()
 
     def _keeps(self, existing: Connection, new: Connection, device: str) -> bool:
@@ -487,13 +599,76 @@ class Node:
         self._emit("synced", conn.address, conn.device_id, "in sync")
         self._publish()
 
+    def _offer_keys(self, conn: Connection, now: float) -> None:
+        """Tell a peer the rotations it may lack (each set is sent once), or, to a peer running an
+        earlier magnet that cannot read rotations, the current key if it is behind."""
+        if not conn.opened or conn.closed:
+            return
+        if conn.peer_keys is None:
+            newer = self.membership.newer_secret(conn.peer_epoch)
+            if newer is not None:
+                self._process(conn, conn.session.send_keys(*newer, now=now))
+                conn.peer_epoch = newer[0]
+            return
+        mine = self.membership.key_digest()
+        if mine is None or mine in (conn.peer_keys, conn.sent_keys):
+            return
+        conn.sent_keys = mine
+        self._process(conn, conn.session.send_rotations(mine, self.membership.rotations(), now))
+
     def _new_keys(self, conn: Connection, keys: NewKeys) -> None:
-        if not self.link.secure:
+        """A bare secret, as an earlier magnet sends after its own rotation: unsigned, so refused."""
+        self._refused(
+            _host(conn.address),
+            "unsigned keys",
+            f"ignored an unsigned group key (epoch {keys.epoch}) from {conn.address}: "
+            "only signed rotations move this device to a new epoch",
+            device_id=conn.device_id,
+        )
+
+    def _new_rotations(self, conn: Connection, rotations: NewRotations) -> None:
+        conn.peer_keys = rotations.digest
+        if not self.link.secure or conn.device_id is None:
             log.warning("ignored group keys from %s: not an authenticated channel", conn.address)
             return
-        if self.membership.adopt(keys.epoch, keys.secret):
-            log.info("took the group's new key (epoch %d) from %s", keys.epoch, conn.address)
-            self._advertise()
+        taken = self.membership.take_rotations(list(rotations.items), conn.device_id)
+        if taken.sender_revoked:
+            self._refused(
+                _host(conn.address),
+                "revoked keys",
+                f"took nothing from {conn.address}: its own rotations revoke it",
+                device_id=conn.device_id,
+            )
+            self._process(conn, conn.session.close(CloseCode.NOT_ALLOWED, "this device was revoked"))
+            return
+        for reason in taken.refused[:3]:
+            self._refused(_host(conn.address), "bad rotation", f"a rotation from {conn.address} was refused: {reason}")
+        for rotation in taken.pending:
+            log.info(
+                "holding a rotation to epoch %d from %s until the document shows its author may rotate",
+                rotation.epoch,
+                conn.address,
+            )
+        if taken.changed:
+            for rotation in taken.accepted:
+                log.info(
+                    "took the rotation to epoch %d by %s from %s%s",
+                    rotation.epoch,
+                    self.membership.device_name(rotation.author) or rotation.author[:8],
+                    conn.address,
+                    f", revoking {len(rotation.revokes)} device(s)" if rotation.revokes else "",
+                )
+            self._keys_changed()
+        else:
+            self._offer_keys(conn, time.monotonic())  # it may lack some of ours
+
+    def _keys_changed(self) -> None:
+        """New rotations count: shut out whom they revoke first, then tell everyone else."""
+        self._check_devices()
+        self._advertise()
+        now = time.monotonic()
+        for conn in list(self.sessions.values()):
+            self._offer_keys(conn, now)
 
     def _finish(self, conn: Connection) -> None:
         self.connections.discard(conn)
@@ -513,7 +688,7 @@ class Node:
             if target is not None:
                 self.targets.lost(target, time.monotonic())
             if refused:
-                self._emit("rejected", conn.address, device, conn.reason)
+                self._refused(_host(conn.address), "closed", conn.reason, device_id=device)
             elif not replaced:
                 log.info("lost %s: %s", conn.address, conn.reason)
                 self._emit("lost", conn.address, device, conn.reason or "closed")
@@ -522,7 +697,7 @@ class Node:
         elif target is not None:
             self._failed(target, conn.reason or "closed", "rejected" if refused else "waiting")
         elif refused:
-            self._emit("rejected", conn.address, device, conn.reason)
+            self._refused(_host(conn.address), "closed", conn.reason, device_id=device)
         else:
             log.debug("%s left before saying hello: %s", conn.address, conn.reason)
         self._publish()
@@ -530,35 +705,64 @@ class Node:
     # ---- changes -------------------------------------------------------------------------
 
     def _on_doc_change(self, change: DocChange) -> None:
-        """Any thread, right after a durable change: hand it to the loop with its heads."""
+        """Any thread, right after a durable change: hand it to the loop with its heads.
+
+        A change applied on the loop (merged from a peer, or polled from the store) may revoke a
+        device: its sessions are closed here, before this returns, so nothing that came with the
+        revocation, nor anything after it, is ever queued for them.
+        """
         try:
             heads = tuple(self.doc.heads())  # the committing thread holds the lock: exact heads
-            source = self._applying if threading.get_ident() == self._thread else None
+            on_loop = threading.get_ident() == self._thread
+            source = self._applying if on_loop else None
+            if on_loop and not self._stopping and _may_change_membership(change):
+                self._check_devices()
+                if self.membership.recheck():
+                    self._keys_changed()
             if self._loop is not None and not self._stopping:
                 self._loop.call_soon_threadsafe(self._relay, change, heads, source)
         except Exception:  # never break the commit that called us
             log.exception("could not hand a change to the sync node")
 
     def _relay(self, change: DocChange, heads: Heads, source: Connection | None) -> None:
+        if _may_change_membership(change):  # revocations first: a revoked device gets nothing more
+            self._check_devices()
+            if self.membership.recheck():
+                self._keys_changed()
         now = time.monotonic()
         for conn in list(self.connections):
             if conn is not source and not conn.closed:
                 self._process(conn, conn.session.push(change.changes, heads, now))
-        if change.collections is None or "devices" in change.collections:
-            self._check_devices()
 
-    def _check_devices(self) -> None:
-        """Drop sessions with devices just revoked; retry at once peers refused before a device joined."""
+    def _membership_state(self) -> tuple[object, ...]:
         devices = tuple(
             sorted((d.device_id, d.revoked, d.archived) for d in self.doc.devices.all(include_archived=True))
         )
-        if devices == self._devices:
+        return devices, self.membership.key_digest()
+
+    def _allowed_now(self, device: str) -> bool:
+        """Whether `device` may still be sent the document, as of this very moment."""
+        state = (tuple(self.doc.heads()), self.membership.key_digest())
+        if state != self._allowed[0]:
+            self._allowed = (state, {})
+        known = self._allowed[1]
+        if device not in known:
+            known[device] = self.membership.allows(device)
+        return known[device]
+
+    def _check_devices(self) -> None:
+        """Drop sessions with devices just revoked; retry at once peers refused before a device joined."""
+        state = self._membership_state()
+        if state == self._devices:
             return
-        self._devices = devices
+        self._devices = state
         for device, conn in list(self.sessions.items()):
-            if not self.membership.allows(device):
+            if not conn.closed and not self.membership.allows(device):
                 log.warning("closing %s: its device was revoked", conn.address)
                 self._process(conn, conn.session.close(CloseCode.NOT_ALLOWED, "this device was revoked"))
+        if self.device_id in self.membership.revoked() and not self._told_revoked:
+            self._told_revoked = True
+            log.warning("this device was revoked by a rotation of the group key: the group refuses it now")
         self.targets.retry_refused(time.monotonic())
 
     # ---- housekeeping --------------------------------------------------------------------
@@ -584,25 +788,23 @@ class Node:
                 self.group.doc.review()
                 self._membership_round()
                 self._publish()
+                for line in self._refusals.flush(now):
+                    log.warning("%s", line)
             if rounds % max(1, round(5.0 / interval)) == 0:
                 self.group.save_read_model()  # so reading commands answer without replaying history
             if rounds % max(1, round(10.0 / interval)) == 0:
                 self.book.save()  # only a memory of where peers were: every 10 s and at the end
 
     def _membership_round(self) -> None:
-        if not self.membership.refresh():
-            return
-        self._advertise()
-        self._check_devices()
-        now = time.monotonic()
-        for conn in list(self.sessions.values()):
-            newer = self.membership.newer_secret(conn.peer_epoch)
-            if newer is not None:
-                self._process(conn, conn.session.send_keys(*newer, now=now))
-                conn.peer_epoch = newer[0]
+        """Keys or invites another process changed (a revocation made with the CLI): apply them."""
+        if self.membership.refresh():
+            self._keys_changed()
 
     def _txt(self) -> dict[str, str]:
         txt = {"v": str(VERSION), "t": self.membership.discovery_tag()}
+        previous = self.membership.previous_discovery_tag()
+        if previous:
+            txt["u"] = previous  # a peer that rotated apart from us still knows this epoch
         hints = self.membership.invite_hints()
         if hints:
             txt["i"] = ",".join(hints[:16])
@@ -619,6 +821,8 @@ class Node:
             log.debug("ignoring %s: another protocol version", service.name)
             return
         epoch = self.membership.epoch_for_tag(service.properties.get("t", ""))
+        if epoch is None:
+            epoch = self.membership.epoch_for_tag(service.properties.get("u", ""))
         if epoch is None or not service.addresses:
             return  # another group's device
         addresses = [format_address(a, service.port) for a in service.addresses]
@@ -675,19 +879,27 @@ class Node:
     def _accepting(self) -> bool:
         return not self._stopping
 
-    def _refused(self, host: str, reason: str) -> None:
-        """Log and report a refusal, at most once a minute per address and reason."""
-        now = time.monotonic()
-        if now - self._refusals.get((host, reason), -REFUSAL_EVENT_EVERY) < REFUSAL_EVENT_EVERY:
+    def _refused(self, host: str, kind: str, detail: str, *, device_id: str | None = None, error: bool = False) -> None:
+        """Log and report a refusal: at most once a minute per address and kind, with a count of
+        the rest (sync/refusals.py), so a flood cannot flood the log or the Peers screen."""
+        line = self._refusals.note(host, f"{kind}: {_DIGITS.sub('#', detail)}", detail, time.monotonic())
+        if line is None:
             return
-        if len(self._refusals) > 1024:
-            self._refusals.clear()
-        self._refusals[(host, reason)] = now
-        self._emit("rejected", host, None, f"refused a connection: {reason}")
+        log.warning("%s", line)
+        self._emit("error" if error else "rejected", host, device_id, detail, logged=True)
 
-    def _emit(self, kind: str, peer: str, device_id: str | None, detail: str) -> None:
+    def _on_loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """Out of descriptors in asyncio's accept loop (the node refuses long before, but other
+        processes share the limit): one throttled line, never a traceback per connection."""
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in OUT_OF_FDS:
+            self._refused("*", "resources", f"the system refused a connection: {exc.strerror or exc}", error=True)
+            return
+        loop.default_exception_handler(context)
+
+    def _emit(self, kind: str, peer: str, device_id: str | None, detail: str, *, logged: bool = False) -> None:
         event = NodeEvent(kind, peer, device_id, detail, time.time())
-        if kind in ("rejected", "error"):
+        if kind in ("rejected", "error") and not logged:
             log.warning("%s %s: %s", kind, peer, detail)
         if self.on_event is not None:
             try:
@@ -703,3 +915,29 @@ class Node:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _host(address: str) -> str:
+    """The host part of host:port (or [v6]:port), so refusals are counted per address."""
+    host, sep, port = address.rpartition(":")
+    return host.strip("[]") if sep and port.isdigit() else address
+
+
+def _may_change_membership(change: DocChange) -> bool:
+    return change.collections is None or bool({"devices", "members"} & change.collections)
+
+
+def connection_cap(wanted: int) -> int:
+    """At most `wanted` connections, and fewer if the process's file-descriptor limit is near:
+    the node refuses politely rather than run out (EMFILE) in the middle of accepting."""
+    if sys.platform != "win32":  # Windows has no such limit on sockets
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY:
+            try:
+                open_now = len(os.listdir("/proc/self/fd"))
+            except OSError:
+                open_now = 64  # a fair guess where /proc is missing (macOS)
+            return max(1, min(wanted, soft - open_now - FD_RESERVE))
+    return wanted

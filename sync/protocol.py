@@ -5,7 +5,8 @@ channel in the product) delimits, authenticates and encrypts messages. docs/PROT
 the whole exchange; in short:
 
     HELLO    [1, "magnet-sync", version, min_version, {d: device id, g: group id, h: heads,
-              n: change count, b: heads last synced with you, e: key epoch, p: listening port}]
+              n: change count, b: heads last synced with you, e: key epoch, p: listening port,
+              k: digest of the signed rotations held (absent from an earlier magnet)}]
     CLOSE    [2, code, text]                 the sender hangs up and says why
     STATE    [3, heads, count]               "this is what I have: bring me up to date"
     LACK     [4, heads, count]               "I lack some of your changes"
@@ -15,7 +16,12 @@ the whole exchange; in short:
     SYNC     [7, automerge sync message]     the Automerge sync loop, for diverged peers
     ACK      [8, heads]                      applied and durable; these are my heads now
     PING     [9, heads, count] / PONG [10]   keepalive, and a check that nothing was lost
-    KEYS     [11, epoch, secret]             a newer group secret (secure channel only)
+    KEYS     [11, epoch, secret]             a newer group secret, for an earlier magnet only:
+                                             unsigned, so never taken (secure channel only)
+    ROTATIONS [12, digest, [[statement, signature, secret], ...]]
+                                             the signed rotations the sender holds, each with
+                                             its secret (secure channel only; to peers whose
+                                             hello had a digest)
 
 A hello's first four items never change, so any version can read another's and refuse it
 clearly. Unknown hello fields are ignored (later versions may add some); unknown message types
@@ -43,6 +49,10 @@ DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024  # a snapshot of a very large group still
 MAX_DEVICE_ID = 64
 MAX_GROUP_ID = 128
 SECRET_LEN = 32
+MAX_DIGEST = 32
+MAX_ROTATIONS = 256
+MAX_STATEMENT = 8192
+SIGNATURE_LEN = 64
 
 Heads = tuple[bytes, ...]
 
@@ -87,6 +97,7 @@ class Kind(enum.IntEnum):
     PING = 9
     PONG = 10
     KEYS = 11
+    ROTATIONS = 12
 
 
 class CloseCode(enum.IntEnum):
@@ -111,6 +122,7 @@ class Hello:
     base: Heads = ()
     epoch: int = 0
     port: int = 0
+    keys: bytes | None = None  # digest of the rotations held; None from a peer that has no rotations
     version: int = VERSION
     min_version: int = MIN_VERSION
 
@@ -172,7 +184,13 @@ class Keys:
     secret: bytes
 
 
-Message = Hello | Close | State | Lack | Changes | Snapshot | Sync | Ack | Ping | Pong | Keys
+@dataclass(frozen=True)
+class Rotations:
+    digest: bytes
+    items: tuple[tuple[bytes, bytes, bytes], ...]  # (statement, signature, secret)
+
+
+Message = Hello | Close | State | Lack | Changes | Snapshot | Sync | Ack | Ping | Pong | Keys | Rotations
 
 
 # ---- encoding ------------------------------------------------------------------------------
@@ -196,6 +214,8 @@ def _fields(message: Message) -> list[Any]:
                 "e": message.epoch,
                 "p": message.port,
             }
+            if message.keys is not None:
+                body["k"] = message.keys
             return [Kind.HELLO, MAGIC, message.version, message.min_version, body]
         case Close():
             return [Kind.CLOSE, int(message.code), message.text[:MAX_TEXT]]
@@ -218,6 +238,8 @@ def _fields(message: Message) -> list[Any]:
             return [Kind.PONG]
         case Keys():
             return [Kind.KEYS, message.epoch, message.secret]
+        case Rotations():
+            return [Kind.ROTATIONS, message.digest, [list(item) for item in message.items]]
 
 
 # ---- decoding ------------------------------------------------------------------------------
@@ -275,6 +297,7 @@ def _decode_hello(rest: list[Any]) -> Hello:
         base=_heads(body.get("b", [])),
         epoch=_int(body.get("e", 0), "epoch"),
         port=_port(body.get("p", 0)),
+        keys=None if "k" not in body else _digest(body["k"]),
         version=version,
         min_version=min_version,
     )
@@ -345,6 +368,22 @@ def _decode_keys(rest: list[Any]) -> Keys:
     return Keys(epoch, rest[1])
 
 
+def _decode_rotations(rest: list[Any]) -> Rotations:
+    _arity(rest, 2, "ROTATIONS")
+    digest, items = _digest(rest[0]), rest[1]
+    if not isinstance(items, list) or len(items) > MAX_ROTATIONS:
+        raise ProtocolError(f"malformed ROTATIONS: at most {MAX_ROTATIONS} rotations")
+    out = []
+    for item in items:
+        if not (isinstance(item, list) and len(item) == 3 and all(isinstance(part, bytes) for part in item)):
+            raise ProtocolError("malformed ROTATIONS: each is [statement, signature, secret]")
+        statement, signature, secret = item
+        if len(statement) > MAX_STATEMENT or len(signature) != SIGNATURE_LEN or len(secret) != SECRET_LEN:
+            raise ProtocolError("malformed ROTATIONS: a part of the wrong size")
+        out.append((statement, signature, secret))
+    return Rotations(digest, tuple(out))
+
+
 _DECODERS: dict[Kind, Callable[[list[Any]], Message]] = {
     Kind.HELLO: _decode_hello,
     Kind.CLOSE: _decode_close,
@@ -357,6 +396,7 @@ _DECODERS: dict[Kind, Callable[[list[Any]], Message]] = {
     Kind.PING: _decode_ping,
     Kind.PONG: _decode_pong,
     Kind.KEYS: _decode_keys,
+    Kind.ROTATIONS: _decode_rotations,
 }
 
 
@@ -380,6 +420,12 @@ def _port(value: object) -> int:
 def _text(value: object, what: str, limit: int) -> str:
     if not isinstance(value, str) or len(value) > limit:
         raise ProtocolError(f"{what} must be a string of at most {limit} characters")
+    return value
+
+
+def _digest(value: object) -> bytes:
+    if not isinstance(value, bytes) or len(value) > MAX_DIGEST:
+        raise ProtocolError(f"a key digest is at most {MAX_DIGEST} bytes")
     return value
 
 

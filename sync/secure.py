@@ -1,9 +1,10 @@
 """The group's keys and devices as the node uses them: Noise channels, who gets in, new epochs, joins.
 
 Every connection of the product goes through here. A peer is let in only if the Noise handshake
-proves it holds the group key of an epoch we keep and its static key is an active, unrevoked
-device of the document; anything else is refused inside the handshake, before a byte of the
-document is sent or any of its data read. Keys and invites live in files another process (the
+proves it holds the group key of an epoch we keep and its static key is an active device of the
+document that no accepted rotation revoked; anything else is refused inside the handshake, before
+a byte of the document is sent or any of its data read. New epochs come only as signed rotations
+the group's rules accept (sync/authority.py). Keys and invites live in files another process (the
 CLI) may change, so they are re-read when their files change.
 """
 
@@ -17,9 +18,10 @@ from pathlib import Path
 
 from magnet.device import DeviceIdentity, device_id_for
 from magnet.errors import MagnetError
-from magnet.groupkey import KEYRING_FILE, GroupSecret, KeyRing
+from magnet.groupkey import KEYRING_FILE, KeyRing, Taken
 from magnet.home import OpenGroup
 from magnet.records import Device
+from sync.authority import record_signing_key, require_coordinator, verifier
 from sync.channel import (
     ChannelError,
     HandshakeFailed,
@@ -31,6 +33,7 @@ from sync.channel import (
     admit_members,
     connect,
 )
+from sync.guesses import GuessGate
 from sync.invite import JoinRequest, admit_joins, offer_invite
 from sync.invitebook import INVITES_FILE, InviteBook
 from sync.protocol import DEFAULT_MAX_MESSAGE
@@ -105,15 +108,21 @@ class GroupSecurity:
         *,
         handshake_timeout: float = 10.0,
         max_message: int = DEFAULT_MAX_MESSAGE,
+        guesses: GuessGate | None = None,
     ) -> None:
         self.group = group
         self.identity = identity
         self.handshake_timeout = handshake_timeout
         self.max_message = max_message
         self.invites = InviteBook(group.path)
+        self.guesses = guesses or GuessGate()
         self._ring = ensure_keyring(group.path)
         self._stamps = self._file_stamps()
         self._hints: list[str] = self._read_hints()
+        try:  # a device enrolled by an earlier magnet: others need its key to check its rotations
+            record_signing_key(group, identity)
+        except MagnetError as exc:
+            log.warning("could not record this device's signing key: %s", exc)
 
     # ---- keys ----------------------------------------------------------------------------
 
@@ -123,24 +132,50 @@ class GroupSecurity:
     def epoch(self) -> int:
         return self._ring.current.epoch
 
+    def key_digest(self) -> bytes:
+        return self._ring.digest
+
+    def rotations(self) -> list[tuple[bytes, bytes, bytes]]:
+        return self._ring.offer()
+
     def newer_secret(self, peer_epoch: int) -> tuple[int, bytes] | None:
+        """The current key for a peer running an earlier magnet (it cannot read rotations)."""
         current = self._ring.current
         return (current.epoch, current.secret) if peer_epoch < current.epoch else None
 
-    def adopt(self, epoch: int, secret: bytes) -> bool:
-        try:
-            offered = GroupSecret(epoch, secret)
-        except ValueError:
+    def take_rotations(self, items: list[tuple[bytes, bytes, bytes]], sender: str) -> Taken:
+        """Rotations a peer sent: kept if well signed; counted once the group's rules accept them."""
+        with KeyRing.editing(self.group.path) as ring:
+            taken = ring.take(items, group_id=self.group.doc.group_id, verify=verifier(self.group.doc), sender=sender)
+        self._reload()
+        return taken
+
+    def recheck(self) -> bool:
+        """Count rotations that waited for the document (an author's record); True when some do now."""
+        if not self._ring.pending():
             return False
         with KeyRing.editing(self.group.path) as ring:
-            changed = ring.adopt(offered)
-        if changed:
+            counted = ring.recheck(verifier(self.group.doc))
+        self._reload()
+        return bool(counted)
+
+    def revoked(self) -> frozenset[str]:
+        return self._ring.revoked
+
+    def _reload(self) -> None:
+        try:
             self._ring = KeyRing.load(self.group.path)
-            self._stamps = self._file_stamps()
-        return changed
+        except MagnetError as exc:
+            log.warning("keeping the group keys already loaded: %s", exc)
+        self._stamps = self._file_stamps()
 
     def discovery_tag(self) -> str:
         return self._ring.current.discovery_tag()
+
+    def previous_discovery_tag(self) -> str | None:
+        """The tag of the epoch before: a peer that rotated apart from us still holds it."""
+        previous = self._ring.previous()
+        return previous.discovery_tag() if previous is not None else None
 
     def epoch_for_tag(self, tag: str) -> int | None:
         secret = self._ring.match_discovery_tag(tag)
@@ -182,11 +217,19 @@ class GroupSecurity:
     # ---- devices -------------------------------------------------------------------------
 
     def allows(self, device_id: str) -> bool:
-        return device_id != self.identity.device_id and active_device(self.group, device_id) is not None
+        return (
+            device_id != self.identity.device_id
+            and device_id not in self._ring.revoked
+            and active_device(self.group, device_id) is not None
+        )
 
     def allows_key(self, public_key: bytes) -> bool:
         device_id = device_id_for(public_key)
-        return device_id != self.identity.device_id and active_device(self.group, device_id, public_key) is not None
+        return (
+            device_id != self.identity.device_id
+            and device_id not in self._ring.revoked
+            and active_device(self.group, device_id, public_key) is not None
+        )
 
     def device_name(self, device_id: str) -> str:
         found = self.group.doc.devices.filter(device_id=device_id, include_archived=True)
@@ -219,6 +262,10 @@ class GroupSecurity:
             retry = None
             if exc.reason is Refusal.UNKNOWN_EPOCH and self._ring.get(exc.detail) is not None:
                 retry = exc.detail if exc.detail != secret.epoch else None
+            elif exc.reason is Refusal.KEY_MISMATCH and exc.by_peer:
+                # The peer holds another key for this epoch (a rotation made apart): an older
+                # epoch both hold lets the two meet and merge their rotations.
+                retry = next((e for e in self._ring.epochs if e < secret.epoch), None)
             raise Refused(str(exc), exc.peer or "", itself=itself, retry_epoch=retry) from exc
         except HandshakeFailed as exc:  # another group's key: refused, not a network problem
             raise Refused(str(exc), exc.peer or "") from exc
@@ -227,7 +274,10 @@ class GroupSecurity:
         return SecureMessages(channel)
 
     async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> MessageChannel:
-        admit = admit_members(self.ring, self.allows_key, joins=admit_joins(self.invites))
+        peer = writer.get_extra_info("peername")
+        source = str(peer[0]) if isinstance(peer, tuple) else "unknown"
+        joins = admit_joins(self.invites, guesses=self.guesses, source=source)
+        admit = admit_members(self.ring, self.allows_key, joins=joins)
         try:
             channel = await accept(
                 reader,
@@ -255,7 +305,11 @@ class GroupSecurity:
         assert isinstance(channel, SecureMessages)
         try:
             request = await offer_invite(
-                channel.channel, book=self.invites, secret=self._ring.current, enroll=self._enroll
+                channel.channel,
+                book=self.invites,
+                secret=self._ring.current,
+                keys=self._ring.for_new_device().to_bytes(),
+                enroll=self._enroll,
             )
         except ChannelError as exc:
             raise TransportError(str(exc), channel.peer_address) from exc
@@ -263,19 +317,30 @@ class GroupSecurity:
         return f"{who} joined with device {request.device_id[:8]}"
 
     def _enroll(self, request: JoinRequest) -> bytes:
-        enroll_device(self.group, request.device_public_key, request.member_name, request.device_name)
+        if request.device_id in self._ring.revoked:
+            raise MagnetError(
+                "this device was revoked by a key rotation and stays out; to join again it needs a new "
+                "device key (join from a fresh data dir)"
+            )
+        enroll_device(
+            self.group, request.device_public_key, request.member_name, request.device_name, request.signing_key
+        )
         return self.group.doc.save()
 
 
-def enroll_device(group: OpenGroup, public_key: bytes, member_name: str, device_name: str = "") -> str:
+def enroll_device(
+    group: OpenGroup, public_key: bytes, member_name: str, device_name: str = "", signing_key: bytes = b""
+) -> str:
     """Record a joining device in the document, linked to its member (found by name or added).
 
     No member name: a shared device (a Pi at the rally point) that speaks for nobody. Returns the
-    device record's id. A device that was revoked and is invited again is let in again: an invite
-    is a member's explicit decision.
+    device record's id. A device whose record was marked revoked and is invited again is let in
+    again (an invite is a member's explicit decision) unless a key rotation revoked it.
+    `signing_key` is the Ed25519 key it sent over the join channel, for its own rotations.
     """
     doc = group.doc
     device_id = device_id_for(public_key)
+    signing = {"signing_key": signing_key.hex()} if signing_key else {}
     member_id = ""
     name = device_name.strip()
     if member_name.strip():
@@ -289,7 +354,7 @@ def enroll_device(group: OpenGroup, public_key: bytes, member_name: str, device_
     if existing:
         renamed = {"name": device_name.strip()} if device_name.strip() else {}  # else keep the name it has
         record = doc.devices.update(
-            existing[0].id, revoked=False, public_key=public_key.hex(), member_id=member_id, **renamed
+            existing[0].id, revoked=False, public_key=public_key.hex(), member_id=member_id, **renamed, **signing
         )
         if record.archived:
             record = doc.devices.restore(record.id)
@@ -300,22 +365,30 @@ def enroll_device(group: OpenGroup, public_key: bytes, member_name: str, device_
         public_key=public_key.hex(),
         member_id=member_id,
         added_at=datetime.now(),
+        **signing,
     ).id
 
 
 def revoke_device(group: OpenGroup, device: Device) -> int | None:
-    """Refuse `device` from now on and move the group secret to a new epoch; that epoch, or None
-    when it was revoked already.
+    """Revoke `device` for good with a signed rotation to a new epoch; that epoch, or None when a
+    rotation revoked it already.
 
-    The revocation is a field of the device's record, so it spreads like any edit; the new secret
-    reaches the remaining devices over their authenticated sessions. What the device already
-    synced stays on it (SECURITY.md).
+    Only a coordinator's device may (MagnetError otherwise, naming whom to ask). The device's
+    record is marked revoked too, so lists show it and devices running an earlier magnet refuse
+    it; the rotation, with its fresh secret, reaches the remaining devices over their
+    authenticated sessions. What the device already synced stays on it (SECURITY.md).
     """
-    if device.device_id == group.home.device.device_id:
+    identity = group.home.device
+    if device.device_id == identity.device_id:
         raise MagnetError("that is this device: revoke it from another device of the group")
-    if device.revoked:
+    ring = ensure_keyring(group.path)
+    if device.device_id in ring.revoked:
+        if not device.revoked:
+            group.doc.devices.update(device.id, revoked=True, revoked_at=datetime.now())
         return None
-    group.doc.devices.update(device.id, revoked=True, revoked_at=datetime.now())
-    ensure_keyring(group.path)
+    require_coordinator(group, identity)
+    record_signing_key(group, identity)  # before the rotation: the others check it against this
+    if not device.revoked:
+        group.doc.devices.update(device.id, revoked=True, revoked_at=datetime.now())
     with KeyRing.editing(group.path) as ring:
-        return ring.rotate().epoch
+        return ring.rotate(identity, group_id=group.doc.group_id, revokes=[device.device_id]).epoch

@@ -37,6 +37,7 @@ from sync.protocol import (
     Ping,
     Pong,
     ProtocolError,
+    Rotations,
     Snapshot,
     State,
     Sync,
@@ -111,13 +112,21 @@ class Closed:
 
 @dataclass(frozen=True)
 class NewKeys:
-    """The peer sent a group secret (trust it only over an authenticated channel)."""
+    """The peer sent a bare group secret, the way an earlier magnet does (never taken: unsigned)."""
 
     epoch: int
     secret: bytes
 
 
-Effect = Send | Opened | Synced | Closed | NewKeys
+@dataclass(frozen=True)
+class NewRotations:
+    """The peer sent the signed rotations it holds (check each before taking it)."""
+
+    digest: bytes
+    items: tuple[tuple[bytes, bytes, bytes], ...]
+
+
+Effect = Send | Opened | Synced | Closed | NewKeys | NewRotations
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,7 @@ class Session:
         now: float,
         base: Sequence[bytes] = (),
         epoch: int = 0,
+        keys: bytes | None = None,
         port: int = 0,
         expected_peer: str | None = None,
         timing: Timing | None = None,
@@ -176,6 +186,7 @@ class Session:
         self.device_id = device_id
         self.base = normal(base)
         self.epoch = epoch
+        self.keys = keys
         self.port = port
         self.expected_peer = expected_peer
         self.timing = timing or Timing()
@@ -211,6 +222,7 @@ class Session:
             base=self.base,
             epoch=self.epoch,
             port=self.port,
+            keys=self.keys,
         )
         return [self._send(hello)]
 
@@ -253,6 +265,12 @@ class Session:
             return []
         self._now = now
         return [self._send(Keys(epoch, secret))]
+
+    def send_rotations(self, digest: bytes, items: Sequence[tuple[bytes, bytes, bytes]], now: float) -> list[Effect]:
+        if self.state != "open":
+            return []
+        self._now = now
+        return [self._send(Rotations(digest, tuple(items)))]
 
     def tick(self, now: float) -> list[Effect]:
         """Time passed: keep the connection alive, or give up on a silent peer."""
@@ -314,6 +332,8 @@ class Session:
                 return []
             case Keys():
                 return [NewKeys(message.epoch, message.secret)]
+            case Rotations():
+                return [NewRotations(message.digest, message.items)]
 
     def _on_hello(self, hello: Hello) -> list[Effect]:
         mine = self.doc.group_id

@@ -427,6 +427,9 @@ class Device(Record):
     name: str = text("Name", required=True)
     device_id: str = text("Device id", required=True)
     public_key: str = text("Public key")
+    # The device's Ed25519 key for signed key rotations (magnet/rotation.py); written by the device
+    # itself or by the device that enrolled it.
+    signing_key: str = text("Signing key")
     member_id: str = ref("Member", "members")
     added_at: datetime | None = moment("Added")
     revoked: bool = flag("Revoked")

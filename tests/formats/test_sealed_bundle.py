@@ -100,7 +100,7 @@ def test_strangers_old_keys_and_tampering_are_refused_and_change_nothing(
     # After a revocation the group moves to a new epoch; a device that kept only the new keys
     # cannot open an old stick and says which key it lacks.
     with KeyRing.editing(group_path(a)) as ring:
-        ring.rotate()
+        ring.rotate(Home(a).device, group_id=group_path(a).name)
     newer = stick / "newer.mgb"
     assert cli(a, "export", "--format", "bundle", "--seal", "-o", str(newer)) == 0
     assert cli(b, "import", str(newer)) == 1

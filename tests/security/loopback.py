@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from magnet.device import DeviceIdentity
-from magnet.groupkey import KeyRing
+from magnet.groupkey import GroupSecret, KeyRing
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[object]]
 
@@ -53,6 +53,11 @@ class Group:
 
     def is_active(self, public_key: bytes) -> bool:
         return public_key in self.members
+
+    def rotate(self) -> GroupSecret:
+        """Move to the next epoch, as alice (a coordinator) would; the new current key."""
+        self.ring.rotate(self.alice, group_id="test group")
+        return self.ring.current
 
 
 Listen = Callable[[Handler], Awaitable[Listener]]

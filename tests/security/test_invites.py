@@ -13,6 +13,7 @@ import sys
 from asyncio import StreamReader, StreamWriter
 from pathlib import Path
 
+import msgpack
 import pytest
 import segno
 from spake2 import SPAKE2_A
@@ -33,6 +34,7 @@ from sync.channel import (
     connect,
 )
 from sync.frames import HELLO, PAKE, U16, encode_frame
+from sync.guesses import GUESSES_PER_ADDRESS, GuessGate
 from sync.invite import (
     INVITER_ID,
     JOINER_ID,
@@ -45,15 +47,17 @@ from sync.invite import (
     admit_joins,
     join_group,
     offer_invite,
+    open_join_channel,
     render_qr,
 )
-from sync.invitebook import INVITES_FILE, KEEP_FINISHED, MAX_SHORT_CODE_FAILURES
+from sync.invitebook import DEFAULT_SHORT_TTL, INVITES_FILE, KEEP_FINISHED, MAX_SHORT_CODE_FAILURES
 from sync.invitecode import (
     InviteExpired,
     InviteLocked,
     InviteMalformed,
     InviteUnknown,
     InviteUsed,
+    TooManyGuesses,
     WrongCode,
 )
 
@@ -177,14 +181,12 @@ def test_unknown_invite(tmp_path: Path) -> None:
         book.find("code", InviteCode.generate(T0).invite_id)
 
 
-def test_wrong_short_codes_retire_the_invite(tmp_path: Path) -> None:
-    book = InviteBook(tmp_path, clock=Clock())
-    code = book.issue_short()
-    for _ in range(MAX_SHORT_CODE_FAILURES - 1):
-        book.record_failure("short", code.ref)
-    book.find("short", code.ref)
-    book.record_failure("short", code.ref)
-    with pytest.raises(InviteLocked, match="too many wrong codes"):
+def test_short_codes_live_at_most_fifteen_minutes(tmp_path: Path) -> None:
+    clock = Clock()
+    book = InviteBook(tmp_path, clock=clock)
+    code = book.issue_short(ttl=24 * 3600)  # the pacing of guesses is sized for fifteen minutes
+    clock.now += DEFAULT_SHORT_TTL
+    with pytest.raises(InviteExpired):
         book.find("short", code.ref)
 
 
@@ -252,8 +254,12 @@ def test_two_processes_cannot_both_accept_one_invite(tmp_path: Path) -> None:
 # -- joining over TCP ----------------------------------------------------------------------
 
 
-def inviter(group: Group, book: InviteBook, *, refuse_names: tuple[str, ...] = ()) -> Handler:
-    """The inviting device as the sync node will run it: one listener for members and joins."""
+def inviter(
+    group: Group, book: InviteBook, *, refuse_names: tuple[str, ...] = (), guesses: GuessGate | None = None
+) -> Handler:
+    """The inviting device as the sync node runs it: one listener for members and joins, guesses
+    at short codes taken one at a time (quickly paced here)."""
+    guesses = guesses or GuessGate(spacing=0.01)
 
     def enroll(request: JoinRequest) -> bytes:
         if request.member_name in refuse_names:
@@ -262,7 +268,8 @@ def inviter(group: Group, book: InviteBook, *, refuse_names: tuple[str, ...] = (
         return b"snapshot with " + request.member_name.encode()
 
     async def handler(reader: StreamReader, writer: StreamWriter) -> object:
-        admit = admit_members(group.ring, group.is_active, joins=admit_joins(book))
+        source = writer.get_extra_info("peername")[0]
+        admit = admit_members(group.ring, group.is_active, joins=admit_joins(book, guesses=guesses, source=source))
         channel = await accept(reader, writer, identity=group.bob, admit=admit)
         async with channel:
             if channel.hello.kind is HelloKind.MEMBER:
@@ -273,11 +280,12 @@ def inviter(group: Group, book: InviteBook, *, refuse_names: tuple[str, ...] = (
 
 
 async def attempt_join(
-    listen: Listen, handler: Handler, code: InviteCode | ShortCode, joiner: DeviceIdentity
+    listen: Listen, handler: Handler, code: InviteCode | ShortCode, joiner: DeviceIdentity, source: str = "127.0.0.1"
 ) -> tuple[Welcome | MagnetError, object]:
-    """Dial `handler` and join with `code`: what the joiner got, and what the inviter ended with."""
+    """Dial `handler` from `source` and join with `code`: what the joiner got, and what the
+    inviter ended with."""
     listener = await listen(handler)
-    reader, writer = await listener.dial()
+    reader, writer = await asyncio.open_connection("127.0.0.1", listener.port, local_addr=(source, 0))
     result: Welcome | MagnetError
     try:
         result = await join_group(reader, writer, identity=joiner, code=code, member_name="Dana")
@@ -359,17 +367,112 @@ async def test_short_code_joins_with_the_right_code(listen: Listen, group_keys: 
     assert isinstance(welcome, Welcome) and welcome.secret == group_keys.ring.current
 
 
-async def test_wrong_short_code_fails_and_three_retire_it(listen: Listen, group_keys: Group, tmp_path: Path) -> None:
+def wrong_guess(code: ShortCode) -> ShortCode:
+    return ShortCode(code.nameplate, "0000000" + ("1" if code.secret[-1] != "1" else "2"))
+
+
+async def test_a_strangers_wrong_guesses_never_retire_anothers_code(
+    listen: Listen, group_keys: Group, tmp_path: Path
+) -> None:
     book = InviteBook(tmp_path)
-    code = book.issue_short()
-    guess = ShortCode(code.nameplate, "0000000" + ("1" if code.secret[-1] != "1" else "2"))
+    code = book.issue_short()  # its nameplate is in the mDNS hint: anyone nearby may try it
     handler = inviter(group_keys, book)
-    for _ in range(MAX_SHORT_CODE_FAILURES):
-        error, outcome = await attempt_join(listen, handler, guess, DeviceIdentity.generate())
+    for _ in range(GUESSES_PER_ADDRESS):
+        error, outcome = await attempt_join(listen, handler, wrong_guess(code), DeviceIdentity.generate(), "127.0.0.9")
         assert isinstance(error, WrongCode) and "did not match" in str(error)
         assert isinstance(outcome, HandshakeFailed)
-    error, _ = await attempt_join(listen, handler, code, DeviceIdentity.generate())
-    assert isinstance(error, InviteLocked)  # even the right code no longer works
+    error, outcome = await attempt_join(listen, handler, code, DeviceIdentity.generate(), "127.0.0.9")
+    assert isinstance(error, TooManyGuesses)  # that address is done with this code, even when right
+    assert isinstance(outcome, HandshakeRefused) and outcome.reason is Refusal.TOO_MANY_GUESSES
+    welcome, _ = await attempt_join(listen, handler, code, DeviceIdentity.generate(), "127.0.0.1")
+    assert isinstance(welcome, Welcome)  # the real new device, from its own address
+
+
+async def test_concurrent_guesses_are_evaluated_one_at_a_time(
+    listen: Listen, group_keys: Group, tmp_path: Path
+) -> None:
+    book = InviteBook(tmp_path)
+    code = book.issue_short()
+    spacing = 0.05
+    handler = inviter(group_keys, book, guesses=GuessGate(spacing=spacing))
+    decided: list[float] = []
+
+    async def guess(n: int) -> MagnetError | Welcome:
+        result, _ = await attempt_join(listen, handler, wrong_guess(code), DeviceIdentity.generate(), f"127.0.1.{n}")
+        decided.append(asyncio.get_running_loop().time())
+        return result
+
+    results = await asyncio.gather(*(guess(n) for n in range(1, 20)))
+    assert all(isinstance(r, WrongCode) for r in results)
+    assert book.invites()[0].failures == 19  # each guess evaluated once ...
+    gaps = [b - a for a, b in zip(sorted(decided), sorted(decided)[1:], strict=False)]
+    assert min(gaps) > spacing * 0.8  # ... and one at a time, never faster than the pacing
+    welcome, _ = await attempt_join(listen, handler, code, DeviceIdentity.generate())
+    assert isinstance(welcome, Welcome)
+
+
+async def test_a_wrong_guess_holds_the_next_back_half_a_second(
+    listen: Listen, group_keys: Group, tmp_path: Path
+) -> None:
+    book = InviteBook(tmp_path)
+    code = book.issue_short()
+    handler = inviter(group_keys, book, guesses=GuessGate())  # as the node runs it
+    decided: list[float] = []
+
+    async def guess(n: int) -> None:
+        await attempt_join(listen, handler, wrong_guess(code), DeviceIdentity.generate(), f"127.0.4.{n}")
+        decided.append(asyncio.get_running_loop().time())
+
+    await asyncio.gather(guess(1), guess(2))
+    assert abs(decided[1] - decided[0]) >= 0.45
+
+
+async def test_a_connection_that_takes_its_turn_and_never_guesses_loses_it(
+    listen: Listen, group_keys: Group, tmp_path: Path
+) -> None:
+    book = InviteBook(tmp_path)
+    code = book.issue_short()
+    handler = inviter(group_keys, book, guesses=GuessGate(window=0.3))
+    listener = await listen(handler)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", listener.port, local_addr=("127.0.0.7", 0))
+    hello = Hello(HelloKind.SHORT_CODE, ref=code.ref, pake=SPAKE2_A(b"stalling", idA=JOINER_ID, idB=INVITER_ID).start())
+    writer.write(encode_frame(bytes([HELLO]) + hello.encode()))  # takes the turn, then stalls
+    started = asyncio.get_running_loop().time()
+    welcome, _ = await attempt_join(listen, handler, code, DeviceIdentity.generate())
+    assert isinstance(welcome, Welcome)
+    assert asyncio.get_running_loop().time() - started < 3  # not the 10 s handshake timeout
+    writer.close()
+
+
+def test_the_invite_book_retires_a_short_code_only_after_two_thousand_wrong_guesses(tmp_path: Path) -> None:
+    book = InviteBook(tmp_path, clock=Clock())
+    code = book.issue_short()
+    with book._editing() as invites:  # as if paced guessing had gone on far beyond a code's life
+        invites[0].failures = MAX_SHORT_CODE_FAILURES - 1
+    book.find("short", code.ref)
+    book.record_failure("short", code.ref)
+    with pytest.raises(InviteLocked):
+        book.find("short", code.ref)
+    assert MAX_SHORT_CODE_FAILURES == 2000
+
+
+async def test_a_join_whose_transfer_broke_off_is_retried_by_the_same_device(
+    listen: Listen, group_keys: Group, tmp_path: Path
+) -> None:
+    book = InviteBook(tmp_path)
+    dana = DeviceIdentity.generate()
+    for code in (book.issue(), book.issue_short()):
+        listener = await listen(inviter(group_keys, book))
+        reader, writer = await listener.dial()
+        channel = await open_join_channel(reader, writer, identity=dana, code=code)
+        await channel.send(msgpack.packb({"t": "join", "member": "Dana", "device": ""}))
+        channel.close()  # the Wi-Fi drops before the welcome arrives
+        assert isinstance(await listener.outcome(), MagnetError)
+        welcome, _ = await attempt_join(listen, inviter(group_keys, book), code, dana)
+        assert isinstance(welcome, Welcome)
+        error, outcome = await attempt_join(listen, inviter(group_keys, book), code, DeviceIdentity.generate())
+        assert isinstance(error, InviteUsed)  # still single use for any other device
+        assert isinstance(outcome, HandshakeRefused) and outcome.reason is Refusal.INVITE_USED
 
 
 async def test_walking_away_before_the_guess_does_not_burn_the_code(
@@ -378,7 +481,7 @@ async def test_walking_away_before_the_guess_does_not_burn_the_code(
     book = InviteBook(tmp_path)
     code = book.issue_short()
     listener = await listen(inviter(group_keys, book))
-    for _ in range(MAX_SHORT_CODE_FAILURES + 1):
+    for _ in range(GUESSES_PER_ADDRESS + 1):
         reader, writer = await listener.dial()
         pake = SPAKE2_A(b"a guess", idA=JOINER_ID, idB=INVITER_ID)
         hello = Hello(HelloKind.SHORT_CODE, ref=code.ref, pake=pake.start())

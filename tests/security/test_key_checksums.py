@@ -42,7 +42,7 @@ def test_a_device_key_from_before_checksums_loads_and_gains_one(tmp_path: Path) 
 
 def test_every_flipped_bit_of_the_group_keys_is_refused(tmp_path: Path) -> None:
     ring = KeyRing.found()
-    ring.rotate()
+    ring.rotate(DeviceIdentity.generate(), group_id="maple-street")
     ring.save(tmp_path)
     path = tmp_path / KEYRING_FILE
     original = path.read_bytes()
@@ -64,6 +64,6 @@ def test_group_keys_from_before_checksums_load_and_gain_one_when_saved(tmp_path:
     path.chmod(0o600)
     assert KeyRing.load(tmp_path).current.secret == ring.current.secret
     with KeyRing.editing(tmp_path) as editing:
-        editing.rotate()
+        editing.rotate(DeviceIdentity.generate(), group_id="maple-street")
     assert path.read_bytes()[-8:-4] == CHECK_MARK
     assert KeyRing.load(tmp_path).current.epoch == 1

@@ -214,7 +214,7 @@ async def test_dialer_reveals_itself_only_to_a_device_it_accepts(listen: Listen,
 async def test_revoked_device_is_refused_even_with_the_old_secret(listen: Listen, group_keys: Group) -> None:
     old = group_keys.ring.current
     group_keys.members.discard(group_keys.carol.public_key)  # carol's laptop was lost
-    group_keys.ring.rotate()
+    group_keys.rotate()
     listener = await listen(serve_group(group_keys, group_keys.bob))
     reader, writer = await listener.dial()
     with pytest.raises(HandshakeRefused) as refused:
@@ -225,7 +225,7 @@ async def test_revoked_device_is_refused_even_with_the_old_secret(listen: Listen
 
 async def test_active_device_on_an_old_epoch_gets_in_to_be_told_the_new_one(listen: Listen, group_keys: Group) -> None:
     old = group_keys.ring.current
-    group_keys.ring.rotate()
+    group_keys.rotate()
     listener = await listen(serve_group(group_keys, group_keys.bob))
     reader, writer = await listener.dial()
     client = await connect(reader, writer, identity=group_keys.carol, secret=old, authorize=group_keys.is_active)
@@ -254,7 +254,7 @@ async def test_a_failing_policy_callback_leaves_no_connection_open(listen: Liste
 
 
 async def test_unknown_epoch_is_refused_with_the_listeners_newest(listen: Listen, group_keys: Group) -> None:
-    group_keys.ring.rotate()
+    group_keys.rotate()
     listener = await listen(serve_group(group_keys, group_keys.bob))
     reader, writer = await listener.dial()
     ahead = GroupSecret(7, os.urandom(32))
@@ -280,7 +280,7 @@ def test_peers_that_disagree_on_the_protocol_version_fail() -> None:
 
 
 def test_a_hello_altered_on_the_way_fails_the_handshake(group_keys: Group) -> None:
-    group_keys.ring.rotate()
+    group_keys.rotate()
     client, server = handshakes(group_keys)
     hello, first = client.start()
     # Someone on the path turns epoch 1 into epoch 0 (both held): the prologue no longer

@@ -13,10 +13,15 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from syncnodes import found_group, member_of
+
+from magnet.groupkey import KeyRing
+from magnet.home import Home, OpenGroup
 
 SUBNET = "10.231.0"
 
@@ -102,6 +107,21 @@ class Bridge:
             raise AssertionError(f"magnet {' '.join(args)} on {host.name} failed: {result.stderr}")
         return result.stdout
 
+    def python(self, host: Host, script: Path, *args: str) -> str:
+        """Run a Python script inside the host (with magnet importable); its standard output."""
+        env = {**self._env(host), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        result = subprocess.run(
+            ["ip", "netns", "exec", host.namespace, sys.executable, str(script), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"{script.name} on {host.name} failed: {result.stderr}")
+        return result.stdout
+
     def serve(self, host: Host, *args: str) -> subprocess.Popen[str]:
         log = (self.root / f"{host.name}-serve.log").open("a")
         process = subprocess.Popen(
@@ -138,6 +158,60 @@ class Bridge:
         for name in reversed(self.namespaces):
             subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=20, check=False)
         self.namespaces.clear()
+
+
+class Hosts:
+    """Hosts of one group, and a reader of each host's store from outside."""
+
+    def __init__(
+        self,
+        bridge: Bridge,
+        root: Path,
+        names: list[str],
+        *,
+        coordinators: tuple[str, ...] = (),
+        offline: tuple[str, ...] = (),
+    ) -> None:
+        """`names` get a host each (the first founds the group); `coordinators` are put on the
+        core team; `offline` are devices of the group that never run (a lost laptop)."""
+        first = found_group(root, member=names[0])
+        others = [member_of(root, first, name) for name in [*names[1:], *offline]]
+        for group in others:
+            if group.home.root.name in {c.lower() for c in coordinators}:
+                [device] = first.doc.devices.filter(device_id=group.home.device.device_id)
+                first.doc.members.update(device.member_id, level="core_team")
+        for group in others:  # everyone starts from the same copy
+            group.doc.merge_saved(first.doc.save())
+        for group in (first, *others):
+            group.close()
+        self.bridge = bridge
+        self.hosts = [bridge.add(name.lower(), root / name.lower()) for name in names]
+        self.offline = {name.lower(): Home(root / name.lower()) for name in offline}
+        self._readers: dict[str, OpenGroup] = {}
+
+    def __iter__(self) -> Iterator[Host]:
+        return iter(self.hosts)
+
+    def read(self, host: Host) -> OpenGroup:
+        group = self._readers.get(host.name)
+        if group is None:
+            group = self._readers[host.name] = Home(host.home).open_group()
+        group.poll()
+        return group
+
+    def has(self, host: Host, record_id: str) -> bool:
+        return self.read(host).doc.members.find(record_id) is not None
+
+    def converged(self) -> bool:
+        heads = [sorted(self.read(h).doc.heads()) for h in self.hosts]
+        return all(h == heads[0] for h in heads[1:])
+
+    def keys(self, host: Host) -> KeyRing:
+        return KeyRing.load(self.read(host).path)
+
+    def close(self) -> None:
+        for group in self._readers.values():
+            group.close()
 
 
 def wait_for(condition: object, within: float, what: str) -> float:

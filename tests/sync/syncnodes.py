@@ -66,10 +66,11 @@ def config(**changes: object) -> NodeConfig:
 
 
 async def secure_node(group: OpenGroup, recorder: Recorder | None = None, **changes: object) -> Node:
-    security = GroupSecurity(group, group.home.device, handshake_timeout=3.0)
+    settings = config(**{"handshake_timeout": 3.0, **changes})
+    security = GroupSecurity(group, group.home.device, handshake_timeout=settings.handshake_timeout)
     node = Node(
         group,
-        config(**changes),
+        settings,
         link=security,
         membership=security,
         device_id=group.home.device.device_id,

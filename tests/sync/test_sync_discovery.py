@@ -16,8 +16,10 @@ from syncnodes import (
 from zeroconf import IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
+from magnet.groupkey import KeyRing
 from sync.discovery import SERVICE_TYPE
 from sync.invitebook import InviteBook
+from sync.secure import revoke_device
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +76,7 @@ async def test_what_mdns_advertises_says_nothing_about_the_group(lab: Lab) -> No
     a = await lab.node(ann, discovery=True)
     info = await browse(a.port)
     properties = {k.decode(): (v or b"").decode() for k, v in (info.properties or {}).items()}
-    assert set(properties) == {"v", "t", "i"}
+    assert set(properties) == {"v", "t", "i"}  # "u" too once the group has rotated: another such tag
     assert properties["i"] == code.mdns_hint and properties["v"] == "1"
     shown = " ".join([info.name, info.server or "", *properties.values()]).lower()
     secrets_of_the_group = [
@@ -89,3 +91,23 @@ async def test_what_mdns_advertises_says_nothing_about_the_group(lab: Lab) -> No
     assert instance.startswith("magnet-") and info.server == f"{instance}.local."  # not the host's name
     assert socket.gethostname() not in info.name and info.port == a.port
     assert info.parsed_addresses() == ["127.0.0.1"]
+
+
+async def test_devices_that_rotated_apart_still_find_each_other_by_the_previous_epochs_tag(lab: Lab) -> None:
+    ann = lab.found()
+    laptop, phone = lab.member(ann, "Laptop"), lab.member(ann, "Phone")
+    bob = lab.member(ann, "Bob")
+    [bobs] = ann.doc.devices.filter(device_id=bob.home.device.device_id)
+    for group in (ann, bob):
+        group.doc.members.update(bobs.member_id, level="core_team")
+    revoke_device(ann, ann.doc.devices.filter(device_id=laptop.home.device.device_id)[0])
+    revoke_device(bob, bob.doc.devices.filter(device_id=phone.home.device.device_id)[0])
+    assert KeyRing.load(ann.path).current != KeyRing.load(bob.path).current  # their tags differ now
+    a = await lab.node(ann, discovery=True)
+    b = await lab.node(bob, discovery=True)
+    await until(
+        lambda: KeyRing.load(ann.path).current == KeyRing.load(bob.path).current and same(ann, bob),
+        within=20,
+        what="the two sides found by mDNS and merged",
+    )
+    assert a.discovery is not None and b.discovery is not None

@@ -11,10 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from netns import Bridge, Host, require_namespaces, wait_for
-from syncnodes import found_group, member_of
-
-from magnet.home import Home, OpenGroup
+from netns import Bridge, Host, Hosts, require_namespaces, wait_for
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
@@ -27,40 +24,6 @@ def bridge(tmp_path: Path) -> Iterator[Bridge]:
         yield made
     finally:
         made.close()
-
-
-class Hosts:
-    """Hosts of one group, and a reader of each host's store from outside."""
-
-    def __init__(self, bridge: Bridge, root: Path, names: list[str]) -> None:
-        first = found_group(root, member=names[0])
-        others = [member_of(root, first, name) for name in names[1:]]
-        for group in (first, *others):
-            group.close()
-        self.bridge = bridge
-        self.hosts = [bridge.add(name.lower(), root / name.lower()) for name in names]
-        self._readers: dict[str, OpenGroup] = {}
-
-    def __iter__(self) -> Iterator[Host]:
-        return iter(self.hosts)
-
-    def read(self, host: Host) -> OpenGroup:
-        group = self._readers.get(host.name)
-        if group is None:
-            group = self._readers[host.name] = Home(host.home).open_group()
-        group.poll()
-        return group
-
-    def has(self, host: Host, record_id: str) -> bool:
-        return self.read(host).doc.members.find(record_id) is not None
-
-    def converged(self) -> bool:
-        heads = [sorted(self.read(h).doc.heads()) for h in self.hosts]
-        return all(h == heads[0] for h in heads[1:])
-
-    def close(self) -> None:
-        for group in self._readers.values():
-            group.close()
 
 
 @pytest.fixture
@@ -82,8 +45,9 @@ def test_three_hosts_find_each_other_and_survive_a_partition(bridge: Bridge, hos
         bridge.serve(host)
     first = add(bridge, ann, "Added on Ann")
     wait_for(lambda: all(hosts.has(h, first) for h in hosts), 30, "the first edit everywhere")
-    for host in hosts:
-        assert "found a peer by mDNS" in bridge.log(host), bridge.log(host)
+    # No host was given an address: they met by mDNS. (A host another dialed first knows that
+    # peer already when its advert arrives, so not every host logs the find.)
+    assert any("found a peer by mDNS" in bridge.log(host) for host in hosts)
 
     bridge.cut(cleo)
     during_ann = add(bridge, ann, "Ann, during the outage")

@@ -23,6 +23,7 @@ from magnet.groupkey import KeyRing
 from magnet.home import Home
 from sync.channel import HandshakeRefused, Refusal, SecureChannel, connect
 from sync.protocol import MAGIC, Changes, Close, CloseCode, Hello, decode, encode
+from sync.secure import revoke_device
 
 
 async def test_two_devices_sync_both_ways_by_address(lab: Lab) -> None:
@@ -139,7 +140,8 @@ async def test_garbage_from_a_stranger_changes_nothing_and_the_node_keeps_servin
         await writer.drain()
         await asyncio.wait_for(reader.read(), 5)  # the node hangs up
         writer.close()
-    await until(lambda: len(heard.kinds("error")) + len(heard.kinds("rejected")) >= 3, what="the refusals")
+    # Told once a minute per address and kind: the three oversized frames are one kind.
+    await until(lambda: len(heard.kinds("error")) + len(heard.kinds("rejected")) >= 2, what="the refusals")
     assert ann.doc.heads() == heads
     await lab.node(bob, peers=[address(a)])
     member = bob.doc.members.add(name="Still served")
@@ -187,7 +189,7 @@ async def test_a_member_that_vanishes_mid_sync_leaves_the_store_intact(lab: Lab)
     # A second time, Bob sends half a batch of real changes and vanishes.
     extra = bob.doc.fork()
     extra.members.add(name="Half sent")
-    changes = extra.changes_since(ann.doc.heads())
+    changes = extra.changes_since(bob.doc.heads())  # Ann holds all of Bob's copy: just the new one
     channel = await _member_channel(lab, a.port, bob.home.device, KeyRing.load(bob.path))
     await channel.send(encode(Hello(bob.home.device.device_id, ann.doc.group_id, tuple(ann.doc.heads()), 1)))
     await channel.send(encode(Changes(tuple(changes))))
@@ -242,14 +244,12 @@ async def test_a_rotated_key_reaches_a_device_that_was_offline_and_the_revoked_o
     olga_port = o.port
     await lab.stop(o)  # Olga's laptop is away during the removal
     [record] = ann.doc.devices.filter(device_id=rex.home.device.device_id)
-    ann.doc.devices.update(record.id, revoked=True)
-    with KeyRing.editing(ann.path) as ring:
-        ring.rotate()
-    await until(lambda: KeyRing.load(bob.path).current.epoch == 1, what="Bob given the new key")
+    assert revoke_device(ann, record) == 1  # Ann founded the group: she is on the core team
+    await until(lambda: KeyRing.load(bob.path).current == KeyRing.load(ann.path).current, what="Bob given the key")
     await until(lambda: not r.sessions, what="Rex dropped everywhere")
     o = await lab.node(olga, port=olga_port)  # back, still on epoch 0 with Rex listed as active
     assert KeyRing.load(olga.path).current.epoch == 0
-    await until(lambda: KeyRing.load(olga.path).current.epoch == 1, what="Olga catching up")
+    await until(lambda: KeyRing.load(olga.path).current == KeyRing.load(ann.path).current, what="Olga catching up")
     await until(lambda: same(ann, bob, olga))
     assert olga.doc.devices.get(record.id).revoked
     rex.doc.members.add(name="Rex was here")
