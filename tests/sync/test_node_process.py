@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+from test_sync_cli import group_dir, magnet, serve, wait_for
 
 from magnet.home import Home
 from sync.events import NodeConfig, NodeEvent
 from sync.process_node import NodeProcess
-from tests.sync.test_sync_cli import group_dir, magnet, serve, wait_for
 
 pytestmark = pytest.mark.slow
 assert sys.platform != "win32"  # POSIX-only tests (SIGKILL, /proc); mypy --platform win32 skips the rest

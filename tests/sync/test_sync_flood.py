@@ -146,7 +146,7 @@ def test_a_handshake_flood_from_many_addresses_leaves_the_node_serving(tmp_path:
         ann_serve.send_signal(signal.SIGTERM)
         ann_serve.wait(15)
         text = ann_log.read_text()
-        assert opened > 1000  # the flood was real
+        assert opened > 300  # the flood was real (38,000 in 8 s on a quiet machine; far fewer on a busy one)
         assert max(fds) < FD_LIMIT - 8, max(fds)
         assert "Traceback" not in text and "Too many open files" not in text, text[-2000:]
         assert len(text) < 40_000, len(text)  # bounded, however many connections were refused
