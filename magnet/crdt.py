@@ -24,6 +24,15 @@ class CrdtError(Exception):
     """Bytes that are not a valid Automerge document or change."""
 
 
+def is_binding_failure(exc: BaseException) -> bool:
+    """Whether `exc` is the binding refusing input: a plain Exception, or a Rust panic.
+
+    rc1 panics on some damaged input (a sync message's bloom filter), and pyo3 raises that as
+    PanicException, which derives from BaseException so that `except Exception` misses it.
+    """
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
 def new_actor_id(device_id: str) -> bytes:
     """An actor id for one process of one device: device prefix + random suffix.
 
@@ -61,7 +70,9 @@ def apply_changes(doc: Document, changes: Iterable[bytes]) -> None:
     try:
         message = Message.decode(b"".join(body))
         doc.receive_sync_message(SyncState(), message)
-    except Exception as exc:  # the binding raises plain Exception for malformed input
+    except BaseException as exc:  # the binding raises plain Exception (or panics) on malformed input
+        if not is_binding_failure(exc):
+            raise
         raise CrdtError(f"invalid change: {exc}") from exc
 
 
@@ -69,7 +80,9 @@ def load(data: bytes) -> Document:
     """Load a saved document (optionally followed by change chunks), with a clear error."""
     try:
         return Document.load(data)
-    except Exception as exc:
+    except BaseException as exc:
+        if not is_binding_failure(exc):
+            raise
         raise CrdtError(f"not an Automerge document: {exc}") from exc
 
 

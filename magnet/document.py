@@ -554,20 +554,29 @@ class GroupDocument:
     def generate_sync_message(self, state: SyncState) -> bytes | None:
         """The next Automerge sync message for a peer, or None when there is nothing to say."""
         with self._lock:
-            message = self._doc.generate_sync_message(state)
+            try:
+                message = self._doc.generate_sync_message(state)
+            except BaseException as exc:  # rc1 panics on a peer's damaged bloom filter
+                if not crdt.is_binding_failure(exc):
+                    raise
+                raise crdt.CrdtError(f"cannot answer that peer: {exc}") from exc
         return None if message is None else message.encode()
 
     def receive_sync_message(self, state: SyncState, message: bytes) -> tuple[bytes, ...]:
         """Apply a peer's sync message; new changes are journaled and announced like any merge."""
         try:
             decoded = Message.decode(message)
-        except Exception as exc:
+        except BaseException as exc:
+            if not crdt.is_binding_failure(exc):
+                raise
             raise crdt.CrdtError(f"invalid sync message: {exc}") from exc
         with self._lock:
             before = self._doc.get_heads()
             try:
                 self._doc.receive_sync_message(state, decoded)
-            except Exception as exc:
+            except BaseException as exc:
+                if not crdt.is_binding_failure(exc):
+                    raise
                 raise crdt.CrdtError(f"invalid sync message: {exc}") from exc
             return self._after_change(before, "remote", None)
 
