@@ -29,6 +29,7 @@ from magnet.groupkey import KeyRing
 from magnet.migrations import SCHEMA_VERSION
 from magnet.records import COLLECTIONS
 from magnet.store import DAMAGE_NOTE, STORE_FILE, ChunkCipher, GroupStore, LoadReport
+from magnet.wakeup import Wakeup
 
 HOME_ENV = "MAGNET_HOME"
 INFO_FILE = "group.json"
@@ -83,6 +84,7 @@ class OpenGroup:
         self.report = report
         # The read model on disk when it matches what `doc` holds: its unchanged parts are carried over.
         self._model = model
+        self._bell: Wakeup | None = None
         # Told what went wrong without losing anything (a compaction on a full disk).
         self.warn: Callable[[str], None] = logging.getLogger("magnet").warning
 
@@ -125,6 +127,14 @@ class OpenGroup:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    def doorbell(self) -> Wakeup:
+        """This process's doorbell on the group's store (made on first use): it rings when another
+        process appends, and this process's own appends do not ring it."""
+        if self._bell is None or self._bell.socket.fileno() < 0:  # none yet, or a stopped node closed it
+            self._bell = Wakeup(self.path)
+            self.store.wakeup_port = self._bell.port
+        return self._bell
 
     def save_read_model(self) -> bool:
         """Bring the read model beside the store up to date; whether a new one was written.
@@ -175,6 +185,9 @@ class OpenGroup:
         finally:
             self.doc.set_journal(None)
             self.store.close()
+            if self._bell is not None:
+                self._bell.close()
+                self._bell = None
 
 
 class Home:

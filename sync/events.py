@@ -19,7 +19,9 @@ class NodeConfig:
     discovery: bool = True
     keepalive: float = 5.0  # ping a quiet peer this often
     dead_after: float = 20.0  # and drop it after this long without a word
-    poll_interval: float = 0.3  # look for commits other processes made on this data dir
+    # Look for commits other processes made on this data dir; they also ring the node's doorbell
+    # the moment they are durable (magnet.wakeup), so this is only the fallback.
+    poll_interval: float = 1.0
     backoff_min: float = 0.5  # first wait before dialing a failed peer again
     backoff_max: float = 30.0
     max_connections: int = 64  # sessions and handshakes together (fewer if file descriptors are short)

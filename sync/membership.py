@@ -11,6 +11,7 @@ from typing import Protocol
 
 from magnet.document import GroupDocument
 from magnet.groupkey import Taken
+from magnet.wakeup import Wakeup
 from sync.transport import MessageChannel, TransportError
 
 
@@ -26,6 +27,8 @@ class Group(Protocol):
     def poll(self) -> int: ...
 
     def save_read_model(self) -> bool: ...
+
+    def doorbell(self) -> Wakeup: ...
 
 
 class Membership(Protocol):

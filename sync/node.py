@@ -145,6 +145,8 @@ class Node:
         self._allowed: tuple[tuple[object, ...], dict[str, bool]] = ((), {})
         self._told_revoked = False
         self._handler_installed = False
+        self._bell_transport: asyncio.BaseTransport | None = None
+        self._poll_due = False
 
     # ---- life ----------------------------------------------------------------------------
 
@@ -175,7 +177,38 @@ class Node:
             )
             self._spawn(self._start_discovery(self.discovery))
         self._loops = [asyncio.create_task(self._dial_loop()), asyncio.create_task(self._housekeeping())]
+        await self._listen_for_commits()
         self._publish()
+
+    async def _listen_for_commits(self) -> None:
+        """Read the store the moment another process of this data dir commits (the app, the CLI)."""
+        assert self._loop is not None
+        node = self
+
+        class Rung(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+                node._commit_rung()
+
+        try:
+            bell = self.group.doorbell()
+            self._bell_transport, _ = await self._loop.create_datagram_endpoint(Rung, sock=bell.socket)
+        except OSError as exc:  # no loopback: the housekeeping poll still finds commits
+            log.warning("cannot listen for other processes' commits: %s", exc)
+
+    def _commit_rung(self) -> None:
+        if self._poll_due:
+            return
+        self._poll_due = True  # a burst of rings is one read of the store
+
+        def poll() -> None:
+            self._poll_due = False
+            try:
+                self.group.poll()
+            except Exception as exc:
+                log.warning("cannot read changes other processes saved: %s", exc)
+
+        assert self._loop is not None
+        self._loop.call_soon(poll)
 
     async def _start_discovery(self, discovery: Discovery) -> None:
         """Browse and advertise; registering takes ~1.5 s of probing, so peers are dialed meanwhile."""
@@ -206,6 +239,8 @@ class Node:
                 await acceptor
         for listener in self._listeners:
             listener.close()
+        if self._bell_transport is not None:
+            self._bell_transport.close()
         if self.discovery is not None:
             with contextlib.suppress(Exception):
                 await self.discovery.stop()
