@@ -53,6 +53,8 @@ PROFILE_KEY = "group"
 # A merge whose diff holds more patches than this is not read patch by patch: every collection is
 # re-read, and only the patches that report a collision are parsed.
 PATCH_PARSE_LIMIT = 20_000
+# A collection this small is read again in full after a merge rather than waiting for a review.
+READ_AGAIN_BELOW = 256
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
 
@@ -133,6 +135,8 @@ class GroupDocument:
         # Remote changes not yet looked at: the heads before them, and views of what arrived.
         self._review_from: list[bytes] | None = None
         self._review_views: list[list[bytes]] = []
+        # Collections read again in full since the last merge, while its review waits.
+        self._read_since_merge: set[str] = set()
         for record_type in RECORD_TYPES:
             setattr(self, record_type.COLLECTION, Collection(self, record_type))
 
@@ -318,8 +322,17 @@ class GroupDocument:
     def _cached(self, record_type: type[Record]) -> tuple[list[Any], dict[str, Any]]:
         name = record_type.COLLECTION
         with self._lock:
-            if self._review_from is not None:
-                self.review()
+            hit = self._cache.get(name)
+            if self._review_from is not None and name not in self._read_since_merge:
+                if (hit is None or len(hit[1]) <= READ_AGAIN_BELOW) and not self._collided_at_root(name):
+                    # Reading a small collection again costs less than the diff a review runs
+                    # (a remote change's membership check reads the devices this way); the review
+                    # itself, with its healing, comes with the next larger read or write.
+                    self._versions[name] = self._versions.get(name, 0) + 1
+                    self._objs.pop(name, None)
+                    self._read_since_merge.add(name)
+                else:
+                    self.review()
             version = self._versions.get(name, 0)
             hit = self._cache.get(name)
             if hit is not None and hit[0] == version:
@@ -393,6 +406,7 @@ class GroupDocument:
             if self._review_from is None:
                 self._review_from = before
             self._review_views.extend(views)
+            self._read_since_merge.clear()
         else:
             self._refresh_cache(touched)
             self._mark_dirty(touched.keys())
@@ -417,6 +431,15 @@ class GroupDocument:
             action(self._doc)
             return self._after_change(before, origin, None, journal=journal, views=views)
 
+    def _views(self, before: list[bytes]) -> list[list[bytes]]:
+        """Where to look for a map a merge hid: before it, and at each head that came with it."""
+        return [before, *self._review_views, *([head] for head in self._doc.get_heads() if head not in before)]
+
+    def _collided_at_root(self, name: str) -> bool:
+        """Whether the merges waiting for review hid a map at this root key (cheap: a few reads)."""
+        assert self._review_from is not None
+        return bool(collisions.find_hidden(self._doc, [(ROOT, name)], self._views(self._review_from)))
+
     def review(self) -> patches.Touched | None:
         """Look at what remote changes since the last review did: heal collisions, refresh the cache.
 
@@ -428,11 +451,11 @@ class GroupDocument:
             before = self._review_from
             if before is None:
                 return None
-            views = [before, *self._review_views]
+            views = self._views(before)
             self._review_from, self._review_views = None, []
+            self._read_since_merge.clear()
             self._objs.clear()
             after = self._doc.get_heads()
-            views.extend([head] for head in after if head not in before)
             if not before:
                 # Nothing was here before: nothing can have been hidden.
                 self._refresh_cache(None)
