@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from magnet.checks import from_a_spreadsheet
 from magnet.collection import Collection, new_id
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError
@@ -71,6 +72,13 @@ def import_csv(
     doc: GroupDocument, data: bytes, source: str, *, kind: str | None, skip_invalid: bool
 ) -> CsvImportSummary:
     """Validate every row of a CSV file, then store the good ones (all of them, or none)."""
+    with from_a_spreadsheet():
+        return _import_csv(doc, data, source, kind=kind, skip_invalid=skip_invalid)
+
+
+def _import_csv(
+    doc: GroupDocument, data: bytes, source: str, *, kind: str | None, skip_invalid: bool
+) -> CsvImportSummary:
     sheet = read_sheet(data, source)
     guessed = kind is None
     kind = kind or guess_kind(sheet.headers, source)

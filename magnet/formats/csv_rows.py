@@ -81,6 +81,7 @@ class RowBuilder:
     """Turns sheet rows into field values, collecting every problem in a row."""
 
     def __init__(self, doc: GroupDocument, kind: str, columns: ColumnMap) -> None:
+        self.doc = doc
         self.kind = kind
         self.columns = columns
         self.record_type = CSV_KINDS[kind]
@@ -146,6 +147,11 @@ class RowBuilder:
         for name, spec in self.record_type.specs().items():
             if spec.required and not values.get(name):
                 problems.append(self._explain(ValidationError(name, "must not be empty")))
+        if not problems:
+            try:  # the group's own checks too (an event that ends before it starts), with the line number
+                self.doc.collection(self.record_type).validate_new(values)
+            except ValidationError as exc:
+                problems.append(self._explain(exc))
         if not problems and norm(str(values.get("name", ""))) in self.existing_names:
             self.same_name += 1
         return built, problems
