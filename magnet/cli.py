@@ -168,9 +168,41 @@ def cmd_info(args: argparse.Namespace) -> int:
                     f"  {collection.name:<15} {active:>6}"
                     + (f"  (+{total - active} archived)" if total != active else "")
                 )
+        from magnet.problems import find_problems
+
+        problems = find_problems(doc)
+        if problems:
+            verb = "does" if len(problems) == 1 else "do"
+            print(f"{_count(len(problems), 'stored value')} {verb} not fit its field: 'magnet check' lists them")
     finally:
         group.close()
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from magnet.problems import find_problems
+
+    group = open_group(args)
+    try:
+        problems = find_problems(group.doc)
+    finally:
+        group.close()
+    if not problems:
+        print("Every stored value fits its field.")
+        return 0
+    for problem in problems:
+        print(problem.describe())
+    print(
+        f"magnet: {_count(len(problems), 'value')} written by another program or version "
+        f"{'does' if len(problems) == 1 else 'do'} not fit; magnet shows "
+        f"{'it' if len(problems) == 1 else 'them'} as empty and keeps the stored value until someone sets the field",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def cmd_compact(args: argparse.Namespace) -> int:
@@ -351,6 +383,8 @@ def _sync_command(name: str) -> Handler:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from magnet.records import SHEET_KINDS  # the kinds a spreadsheet holds, as the records declare them
+
     parser = argparse.ArgumentParser(
         prog="magnet", description="A Mutual Assistance Group's shared records, synced peer to peer."
     )
@@ -379,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("export", cmd_export, "write the group's records out (json, csv, vcard, ics, html, md, bundle)")
     p.add_argument("--format", "-f", default="json", choices=["json", "csv", "vcard", "ics", "html", "md", "bundle"])
-    p.add_argument("--kind", help="one collection only (csv: members, households, inventory, partners, events)")
+    p.add_argument("--kind", help=f"one collection only (csv: {', '.join(SHEET_KINDS)})")
     p.add_argument("--sensitive", action="store_true", help="include sensitive fields (addresses, medical notes)")
     p.add_argument(
         "--seal", action="store_true", help="bundle only: encrypt it so that only the group's devices can open it"
@@ -390,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a CSV file, or a bundle written by 'magnet export --format bundle'")
     p.add_argument(
         "--kind",
-        choices=["members", "households", "inventory", "partners", "events"],
+        choices=list(SHEET_KINDS),
         help="what the CSV holds (guessed from its headers when omitted)",
     )
     p.add_argument(
@@ -400,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     command("info", cmd_info, "show the group, this device and how many records it holds")
+    command("check", cmd_check, "list stored values that do not fit their fields (written by another program)")
     command("compact", cmd_compact, "rewrite the store as one snapshot")
 
     p = command("list", cmd_list, "list the records of one kind")

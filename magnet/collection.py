@@ -7,6 +7,7 @@ survive. Deleting is an explicit purge; everyday removal is an archive flag.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -51,6 +52,9 @@ def put_scalar(tx: Transaction, obj: bytes, key: str, spec: FieldSpec, value: An
         tx.put(obj, key, ScalarType.Null, None)
         return
     kind = spec.kind
+    if kind in (FieldKind.NUMBER, FieldKind.INTEGER, FieldKind.TALLY) and not math.isfinite(value):
+        # The last guard: NaN and infinities never reach the document, whoever asked.
+        raise ValidationError(spec.name or key, f"{value!r} is not a finite number")
     if kind is FieldKind.DATE:
         value = value.isoformat()
     elif kind is FieldKind.MOMENT:
@@ -242,6 +246,8 @@ class Collection(Generic[R]):
         spec = self.record_type.spec(field)
         if spec.kind is not FieldKind.TALLY:
             raise ValidationError(field, "is not a quantity that can be adjusted")
+        if isinstance(delta, bool) or not isinstance(delta, int | float) or not math.isfinite(delta):
+            raise ValidationError(field, f"{delta!r} is not a finite number")
         current = float(getattr(self.get(record_id), field))
         if spec.minimum is not None and current + delta < spec.minimum:
             raise ValidationError(field, f"would drop below {spec.minimum:g} ({current:g} {delta:+g})")
@@ -355,14 +361,19 @@ class Collection(Generic[R]):
                 return
             base = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
             child = tx.put_object(obj, key, ObjType.Map)
-            tx.put(child, self._doc.actor_key, ScalarType.F64, base + delta)
+            # The plain number becomes the tally's base under a key named after the write that
+            # stored it: two devices converting it at once write the same key, so once their
+            # maps are folded together the base still counts once.
+            if base and math.isfinite(base):
+                tx.put(child, "base-" + found[1].hex(), ScalarType.F64, base)
+            tx.put(child, self._doc.actor_key, ScalarType.F64, delta)
             return
         child = child_map(tx, obj, key)
         mine = tx.get(child, self._doc.actor_key)
         current = 0.0
         if mine is not None and not isinstance(mine[0], ObjType):
             raw = mine[0][1]
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
+            if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
                 current = float(raw)
         tx.put(child, self._doc.actor_key, ScalarType.F64, current + delta)
 

@@ -33,7 +33,7 @@ def new_actor_id(device_id: str) -> bytes:
     return bytes.fromhex(device_id)[:8] + os.urandom(8)
 
 
-def _uleb128(value: int) -> bytes:
+def uleb128(value: int) -> bytes:
     out = bytearray()
     while True:
         byte = value & 0x7F
@@ -52,11 +52,11 @@ def apply_changes(doc: Document, changes: Iterable[bytes]) -> None:
     receive it. Changes whose dependencies are missing wait inside the document until they
     arrive; changes already present are ignored.
     """
-    body = [bytes([_SYNC_MESSAGE]), _uleb128(0), _uleb128(0), _uleb128(0)]
+    body = [bytes([_SYNC_MESSAGE]), uleb128(0), uleb128(0), uleb128(0)]
     items = list(changes)
-    body.append(_uleb128(len(items)))
+    body.append(uleb128(len(items)))
     for change in items:
-        body.append(_uleb128(len(change)))
+        body.append(uleb128(len(change)))
         body.append(change)
     try:
         message = Message.decode(b"".join(body))

@@ -16,13 +16,15 @@ from typing import Any, Protocol, TypeVar, cast
 
 from automerge.core import ROOT, Document, Message, ObjType, ScalarType, SyncState, Transaction
 
-from magnet import crdt
+from magnet import collisions, crdt, patches
 from magnet.collection import Collection, child_map, decode_collection, new_id, put_scalar, write_entry
 from magnet.errors import MagnetError, StoreError, ValidationError
 from magnet.fields import parse_entry, parse_value
+from magnet.migrations import SCHEMA_VERSION, STEPS, creation_change
 from magnet.record import Record, decode_record
 from magnet.records import (
     COLLECTIONS,
+    RECORD_TYPES,
     Announcement,
     CallTreeLink,
     Certification,
@@ -47,8 +49,10 @@ from magnet.records import (
     TrainingRecord,
 )
 
-SCHEMA_VERSION = 1
 PROFILE_KEY = "group"
+# A merge whose diff holds more patches than this is not read patch by patch: every collection is
+# re-read, and only the patches that report a collision are parsed.
+PATCH_PARSE_LIMIT = 20_000
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
 
@@ -73,7 +77,33 @@ class Journal(Protocol):
 
 
 class GroupDocument:
-    """One group's records; every collection is an attribute (`doc.members`, `doc.inventory`, ...)."""
+    """One group's records; every collection is an attribute (`doc.members`, `doc.inventory`, ...).
+
+    The attributes are made from `RECORD_TYPES`; the annotations below only type them (a test
+    checks that every kind has one).
+    """
+
+    members: Collection[Member]
+    households: Collection[Household]
+    roles: Collection[Role]
+    devices: Collection[Device]
+    surveys: Collection[Survey]
+    responses: Collection[SurveyResponse]
+    needs: Collection[Need]
+    goals: Collection[Goal]
+    events: Collection[Event]
+    feedback: Collection[Feedback]
+    channels: Collection[Channel]
+    announcements: Collection[Announcement]
+    call_tree: Collection[CallTreeLink]
+    partners: Collection[Partner]
+    courses: Collection[Course]
+    trainings: Collection[TrainingRecord]
+    certifications: Collection[Certification]
+    inventory: Collection[InventoryItem]
+    loans: Collection[Loan]
+    checkins: Collection[CheckIn]
+    exchanges: Collection[Exchange]
 
     def __init__(self, doc: Document, device_id: str) -> None:
         self._doc = doc
@@ -86,36 +116,21 @@ class GroupDocument:
         self._cache: dict[str, tuple[int, list[Any], dict[str, Any]]] = {}
         self._objs: dict[str, bytes] = {}
         self._durable_heads: list[bytes] = doc.get_heads()
-        self.members = Collection(self, Member)
-        self.households = Collection(self, Household)
-        self.roles = Collection(self, Role)
-        self.devices = Collection(self, Device)
-        self.surveys = Collection(self, Survey)
-        self.responses = Collection(self, SurveyResponse)
-        self.needs = Collection(self, Need)
-        self.goals = Collection(self, Goal)
-        self.events = Collection(self, Event)
-        self.feedback = Collection(self, Feedback)
-        self.channels = Collection(self, Channel)
-        self.announcements = Collection(self, Announcement)
-        self.call_tree = Collection(self, CallTreeLink)
-        self.partners = Collection(self, Partner)
-        self.courses = Collection(self, Course)
-        self.trainings = Collection(self, TrainingRecord)
-        self.certifications = Collection(self, Certification)
-        self.inventory = Collection(self, InventoryItem)
-        self.loans = Collection(self, Loan)
-        self.checkins = Collection(self, CheckIn)
-        self.exchanges = Collection(self, Exchange)
+        # Remote changes not yet looked at: the heads before them, and views of what arrived.
+        self._review_from: list[bytes] | None = None
+        self._review_views: list[list[bytes]] = []
+        for record_type in RECORD_TYPES:
+            setattr(self, record_type.COLLECTION, Collection(self, record_type))
 
     # ---- creating and opening ---------------------------------------------------------------
 
     @classmethod
     def create(cls, name: str, *, device_id: str, group_id: str, created: date | None = None) -> GroupDocument:
-        """A new group with every collection in place from its very first change.
+        """A new group: its identity and profile, and every collection from the schema steps.
 
-        Collections are created once, here: two devices creating the same collection map
-        concurrently would each hide the other's records.
+        The collections come from the steps' deterministic changes (see magnet.migrations), the
+        same changes an older group gets when it is upgraded, so no two devices ever make two
+        maps for one collection.
         """
         profile_name = parse_value(GroupProfile.spec("name"), name)
         doc = Document(actor_id=crdt.new_actor_id(device_id))
@@ -126,8 +141,7 @@ class GroupDocument:
             tx.put(profile, "name", ScalarType.Str, profile_name)
             tx.put(profile, "created", ScalarType.Str, (created or date.today()).isoformat())
             tx.put_object(profile, "rally_points", ObjType.Map)
-            for collection in COLLECTIONS:
-                tx.put_object(ROOT, collection, ObjType.Map)
+        crdt.apply_changes(doc, [creation_change(name) for step in STEPS for name in step.collections])
         return cls(doc, device_id)
 
     @classmethod
@@ -149,6 +163,33 @@ class GroupDocument:
     def check_is_group(self) -> None:
         if not self.group_id:
             raise WrongGroup("this is not a magnet group document (no group id)")
+
+    def upgrade(self) -> list[str]:
+        """Bring a group an earlier magnet wrote forward; what the person should hear about it.
+
+        Steps are idempotent: a step whose collections exist is skipped, and running the same
+        upgrade on two devices while apart makes the same change on both. A group a newer magnet
+        wrote is left as it is (nothing this version does not know is touched or stripped).
+        """
+        notices: list[str] = []
+        found = self.schema
+        if found > SCHEMA_VERSION:
+            notices.append(
+                f"a newer magnet has written to this group (schema {found}; this magnet knows {SCHEMA_VERSION}): "
+                "what this version does not know is kept as it is; update magnet to see and edit it"
+            )
+        try:
+            for step in STEPS:
+                for name in step.collections:
+                    self.ensure_collection(name)
+                if step.upgrade is not None and found < step.number:
+                    step.upgrade(self)
+            if found < SCHEMA_VERSION:
+                with self.change(PROFILE_KEY) as tx:
+                    tx.put(ROOT, "schema", ScalarType.Int, SCHEMA_VERSION)
+        except StoreError as exc:
+            notices.append(f"the upgrade to schema {SCHEMA_VERSION} is not saved yet ({exc}); it is redone next time")
+        return notices
 
     # ---- identity ---------------------------------------------------------------------------
 
@@ -215,8 +256,13 @@ class GroupDocument:
     def collections(self) -> list[Collection[Any]]:
         return [getattr(self, name) for name in COLLECTIONS]
 
+    def has_collection(self, name: str) -> bool:
+        with self._lock:
+            found = self._doc.get(ROOT, name)
+        return found is not None and found[0] == ObjType.Map
+
     def collection_obj(self, name: str) -> bytes:
-        """The Automerge object id of a root map (stable for the document's life)."""
+        """The Automerge object id of a root map (looked up again after every merge)."""
         obj = self._objs.get(name)
         if obj is None:
             with self._lock:
@@ -225,6 +271,11 @@ class GroupDocument:
                 raise WrongGroup(f"the group document has no {name!r} collection")
             obj = self._objs[name] = found[1]
         return obj
+
+    def ensure_collection(self, name: str) -> None:
+        """Create a known collection that is missing, with its schema step's deterministic change."""
+        if name in COLLECTIONS and not self.has_collection(name):
+            self._merge(_applying(creation_change(name)), "local")
 
     def read_collection(self, record_type: type[R]) -> list[R]:
         """Every record of a kind, decoded once per document version and then cached."""
@@ -236,11 +287,14 @@ class GroupDocument:
     def _cached(self, record_type: type[Record]) -> tuple[list[Any], dict[str, Any]]:
         name = record_type.COLLECTION
         with self._lock:
+            if self._review_from is not None:
+                self.review()
             version = self._versions.get(name, 0)
             hit = self._cache.get(name)
             if hit is not None and hit[0] == version:
                 return hit[1], hit[2]
-            raw = crdt.read_map(self._doc, self.collection_obj(name))
+            # A collection this copy does not have yet (made by a later step) reads as empty.
+            raw = crdt.read_map(self._doc, self.collection_obj(name)) if self.has_collection(name) else {}
             records = decode_collection(record_type, raw)
             index = {r.id: r for r in records}
             self._cache[name] = (version, records, index)
@@ -263,6 +317,9 @@ class GroupDocument:
         Never hold it across an await: rc1 cannot sync while a transaction is open.
         """
         with self._lock:
+            if self._review_from is not None:
+                self.review()
+            self.ensure_collection(collection)
             before = self._doc.get_heads()
             with self._doc.transaction() as tx:
                 yield tx
@@ -275,6 +332,7 @@ class GroupDocument:
         touched: dict[str, frozenset[str]] | None,
         *,
         journal: bool = True,
+        views: Sequence[list[bytes]] = (),
     ) -> tuple[bytes, ...]:
         if self._doc.get_heads() == before:
             return ()
@@ -295,13 +353,83 @@ class GroupDocument:
         # The change is in the document either way: readers and listeners see it (a change kept
         # in memory must not look lost, or the user types it again), then the caller hears why
         # it is not on disk yet.
-        self._refresh_cache(touched)
+        if touched is None:
+            # A merge: looked at once, before the next read or write (see `review`), so a burst
+            # of remote changes costs one diff, not one per change.
+            if self._review_from is None:
+                self._review_from = before
+            self._review_views.extend(views)
+        else:
+            self._refresh_cache(touched)
         event = DocChange(origin, frozenset(touched) if touched is not None else None, new)
         for listener in list(self._listeners):
             listener(event)
         if failure is not None:
             raise failure
         return new
+
+    def _merge(
+        self,
+        action: Callable[[Document], object],
+        origin: str,
+        *,
+        journal: bool = True,
+        views: Sequence[list[bytes]] = (),
+    ) -> tuple[bytes, ...]:
+        """Run a merge-like `action` on the document under the lock, then journal and announce it."""
+        with self._lock:
+            before = self._doc.get_heads()
+            action(self._doc)
+            return self._after_change(before, origin, None, journal=journal, views=views)
+
+    def review(self) -> patches.Touched | None:
+        """Look at what remote changes since the last review did: heal collisions, refresh the cache.
+
+        Any map a merge hid behind another made at the same key (see magnet.collisions) is folded
+        into the one shown, as a local change that syncs like any other. Returns what was touched
+        (None when nothing was waiting, or when the merge was too large to say record by record).
+        """
+        with self._lock:
+            before = self._review_from
+            if before is None:
+                return None
+            views = [before, *self._review_views]
+            self._review_from, self._review_views = None, []
+            self._objs.clear()
+            after = self._doc.get_heads()
+            views.extend([head] for head in after if head not in before)
+            if not before:
+                # Nothing was here before: nothing can have been hidden.
+                self._refresh_cache(None)
+                return None
+            raw = self._doc.diff(before, after)
+            if len(raw) > PATCH_PARSE_LIMIT:
+                found = [patches.parse(text) for text in map(repr, raw) if "onflict" in text]
+                touched = None
+            else:
+                found = patches.parse_all(raw)
+                touched = patches.touched(found)
+            keys = {(p.obj.to_bytes(), p.prop) for p in found if p.collides and isinstance(p.prop, str)}
+            keys |= {(ROOT, name) for name in (*COLLECTIONS, PROFILE_KEY)}
+            hidden = collisions.find_hidden(self._doc, keys, views)
+            if hidden:
+                self._heal(hidden)
+                self._refresh_cache(None)  # a fold can reach anywhere: every collection is read again
+                return None
+            if touched is None:
+                self._refresh_cache(None)
+            else:
+                refresh = {name: frozenset(ids) for name, ids in touched.records.items()}
+                refresh.update((name, frozenset()) for name in touched.whole)
+                self._refresh_cache(refresh)
+            return touched
+
+    def _heal(self, hidden: Sequence[collisions.Hidden]) -> None:
+        before = self._doc.get_heads()
+        with self._doc.transaction() as tx:
+            for found in hidden:
+                collisions.fold(tx, found.shown, found.hidden)
+        self._after_change(before, "local", dict.fromkeys(COLLECTIONS, frozenset()))
 
     def _refresh_cache(self, touched: dict[str, frozenset[str]] | None) -> None:
         """Re-read only the records a local change touched; anything else invalidates."""
@@ -360,10 +488,7 @@ class GroupDocument:
 
     def apply_changes(self, changes: Sequence[bytes], *, journal: bool = True) -> tuple[bytes, ...]:
         """Merge changes from elsewhere; returns the ones that were new here."""
-        with self._lock:
-            before = self._doc.get_heads()
-            crdt.apply_changes(self._doc, changes)
-            return self._after_change(before, "remote", None, journal=journal)
+        return self._merge(lambda doc: crdt.apply_changes(doc, changes), "remote", journal=journal)
 
     def merge_saved(self, data: bytes, *, journal: bool = True) -> tuple[bytes, ...]:
         """Merge a whole saved document (a snapshot from a peer, a bundle from a USB stick)."""
@@ -371,10 +496,7 @@ class GroupDocument:
         other_id = other.get(ROOT, "group_id")
         if other_id is None or isinstance(other_id[0], ObjType) or other_id[0][1] != self.group_id:
             raise WrongGroup("that data belongs to another group")
-        with self._lock:
-            before = self._doc.get_heads()
-            self._doc.merge(other)
-            return self._after_change(before, "remote", None, journal=journal)
+        return self._merge(self._merge_document(other), "remote", journal=journal, views=[other.get_heads()])
 
     def generate_sync_message(self, state: SyncState) -> bytes | None:
         """The next Automerge sync message for a peer, or None when there is nothing to say."""
@@ -422,12 +544,17 @@ class GroupDocument:
         """Merge another in-memory copy of this group."""
         if other.group_id != self.group_id:
             raise WrongGroup("that document belongs to another group")
-        with self._lock:
-            before = self._doc.get_heads()
-            other.with_automerge(self._doc.merge)
-            return self._after_change(before, "remote", None)
+        return self._merge(lambda doc: other.with_automerge(doc.merge), "remote", views=[other.heads()])
+
+    @staticmethod
+    def _merge_document(other: Document) -> Callable[[Document], object]:
+        return lambda doc: doc.merge(other)
 
     def export(self) -> dict[str, Any]:
         """Plain values of the whole group, for debugging and tests."""
         with self._lock:
             return crdt.read_map(self._doc, ROOT)
+
+
+def _applying(change: bytes) -> Callable[[Document], object]:
+    return lambda doc: crdt.apply_changes(doc, [change])

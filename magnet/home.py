@@ -93,6 +93,7 @@ class OpenGroup:
 
     def close(self) -> None:
         try:
+            self.doc.review()  # a merge this process made heals any collision before it exits
             self.doc.flush()
             self.maybe_compact()
         finally:
@@ -205,7 +206,9 @@ class Home:
         store = GroupStore.create(path, doc, meta=dict(store_meta or {}), cipher=cipher)
         info = GroupInfo(doc.group_id, doc.profile.name, path, cipher is not None)
         self.write_info(info)
-        return OpenGroup(self, info, doc, store, LoadReport())
+        report = LoadReport()
+        report.problems.extend(doc.upgrade())
+        return OpenGroup(self, info, doc, store, report)
 
     def _damaged(self, path: Path) -> bool:
         """Whether the group's store at `path` cannot be read at all (not merely locked)."""
@@ -229,6 +232,7 @@ class Home:
         info = ref if isinstance(ref, GroupInfo) else self.find(ref)
         store = GroupStore(info.path, cipher)
         doc, report = store.open(self.device.device_id)
+        report.problems.extend(doc.upgrade())
         name = doc.profile.name
         if name != info.name:
             info = GroupInfo(info.group_id, name, info.path, info.encrypted)

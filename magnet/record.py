@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Self, TypeVar
 
 from magnet.fields import FieldKind, FieldSpec, choice_label, flag, format_value, moment, text
+from magnet.kinds import Kind
 
 # Fields every record carries; the collection writes them, people do not.
 SYSTEM_FIELDS = ("archived", "created_at", "updated_at", "updated_by")
@@ -19,6 +21,8 @@ SYSTEM_FIELDS = ("archived", "created_at", "updated_at", "updated_by")
 class Record:
     """A row of one collection. Frozen: change one with `edit()` and store it with `update()`."""
 
+    KIND: ClassVar[Kind] = Kind("", noun="record")
+    # Derived from KIND for every subclass, so call sites read one attribute.
     COLLECTION: ClassVar[str] = ""
     NOUN: ClassVar[str] = "record"  # how a person names one: "member", "item"
     TITLE_FIELD: ClassVar[str] = "name"
@@ -29,6 +33,12 @@ class Record:
     updated_at: datetime | None = moment("Updated")
     updated_by: str = text("Updated by")
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.COLLECTION = cls.KIND.collection
+        cls.NOUN = cls.KIND.noun
+        cls.TITLE_FIELD = cls.KIND.title
 
     @classmethod
     def specs(cls) -> dict[str, FieldSpec]:
@@ -91,7 +101,7 @@ def decode_scalar(spec: FieldSpec, raw: Any) -> Any:
             return raw
         return int(raw) if isinstance(raw, float) and raw.is_integer() else 0
     if kind is FieldKind.NUMBER:
-        return float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else 0.0
+        return float(raw) if _finite(raw) else 0.0
     if kind is FieldKind.FLAG:
         return bool(raw) if isinstance(raw, bool | int) else False
     if kind is FieldKind.DATE:
@@ -134,11 +144,13 @@ def decode_scalar(spec: FieldSpec, raw: Any) -> Any:
 def tally_total(raw: Any) -> float:
     """The value of a tally: the sum of every device's contribution (or a plain stored number)."""
     if isinstance(raw, dict):
-        total = sum(float(v) for v in raw.values() if isinstance(v, int | float) and not isinstance(v, bool))
-        return round(total, 9)
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return float(raw)
-    return 0.0
+        return round(sum(float(v) for v in raw.values() if _finite(v)), 9)
+    return float(raw) if _finite(raw) else 0.0
+
+
+def _finite(raw: Any) -> bool:
+    """A number a quantity can count: not a flag, not NaN, not infinite (another writer may store those)."""
+    return isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
 
 
 def decode_entry(spec: FieldSpec, raw: dict[str, Any]) -> dict[str, Any]:

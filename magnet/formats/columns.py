@@ -15,79 +15,26 @@ from dataclasses import dataclass, field
 
 from magnet.errors import MagnetError
 from magnet.fields import FieldKind, FieldSpec
-from magnet.record import Record
-from magnet.records import Event, Household, InventoryItem, Member, Partner
+from magnet.records import SHEET_KINDS, sheet_of
 
-# The kinds a spreadsheet can hold, in the order a tie in guessing is reported.
-CSV_KINDS: dict[str, type[Record]] = {
-    "members": Member,
-    "households": Household,
-    "inventory": InventoryItem,
-    "partners": Partner,
-    "events": Event,
-}
+# The kinds a spreadsheet can hold, and how each is laid out: declared with the records (`Kind.sheet`).
+CSV_KINDS = SHEET_KINDS
 
-# Where columns nobody recognised are kept, as "Header: value" lines.
-NOTES_FIELD = {"members": "notes", "households": "notes", "inventory": "notes", "partners": "notes", "events": "agenda"}
 
-# References a spreadsheet holds as a name, resolved against another collection.
-NAMED_REFS = {("members", "household_id"), ("inventory", "holder_id"), ("events", "organiser_id")}
+def notes_field(kind: str) -> str:
+    """Where columns nobody recognised are kept, as "Header: value" lines."""
+    return sheet_of(CSV_KINDS[kind]).notes
 
-# Header names people use beyond the aliases the records declare.
-EXTRA_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
-    "members": {
-        "address": (
-            "address 1",
-            "address 2",
-            "apt",
-            "apartment",
-            "unit",
-            "city",
-            "town",
-            "zip",
-            "zip code",
-            "postcode",
-            "post code",
-            "postal code",
-            "state",
-        ),
-        "emergency_contact": ("emergency contact name", "emergency contact phone", "emergency phone", "ice phone"),
-        "callsign": ("ham call sign", "amateur radio callsign"),
-        "consent_share": ("shares contact details", "share contact details", "consent to share", "share details"),
-        "languages": ("spoken languages",),
-    },
-    "households": {
-        "address": (
-            "street",
-            "address 1",
-            "address 2",
-            "city",
-            "town",
-            "zip",
-            "zip code",
-            "postcode",
-            "post code",
-            "postal code",
-            "state",
-        ),
-        "people": ("headcount", "occupants"),
-    },
-    "inventory": {"quantity": ("quantity on hand", "qty on hand"), "expires": ("expiry", "expires on")},
-    "partners": {"contact_name": ("contact person name",), "address": ("street address", "city", "zip", "postcode")},
-    "events": {
-        "starts": ("time", "start date time", "from"),
-        "ends": ("to", "end date time"),
-        "kind": ("kind",),
-    },
-}
 
-# Columns whose cells are joined when several headers map to one field.
-JOINED = {
-    ("members", "address"): ", ",
-    ("households", "address"): ", ",
-    ("partners", "address"): ", ",
-    ("members", "emergency_contact"): "; ",
-}
+def named_refs(kind: str) -> dict[str, str]:
+    """References a spreadsheet holds as a name -> what a person calls one ("household")."""
+    return dict(sheet_of(CSV_KINDS[kind]).refs)
+
+
+def joined_glue(kind: str, name: str) -> str | None:
+    """The text between cells when several columns feed one field, or None when only one may."""
+    return sheet_of(CSV_KINDS[kind]).joined.get(name)
+
 
 FIRST_NAME = ("first name", "firstname", "first", "given name", "forename", "prenom", "vorname")
 LAST_NAME = ("last name", "lastname", "last", "surname", "family name")
@@ -139,7 +86,7 @@ def importable(kind: str, spec: FieldSpec) -> bool:
     if spec.system or spec.kind is FieldKind.ENTRIES:
         return False
     if spec.kind is FieldKind.REF:
-        return (kind, spec.name) in NAMED_REFS
+        return spec.name in named_refs(kind)
     return spec.ref is None
 
 
@@ -152,7 +99,7 @@ def header_table(kind: str) -> dict[str, tuple[str, float]]:
     for name in specs:
         table[norm(name.removesuffix("_id"))] = (name, 0.5)
         table[norm(name)] = (name, 0.5)
-    for name, aliases in EXTRA_ALIASES.get(kind, {}).items():
+    for name, aliases in sheet_of(record_type).aliases.items():
         for alias in aliases:
             table[norm(alias)] = (name, 1.0)
     for name, spec in specs.items():
@@ -166,9 +113,7 @@ def header_table(kind: str) -> dict[str, tuple[str, float]]:
 def ref_id_headers(kind: str) -> dict[str, str]:
     """'household id' -> 'household_id': columns holding the id a name column refers to."""
     found: dict[str, str] = {}
-    for ref_kind, name in NAMED_REFS:
-        if ref_kind != kind:
-            continue
+    for name in named_refs(kind):
         spec = CSV_KINDS[kind].spec(name)
         for base in (spec.label, name.removesuffix("_id"), *spec.aliases):
             found[norm(base) + " id"] = name
@@ -226,7 +171,7 @@ def map_columns(kind: str, headers: Sequence[str]) -> ColumnMap:
             continue
         name, weight = match
         spec = CSV_KINDS[kind].spec(name)
-        joins = (kind, name) in JOINED or spec.kind is FieldKind.MOMENT
+        joins = joined_glue(kind, name) is not None or spec.kind is FieldKind.MOMENT
         if name in taken and not joins:
             columns.append(Column(index, header, "extra", weight=0))
             notes.append(f"column {header!r} also matches {spec.label.lower()}; kept in notes")

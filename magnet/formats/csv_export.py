@@ -20,72 +20,8 @@ from magnet.errors import MagnetError
 from magnet.fields import FieldKind, format_value
 from magnet.formats.columns import CSV_KINDS
 from magnet.record import Record
+from magnet.records import COLLECTIONS, sheet_of
 
-# The columns of each kind, in the order a spreadsheet shows them. Sensitive ones are left out
-# unless asked for; RSVPs, attendance and sub-entries do not fit in a cell and stay in magnet.
-CSV_COLUMNS: dict[str, tuple[str, ...]] = {
-    "members": (
-        "name",
-        "household_id",
-        "zone",
-        "phones",
-        "email",
-        "callsign",
-        "languages",
-        "level",
-        "roles",
-        "joined",
-        "status",
-        "skills",
-        "consent_share",
-        "address",
-        "emergency_contact",
-        "special_needs",
-        "medical_notes",
-        "notes",
-    ),
-    "households": ("name", "zone", "phone", "people", "pets", "address", "special_needs", "notes"),
-    "inventory": (
-        "name",
-        "category",
-        "quantity",
-        "unit",
-        "location",
-        "holder_id",
-        "condition",
-        "shareable",
-        "expires",
-        "minimum",
-        "days_per_unit",
-        "notes",
-    ),
-    "partners": (
-        "name",
-        "kind",
-        "contact_name",
-        "phone",
-        "email",
-        "address",
-        "offers",
-        "agreements",
-        "last_contact",
-        "follow_up",
-        "notes",
-    ),
-    "events": (
-        "name",
-        "kind",
-        "starts",
-        "ends",
-        "place",
-        "virtual_link",
-        "organiser_id",
-        "guests",
-        "cancelled",
-        "agenda",
-        "minutes",
-    ),
-}
 ID_HEADER = "ID"
 # What makes a spreadsheet treat a cell as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -93,12 +29,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def columns_for(kind: str, *, sensitive: bool) -> list[str]:
     record_type = CSV_KINDS[kind]
-    return [name for name in CSV_COLUMNS[kind] if sensitive or not record_type.spec(name).sensitive]
+    return [name for name in sheet_of(record_type).columns if sensitive or not record_type.spec(name).sensitive]
 
 
 def ref_columns(kind: str) -> list[str]:
     """Reference fields written as a name, whose id also gets a column so a round trip links exactly."""
-    return [name for name in CSV_COLUMNS[kind] if CSV_KINDS[kind].spec(name).kind is FieldKind.REF]
+    record_type = CSV_KINDS[kind]
+    return [name for name in sheet_of(record_type).columns if record_type.spec(name).kind is FieldKind.REF]
 
 
 def headers_for(kind: str, *, sensitive: bool) -> list[str]:
@@ -127,22 +64,25 @@ def export_csv(doc: GroupDocument, kind: str | None, *, sensitive: bool = False)
 
 
 def _order(kind: str, record: Record) -> tuple[Any, ...]:
-    if kind == "events":
-        return (getattr(record, "starts", None) or datetime.min, record.title.lower())
+    by = sheet_of(CSV_KINDS[kind]).order
+    if by:
+        return (getattr(record, by, None) or datetime.min, record.title.lower())
     return (record.title.lower(), record.id)
 
 
 def _names(doc: GroupDocument, kind: str) -> dict[str, str]:
-    """Id -> name for the records this kind refers to, so cells hold names people recognise."""
-    if kind == "members":
-        records: list[Record] = list(doc.households.all(include_archived=True))
-    elif kind in ("inventory", "events"):
-        records = list(doc.members.all(include_archived=True))
-    else:
-        return {}
-    # Names, not ids: a spreadsheet is read by people. Two households with one name import
-    # with a note instead of a link (see csv_import).
-    return {r.id: r.title for r in records}
+    """Id -> name for the records this kind refers to, so cells hold names people recognise.
+
+    Names, not ids: a spreadsheet is read by people. Two households with one name import with a
+    note instead of a link (see csv_import).
+    """
+    record_type = CSV_KINDS[kind]
+    names: dict[str, str] = {}
+    for name in ref_columns(kind):
+        target = record_type.spec(name).ref
+        if target:
+            names.update((r.id, r.title) for r in doc.collection(COLLECTIONS[target]).all(include_archived=True))
+    return names
 
 
 def guard_formula(text: str) -> str:

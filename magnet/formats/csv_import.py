@@ -18,7 +18,7 @@ from magnet.checks import from_a_spreadsheet
 from magnet.collection import Collection, new_id
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError
-from magnet.formats.columns import CSV_KINDS, NOTES_FIELD, ColumnMap, guess_kind, map_columns
+from magnet.formats.columns import CSV_KINDS, ColumnMap, guess_kind, map_columns, notes_field
 from magnet.formats.csv_rows import BuiltRow, RowBuilder, cell
 from magnet.formats.spreadsheet import Sheet, read_sheet
 from magnet.record import Record
@@ -131,7 +131,7 @@ def _column_notes(columns: ColumnMap, sheet: Sheet) -> list[str]:
     notes = list(columns.notes)
     extra = [c.header for c in columns.of("extra") if any(cell(r, c.index) for r in sheet.rows)]
     if extra:
-        notes.append(f"Kept in {NOTES_FIELD[columns.kind]}: {', '.join(repr(h) for h in extra)} (no matching field).")
+        notes.append(f"Kept in {notes_field(columns.kind)}: {', '.join(repr(h) for h in extra)} (no matching field).")
     return notes
 
 

@@ -15,19 +15,13 @@ from typing import Any
 from magnet.document import GroupDocument
 from magnet.errors import ValidationError
 from magnet.fields import FieldKind, parse_value, split_list
-from magnet.formats.columns import CSV_KINDS, JOINED, NOTES_FIELD, ColumnMap, norm
+from magnet.formats.columns import CSV_KINDS, ColumnMap, joined_glue, named_refs, norm, notes_field
 from magnet.formats.spreadsheet import SheetRow
 from magnet.record import Record
 
 _TIME_ONLY = re.compile(r"\d{1,2}:\d{2}(:\d{2})?\s*([AaPp][Mm])?")
 _AMOUNT_WITH_UNIT = re.compile(r"([-+]?\d[\d,]*(?:\.\d+)?)\s*([^\W\d_].*)")
 _RECORD_ID = re.compile(r"[0-9a-f]{16}")
-# Named references: field -> (the collection it points into, what a person calls it).
-_REFS = {
-    "household_id": ("households", "household"),
-    "holder_id": ("members", "holder"),
-    "organiser_id": ("members", "organiser"),
-}
 
 
 def is_record_id(value: str) -> bool:
@@ -85,10 +79,11 @@ class RowBuilder:
         self.kind = kind
         self.columns = columns
         self.record_type = CSV_KINDS[kind]
-        self.notes_field = NOTES_FIELD[kind]
+        self.notes_field = notes_field(kind)
+        self.refs = named_refs(kind)
         self.targets: dict[str, _Names] = {}
-        for name in {c.field for c in columns.columns if c.role in ("field", "ref_id")} & _REFS.keys():
-            target = _REFS[name][0]
+        for name in {c.field for c in columns.columns if c.role in ("field", "ref_id")} & self.refs.keys():
+            target = self._target(name)
             if target not in self.targets:
                 self.targets[target] = _Names(doc.collection(_collection_type(target)).all(include_archived=True))
         self.unresolved: dict[str, int] = {}
@@ -113,7 +108,7 @@ class RowBuilder:
                 continue  # an empty cell means the field's default, not "clear it"
             if column.field in values:
                 spec = self.record_type.spec(column.field)
-                glue = JOINED.get((self.kind, column.field), " " if spec.kind is FieldKind.MOMENT else "; ")
+                glue = joined_glue(self.kind, column.field) or (" " if spec.kind is FieldKind.MOMENT else "; ")
                 values[column.field] = values[column.field] + glue + value
             else:
                 values[column.field] = value
@@ -132,7 +127,7 @@ class RowBuilder:
             _end_on_start_day(values)
         elif self.kind == "inventory":
             _amount_with_unit(values)
-        for name in _REFS:
+        for name in self.refs:
             self._resolve(name, row, built, extras)
         if extras:
             current = str(values.get(self.notes_field, ""))
@@ -197,9 +192,13 @@ class RowBuilder:
         if phones:
             values["phones"] = phones
 
+    def _target(self, name: str) -> str:
+        """The collection a named reference points into."""
+        return self.record_type.spec(name).ref or ""
+
     def _resolve(self, name: str, row: SheetRow, built: BuiltRow, extras: list[str]) -> None:
         """A reference written as a name (and maybe an id): linked only when it is certain."""
-        target, what = _REFS[name]
+        target, what = self._target(name), self.refs[name]
         names = self.targets.get(target)
         if names is None:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -27,6 +28,8 @@ def record_to_json(record: Record) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # strict JSON has no NaN or Infinity; another writer may have stored one
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, frozenset | set):
@@ -56,4 +59,4 @@ def group_to_json(doc: GroupDocument) -> dict[str, Any]:
 
 
 def dumps(doc: GroupDocument) -> str:
-    return json.dumps(group_to_json(doc), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(group_to_json(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

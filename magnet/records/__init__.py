@@ -1,5 +1,6 @@
 """Every kind of record a Mutual Assistance Group keeps, and the collection each lives in."""
 
+from magnet.kinds import Kind, Sheet, said
 from magnet.record import Record
 from magnet.records.comms import Announcement, AnnouncementUrgency, CallTreeLink, Channel, PaceTier
 from magnet.records.crisis import CheckIn, Exchange, ExchangeKind, ExchangeState, Welfare
@@ -11,6 +12,8 @@ from magnet.records.planning import Goal, GoalStatus, Need, NeedCategory, Priori
 from magnet.records.resources import Condition, InventoryItem, ItemCategory, Loan
 from magnet.records.training import Certification, Course, CourseTopic, TrainingRecord
 
+# Every kind the group keeps, in the order people meet them. The document's collections, the CLI's
+# kinds, the spreadsheet tables and the schema steps are derived from this list and each KIND.
 RECORD_TYPES: tuple[type[Record], ...] = (
     Member,
     Household,
@@ -39,24 +42,32 @@ RECORD_TYPES: tuple[type[Record], ...] = (
 COLLECTIONS: dict[str, type[Record]] = {cls.COLLECTION: cls for cls in RECORD_TYPES}
 
 
-def _said(word: str) -> str:
-    return word.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+def sheet_of(record_type: type[Record]) -> Sheet:
+    """The spreadsheet layout of a kind that has one."""
+    sheet = record_type.KIND.sheet
+    if sheet is None:
+        raise KeyError(f"{record_type.KIND.plural_noun} are not kept in spreadsheets")
+    return sheet
 
 
-# What people type for a kind: the collection, the record's noun and its plural ("item", "items").
-_KIND_WORDS: dict[str, str] = {
-    _said(word): cls.COLLECTION for cls in RECORD_TYPES for word in (cls.NOUN, cls.NOUN + "s", cls.COLLECTION)
-} | {"calltree": "call_tree", "checkin": "checkins", "requests": "exchanges", "offers": "exchanges"}
+# The kinds a spreadsheet can hold, in the order a tie in guessing goes.
+SHEET_KINDS: dict[str, type[Record]] = {
+    cls.COLLECTION: cls
+    for cls in sorted((c for c in RECORD_TYPES if c.KIND.sheet is not None), key=lambda c: sheet_of(c).rank)
+}
+
+_KIND_WORDS: dict[str, str] = {word: cls.COLLECTION for cls in RECORD_TYPES for word in cls.KIND.said()}
 
 
 def kind_named(word: str) -> str | None:
     """The collection a person means by `word` (`member`, `items`, `check-ins`), or None."""
-    return _KIND_WORDS.get(_said(word))
+    return _KIND_WORDS.get(said(word))
 
 
 __all__ = [
     "COLLECTIONS",
     "RECORD_TYPES",
+    "SHEET_KINDS",
     "Announcement",
     "AnnouncementUrgency",
     "CallTreeLink",
@@ -79,6 +90,7 @@ __all__ = [
     "Household",
     "InventoryItem",
     "ItemCategory",
+    "Kind",
     "Loan",
     "Member",
     "MemberStatus",
@@ -93,10 +105,12 @@ __all__ = [
     "Role",
     "RoleKind",
     "Rsvp",
+    "Sheet",
     "SkillLevel",
     "Survey",
     "SurveyResponse",
     "TrainingRecord",
     "Welfare",
     "kind_named",
+    "sheet_of",
 ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
 
 from magnet.fields import choice, flag, integer, moment, ref, text
+from magnet.kinds import Kind
 from magnet.record import Record
 
 
@@ -22,8 +22,7 @@ class PaceTier(StrEnum):
 class Channel(Record):
     """One way the group reaches its members, in a PACE tier, with the trigger to move past it."""
 
-    COLLECTION: ClassVar[str] = "channels"
-    NOUN: ClassVar[str] = "channel"
+    KIND = Kind("channels", noun="channel")
 
     name: str = text("Channel", required=True, aliases=("channel", "method"))
     tier: str = choice("PACE tier", PaceTier, default="primary", aliases=("tier", "pace"))
@@ -44,8 +43,7 @@ class AnnouncementUrgency(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Announcement(Record):
-    COLLECTION: ClassVar[str] = "announcements"
-    NOUN: ClassVar[str] = "announcement"
+    KIND = Kind("announcements", noun="announcement")
 
     name: str = text("Headline", required=True, aliases=("title", "subject"))
     body: str = text("Message")
@@ -59,9 +57,7 @@ class Announcement(Record):
 class CallTreeLink(Record):
     """One caller -> callee line of the call tree; generated from the roster, adjustable by hand."""
 
-    COLLECTION: ClassVar[str] = "call_tree"
-    NOUN: ClassVar[str] = "call tree link"
-    TITLE_FIELD: ClassVar[str] = "member_id"
+    KIND = Kind("call_tree", noun="call tree link", words=("calltree",), title="member_id")
 
     caller_id: str = ref("Caller", "members", required=True)
     member_id: str = ref("Calls", "members", required=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
 
 from magnet.fields import choice, moment, ref, text
+from magnet.kinds import Kind
 from magnet.record import Record
 
 
@@ -24,9 +24,7 @@ class CheckIn(Record):
     Reports are never overwritten, so two block captains reporting at once both count.
     """
 
-    COLLECTION: ClassVar[str] = "checkins"
-    NOUN: ClassVar[str] = "check-in"
-    TITLE_FIELD: ClassVar[str] = "status"
+    KIND = Kind("checkins", noun="check-in", words=("checkin",), title="status")
 
     member_id: str = ref("Member", "members")
     household_id: str = ref("Household", "households")
@@ -53,8 +51,12 @@ class ExchangeState(StrEnum):
 class Exchange(Record):
     """A request for help or an offer of it; matched with its counterpart and tracked to done."""
 
-    COLLECTION: ClassVar[str] = "exchanges"
-    NOUN: ClassVar[str] = "request or offer"
+    KIND = Kind(
+        "exchanges",
+        noun="request or offer",
+        plural="requests and offers",
+        words=("requests", "offers", "request", "offer", "exchange"),
+    )
 
     name: str = text("What", required=True, aliases=("title", "what", "need", "offer"))
     kind: str = choice("Kind", ExchangeKind, default="request")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
 
 from magnet.fields import choice, flag, integer, mapping, moment, ref, tags, text
+from magnet.kinds import Kind, Sheet
 from magnet.record import Record
 
 
@@ -28,8 +28,30 @@ class Rsvp(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Event(Record):
-    COLLECTION: ClassVar[str] = "events"
-    NOUN: ClassVar[str] = "event"
+    KIND = Kind(
+        "events",
+        noun="event",
+        sheet=Sheet(
+            columns=(
+                "name",
+                "kind",
+                "starts",
+                "ends",
+                "place",
+                "virtual_link",
+                "organiser_id",
+                "guests",
+                "cancelled",
+                "agenda",
+                "minutes",
+            ),
+            notes="agenda",
+            aliases={"starts": ("time", "start date time", "from"), "ends": ("to", "end date time"), "kind": ("kind",)},
+            refs={"organiser_id": "organiser"},
+            order="starts",
+            rank=4,
+        ),
+    )
 
     name: str = text("Title", required=True, aliases=("title", "event", "event name", "name", "what", "subject"))
     kind: str = choice("Kind", EventKind, default="meeting", aliases=("type", "category", "event type"))
@@ -52,9 +74,7 @@ class Event(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class Feedback(Record):
-    COLLECTION: ClassVar[str] = "feedback"
-    NOUN: ClassVar[str] = "feedback"
-    TITLE_FIELD: ClassVar[str] = "comment"
+    KIND = Kind("feedback", noun="feedback", plural="feedback", title="comment")
 
     event_id: str = ref("Event", "events")
     member_id: str = ref("From", "members")

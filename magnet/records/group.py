@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
 from magnet.fields import date_field, entries, integer, text
+from magnet.kinds import Kind
 from magnet.record import Record
 
 
 @dataclass(frozen=True, kw_only=True)
 class GroupProfile(Record):
-    COLLECTION: ClassVar[str] = "group"
-    NOUN: ClassVar[str] = "group"
+    KIND = Kind("group", noun="group")
 
     name: str = text("Group name", required=True)
     area: str = text("Area", help="The streets or blocks the group covers")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
 
 from magnet.fields import choice, date_field, tags, text
+from magnet.kinds import Kind, Sheet
 from magnet.record import Record
 
 
@@ -20,8 +20,31 @@ class PartnerKind(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Partner(Record):
-    COLLECTION: ClassVar[str] = "partners"
-    NOUN: ClassVar[str] = "partner"
+    KIND = Kind(
+        "partners",
+        noun="partner",
+        sheet=Sheet(
+            columns=(
+                "name",
+                "kind",
+                "contact_name",
+                "phone",
+                "email",
+                "address",
+                "offers",
+                "agreements",
+                "last_contact",
+                "follow_up",
+                "notes",
+            ),
+            aliases={
+                "contact_name": ("contact person name",),
+                "address": ("street address", "city", "zip", "postcode"),
+            },
+            joined={"address": ", "},
+            rank=3,
+        ),
+    )
 
     name: str = text(
         "Organisation",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import ClassVar
 
 from magnet.fields import choice, date_field, flag, integer, mapping, moment, ref, tags, text
+from magnet.kinds import Kind, Sheet
 from magnet.record import Record
 
 
@@ -36,8 +36,66 @@ class SkillLevel(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Member(Record):
-    COLLECTION: ClassVar[str] = "members"
-    NOUN: ClassVar[str] = "member"
+    KIND = Kind(
+        "members",
+        noun="member",
+        sheet=Sheet(
+            columns=(
+                "name",
+                "household_id",
+                "zone",
+                "phones",
+                "email",
+                "callsign",
+                "languages",
+                "level",
+                "roles",
+                "joined",
+                "status",
+                "skills",
+                "consent_share",
+                "address",
+                "emergency_contact",
+                "special_needs",
+                "medical_notes",
+                "notes",
+            ),
+            aliases={
+                "address": (
+                    "address 1",
+                    "address 2",
+                    "apt",
+                    "apartment",
+                    "unit",
+                    "city",
+                    "town",
+                    "zip",
+                    "zip code",
+                    "postcode",
+                    "post code",
+                    "postal code",
+                    "state",
+                ),
+                "emergency_contact": (
+                    "emergency contact name",
+                    "emergency contact phone",
+                    "emergency phone",
+                    "ice phone",
+                ),
+                "callsign": ("ham call sign", "amateur radio callsign"),
+                "consent_share": (
+                    "shares contact details",
+                    "share contact details",
+                    "consent to share",
+                    "share details",
+                ),
+                "languages": ("spoken languages",),
+            },
+            joined={"address": ", ", "emergency_contact": "; "},
+            refs={"household_id": "household"},
+            rank=0,
+        ),
+    )
 
     name: str = text(
         "Name", required=True, aliases=("full name", "member", "person", "member name", "first and last name")
@@ -80,8 +138,31 @@ class Member(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class Household(Record):
-    COLLECTION: ClassVar[str] = "households"
-    NOUN: ClassVar[str] = "household"
+    KIND = Kind(
+        "households",
+        noun="household",
+        sheet=Sheet(
+            columns=("name", "zone", "phone", "people", "pets", "address", "special_needs", "notes"),
+            aliases={
+                "address": (
+                    "street",
+                    "address 1",
+                    "address 2",
+                    "city",
+                    "town",
+                    "zip",
+                    "zip code",
+                    "postcode",
+                    "post code",
+                    "postal code",
+                    "state",
+                ),
+                "people": ("headcount", "occupants"),
+            },
+            joined={"address": ", "},
+            rank=1,
+        ),
+    )
 
     name: str = text("Name", required=True, aliases=("household", "family", "household name"))
     address: str = text("Address", sensitive=True, aliases=("street address", "home address"))
@@ -104,8 +185,7 @@ class RoleKind(StrEnum):
 class Role(Record):
     """A membership level or a role, with the responsibilities that come with it."""
 
-    COLLECTION: ClassVar[str] = "roles"
-    NOUN: ClassVar[str] = "role"
+    KIND = Kind("roles", noun="role")
 
     name: str = text("Name", required=True)
     kind: str = choice("Kind", RoleKind, default="role")
@@ -117,8 +197,7 @@ class Role(Record):
 class Device(Record):
     """A laptop or Pi allowed to sync, tied to the member it speaks for."""
 
-    COLLECTION: ClassVar[str] = "devices"
-    NOUN: ClassVar[str] = "device"
+    KIND = Kind("devices", noun="device")
 
     name: str = text("Name", required=True)
     device_id: str = text("Device id", required=True)

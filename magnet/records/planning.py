@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from magnet.fields import choice, date_field, entries, flag, integer, mapping, moment, number, ref, tags, text
+from magnet.kinds import Kind
 from magnet.record import Record
 
 
@@ -49,8 +50,7 @@ class GoalStatus(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Survey(Record):
-    COLLECTION: ClassVar[str] = "surveys"
-    NOUN: ClassVar[str] = "survey"
+    KIND = Kind("surveys", noun="survey")
 
     name: str = text("Title", required=True, aliases=("title", "survey"))
     purpose: str = text("Purpose")
@@ -72,9 +72,7 @@ class Survey(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class SurveyResponse(Record):
-    COLLECTION: ClassVar[str] = "responses"
-    NOUN: ClassVar[str] = "response"
-    TITLE_FIELD: ClassVar[str] = "respondent"
+    KIND = Kind("responses", noun="response", title="respondent")
 
     survey_id: str = ref("Survey", "surveys", required=True)
     member_id: str = ref("Member", "members")
@@ -86,8 +84,7 @@ class SurveyResponse(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class Need(Record):
-    COLLECTION: ClassVar[str] = "needs"
-    NOUN: ClassVar[str] = "need"
+    KIND = Kind("needs", noun="need")
 
     name: str = text("Need", required=True, aliases=("title", "need"))
     category: str = choice("Category", NeedCategory, default="other", open_choice=True)
@@ -99,8 +96,7 @@ class Need(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class Goal(Record):
-    COLLECTION: ClassVar[str] = "goals"
-    NOUN: ClassVar[str] = "goal"
+    KIND = Kind("goals", noun="goal")
 
     name: str = text("Goal", required=True, aliases=("title", "goal", "objective"))
     description: str = text("Description")

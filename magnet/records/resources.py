@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
 
 from magnet.fields import choice, date_field, flag, number, ref, tally, text
+from magnet.kinds import Kind, Sheet
 from magnet.record import Record
 
 
@@ -35,8 +35,29 @@ class Condition(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class InventoryItem(Record):
-    COLLECTION: ClassVar[str] = "inventory"
-    NOUN: ClassVar[str] = "item"
+    KIND = Kind(
+        "inventory",
+        noun="item",
+        sheet=Sheet(
+            columns=(
+                "name",
+                "category",
+                "quantity",
+                "unit",
+                "location",
+                "holder_id",
+                "condition",
+                "shareable",
+                "expires",
+                "minimum",
+                "days_per_unit",
+                "notes",
+            ),
+            aliases={"quantity": ("quantity on hand", "qty on hand"), "expires": ("expiry", "expires on")},
+            refs={"holder_id": "holder"},
+            rank=2,
+        ),
+    )
 
     name: str = text("Item", required=True, aliases=("item", "item name", "description", "resource", "what", "thing"))
     category: str = choice(
@@ -62,9 +83,7 @@ class InventoryItem(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class Loan(Record):
-    COLLECTION: ClassVar[str] = "loans"
-    NOUN: ClassVar[str] = "loan"
-    TITLE_FIELD: ClassVar[str] = "item_id"
+    KIND = Kind("loans", noun="loan", title="item_id")
 
     item_id: str = ref("Item", "inventory", required=True)
     member_id: str = ref("Borrower", "members", required=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
 
 from magnet.fields import choice, date_field, integer, ref, text
+from magnet.kinds import Kind
 from magnet.record import Record
 
 
@@ -23,8 +23,7 @@ class CourseTopic(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Course(Record):
-    COLLECTION: ClassVar[str] = "courses"
-    NOUN: ClassVar[str] = "course"
+    KIND = Kind("courses", noun="course")
 
     name: str = text("Course", required=True, aliases=("title", "course"))
     topic: str = choice("Topic", CourseTopic, default="other", open_choice=True)
@@ -40,9 +39,7 @@ class Course(Record):
 class TrainingRecord(Record):
     """A member completed a course on a date."""
 
-    COLLECTION: ClassVar[str] = "trainings"
-    NOUN: ClassVar[str] = "completion"
-    TITLE_FIELD: ClassVar[str] = "course_id"
+    KIND = Kind("trainings", noun="completion", words=("training", "training records"), title="course_id")
 
     member_id: str = ref("Member", "members", required=True)
     course_id: str = ref("Course", "courses", required=True)
@@ -55,8 +52,7 @@ class TrainingRecord(Record):
 class Certification(Record):
     """A certificate a member holds; once expired it no longer counts as the skill."""
 
-    COLLECTION: ClassVar[str] = "certifications"
-    NOUN: ClassVar[str] = "certification"
+    KIND = Kind("certifications", noun="certification")
 
     name: str = text("Certification", required=True, aliases=("certificate", "cert"))
     member_id: str = ref("Member", "members", required=True)

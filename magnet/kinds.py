@@ -1,0 +1,56 @@
+"""What a kind of record is, declared once beside its fields: collection, names, spreadsheet layout.
+
+Each record class says `KIND = Kind(...)`; the document's collections, the words the CLI accepts,
+the spreadsheet tables, export sections and schema steps are all derived from these declarations
+(see magnet/records/__init__.py), never repeated by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """How one kind is written to and read from a spreadsheet."""
+
+    columns: tuple[str, ...]  # the fields a CSV export holds, in the order a person scans them
+    notes: str = "notes"  # where columns nobody recognised are kept, as "Header: value" lines
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # header words beyond the fields' own
+    joined: Mapping[str, str] = field(default_factory=dict)  # fields several columns feed, and the glue between
+    refs: Mapping[str, str] = field(default_factory=dict)  # references written as a name -> what a person calls one
+    order: str = ""  # the field rows are sorted by (default: the title)
+    rank: int = 0  # which kind wins when a sheet's headers fit several equally well (lowest first)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of record: the collection it lives in and what people call it."""
+
+    collection: str  # the document's root key; never renamed once released
+    noun: str  # "member", "item"
+    plural: str = ""  # "members"; noun + "s" when empty
+    words: tuple[str, ...] = ()  # other words people type for it ("calltree", "offers")
+    title: str = "name"  # the field a list shows for one record
+    section: str = ""  # the heading exports and printouts use; the plural, capitalised, when empty
+    since: int = 1  # the schema step that created the collection
+    sheet: Sheet | None = None  # None: not kept in spreadsheets
+
+    @property
+    def plural_noun(self) -> str:
+        return self.plural or self.noun + "s"
+
+    @property
+    def heading(self) -> str:
+        return self.section or self.plural_noun[:1].upper() + self.plural_noun[1:]
+
+    def said(self) -> set[str]:
+        """Every way a person may name this kind, normalised."""
+        return {said(word) for word in (self.noun, self.plural_noun, self.collection, *self.words)}
+
+
+def said(word: str) -> str:
+    """'Check-ins', 'check_in', 'check in' -> 'checkins': how typed kind words are compared."""
+    return re.sub(r"[\s\-_]+", "", word.strip().lower())
