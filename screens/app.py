@@ -54,6 +54,7 @@ class MagnetApp(App[int]):
         Binding("exclamation_mark", "crisis", "Crisis check-in", show=False),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
         Binding("ctrl+o", "data", "Data in and out", show=False),
+        Binding("ctrl+z", "undo", "Undo my last change", show=False),
         Binding("ctrl+q", "quit", "Quit", show=False),
         # Priority: the app moves focus before it hands on the next key of a burst (a fast typist,
         # a paste over SSH); otherwise keys after a Tab reach the field the Tab was leaving.
@@ -338,6 +339,14 @@ class MagnetApp(App[int]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    def action_undo(self) -> None:
+        """Offer this device's latest changes, newest first, and undo the one picked."""
+        from screens.history import undo_latest
+
+        if self.session is None:
+            return
+        self.run_worker(undo_latest(self, self.session), group="undo", exclusive=True)
 
     def action_data(self) -> None:
         """Exports, printing, imports and USB bundles, from anywhere."""

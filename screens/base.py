@@ -18,12 +18,12 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from magnet.errors import MagnetError
 from magnet.record import Record
 from screens.session import Session
+from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.sidebar import Sidebar
 from screens.widgets.topbar import TopBar
 
@@ -85,7 +85,7 @@ class AreaScreen(Screen[None], Generic[D]):
             yield Sidebar(self.AREA)
             with Vertical(id="body"):
                 yield from self.compose_body()
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def compose_body(self) -> Iterator[Any]:
         raise NotImplementedError

@@ -67,18 +67,24 @@ class EventsScreen(RecordListScreen[Event]):
     def columns(self) -> Sequence[Column[Event]]:
         return [
             Column("starts", "When", when, lambda e: e.starts or datetime.min, width=19),
+            Column("name", "Title", self._title, width=24),
             Column("kind", "Kind", lambda e: choice_label(e.kind), width=8),
-            Column("name", "Title", lambda e: Text(e.name, style="strike") if e.cancelled else e.name, width=24),
-            Column("rsvp", "RSVP", lambda e: str(rsvp_count(e)), rsvp_count, width=4),
-            Column(
-                "came",
-                "Came",
-                lambda e: str(len(e.attendance)) if e.attendance else "",
-                lambda e: len(e.attendance),
-                width=4,
-            ),
+            Column("people", "People", self._people, self._head_count, width=6),
             Column("place", "Place", lambda e: e.place, width=20),
         ]
+
+    @staticmethod
+    def _title(event: Event) -> Text:
+        return Text(event.name, style="strike" if event.cancelled else "", no_wrap=True, overflow="ellipsis")
+
+    def _people(self, event: Event) -> str:
+        """Who said yes for what is ahead; who came for what is past."""
+        if self.past:
+            return f"{len(event.attendance)} came" if event.attendance else ""
+        return f"{rsvp_count(event)} yes" if event.rsvps else ""
+
+    def _head_count(self, event: Event) -> int:
+        return len(event.attendance) if self.past else rsvp_count(event)
 
     def search_terms(self) -> dict[str, Any]:
         return {"kind": lambda e, v: e.kind.startswith(v), "place": lambda e, v: v in e.place.lower()}

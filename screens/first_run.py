@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from magnet.errors import MagnetError
+from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.modals import ConfirmModal, PromptModal
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class WelcomeScreen(Screen[None]):
             ]
             yield OptionList(*options, id="welcome-choices")
             yield Static("", id="welcome-status", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @on(OptionList.OptionSelected, "#welcome-choices")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -11,7 +11,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from magnet import goals
 from magnet.evaluation import bar
@@ -21,6 +21,7 @@ from screens.live_modal import LiveModal
 from screens.planning.entries import entry_form
 from screens.planning.goals import GOAL_FIELDS, record_value
 from screens.session import Session
+from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.modals import PickModal
 from screens.widgets.record_form import RecordForm
 
@@ -58,7 +59,7 @@ class GoalDetail(LiveModal[GoalView]):
             yield Static("", classes="dialog-text", id="goal-title")
             with VerticalScroll(classes="info-body", id="goal-scroll"):
                 yield Static("Loading…", classes="info-text", id="goal-body")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 from textual.worker import get_current_worker
 
 from magnet.document import GroupDocument
@@ -27,6 +27,7 @@ from magnet.fields import FieldKind, FieldSpec, parse_value
 from magnet.record import Record
 from magnet.records import COLLECTIONS
 from screens.widgets.fields import FieldEditor, Raw, editable, initial_raw
+from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.topbar import StatusLine
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class RecordForm(ModalScreen[FormResult | None], Generic[R]):
                 yield Button("Save", variant="primary", id="save", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Static(self._private_hint(), id="form-private")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def _private_hint(self) -> str:
         if not any(s.sensitive for s in self.specs):

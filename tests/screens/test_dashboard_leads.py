@@ -6,6 +6,7 @@ from tui_drive import SIZE, make_app, ready, screen_text, session, settle, type_
 
 from magnet.home import Home
 from magnet.readiness import below_minimum, expiring_items
+from screens.app import MagnetApp
 from screens.checkin import CheckInScreen
 from screens.dashboard import DashboardScreen
 from screens.events import EventsScreen
@@ -21,6 +22,11 @@ def inventory(app: object) -> InventoryScreen:
     return screen
 
 
+def lots_shown(app: MagnetApp) -> set[str]:
+    """The items the stock sheet shows one by one (an item kept in one place, or a lot under its line)."""
+    return {line.item.id for line in inventory(app).records.visible_rows if line.item is not None}
+
+
 async def test_low_stock_and_expiring_items_open_the_inventory_filtered(home: Home) -> None:
     app = make_app(with_sample(home))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -33,13 +39,13 @@ async def test_low_stock_and_expiring_items_open_the_inventory_filtered(home: Ho
 
         await pilot.press("l")
         await until(pilot, lambda: app.current_mode == "inventory" and inventory(app).loaded_once)
-        await until(pilot, lambda: {i.id for i in inventory(app).records.visible_rows} == low)
+        await until(pilot, lambda: lots_shown(app) == low)
         assert inventory(app).records.search.value == "is:low"
         text = screen_text(app)
-        assert "is:low" in text and "LOW" in text and f"{len(low)} of {len(doc.inventory.all())}" in text
+        assert "is:low" in text and "LOW" in text
 
         await pilot.press("1", "x")
-        await until(pilot, lambda: {i.id for i in inventory(app).records.visible_rows} == expiring)
+        await until(pilot, lambda: lots_shown(app) == expiring)
         assert inventory(app).records.search.value == "is:expiring"
         assert "is:expiring" in screen_text(app)
 

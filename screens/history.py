@@ -1,0 +1,282 @@
+"""History: every change to one record (h on a detail view), the group's recent changes (9), and undo.
+
+Each line is one field a change set: when, who (the member behind the device), the field, and its
+old and new value. u undoes the highlighted change when this device made it: the old values are
+written back as a new change, so the undo syncs like any edit (and shows here in turn). ctrl+z
+anywhere offers this device's latest changes to undo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from magnet.errors import MagnetError
+from magnet.history import Edit, FieldChange, Undone, describe, my_recent_changes, recent_changes, record_history, undo
+from magnet.record import Record
+from magnet.records import COLLECTIONS
+from screens.base import AreaScreen
+from screens.live_modal import LiveModal
+from screens.session import Session
+from screens.widgets.keyfooter import KeyFooter
+from screens.widgets.modals import ConfirmModal, PickModal
+from screens.widgets.record_table import Column, RecordTable
+from screens.widgets.topbar import StatusLine
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row: a field one change set (or the change itself, when it set none to show)."""
+
+    edit: Edit
+    change: FieldChange | None
+    first: bool  # the edit's first row carries its time and who made it
+
+    @property
+    def id(self) -> str:
+        return f"{self.edit.change.hex()}:{self.edit.record_id}:{self.change.field if self.change else ''}"
+
+
+def lines_of(edits: list[Edit]) -> list[Line]:
+    rows: list[Line] = []
+    for edit in edits:
+        if edit.created or not edit.fields:
+            rows.append(Line(edit, None, True))
+            continue
+        rows.extend(Line(edit, change, index == 0) for index, change in enumerate(edit.fields))
+    return rows
+
+
+def _when(line: Line) -> str:
+    when = line.edit.when
+    return when.strftime("%d %b %y %H:%M") if when and line.first else ""
+
+
+def _change_text(line: Line) -> Text:
+    change = line.change
+    if change is None:
+        return Text(line.edit.summary(), style="italic", no_wrap=True, overflow="ellipsis")
+    old = " ".join(change.old_text.split()) or "(empty)"
+    new = " ".join(change.new_text.split()) or "(empty)"
+    return Text.assemble(
+        (f"{change.label}: ", "bold"), (old, "red"), " → ", (new, "green"), no_wrap=True, overflow="ellipsis"
+    )
+
+
+def _what(line: Line) -> str:
+    return f"{line.edit.noun} {line.edit.title}" if line.first else ""
+
+
+def _who(line: Line) -> str:
+    return line.edit.who if line.first else ""
+
+
+def _order(line: Line) -> tuple[int, int]:
+    fields = line.edit.fields
+    place = fields.index(line.change) if line.change is not None and line.change in fields else 0
+    return (-line.edit.order, place)
+
+
+def ask_undo(host: Any, edit: Edit) -> None:
+    """Confirm, then undo `edit` on the writer thread; `host` is the screen asking (it writes, it is told)."""
+    session: Session = host.session
+    if not edit.by_device(session.device_id):
+        host.notify(
+            f"That change was made by {edit.who}; only the device that made a change undoes it",
+            severity="warning",
+            timeout=5,
+        )
+        return
+    question = "Undo this change?\n\n" + "\n".join(describe(edit))
+
+    def undone(result: Undone) -> None:
+        kept = f"; left as they are now: {', '.join(result.kept)}" if result.kept else ""
+        host.notify(f"Undone: {', '.join(result.restored)}{kept}", title="Undo", timeout=6)
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            doc = session.doc
+            device = session.device_id
+            host.write(lambda: undo(doc, edit, device_id=device), undone)
+
+    host.app.push_screen(ConfirmModal(question, yes="Undo", no="Keep"), answered)
+
+
+class RecordHistory(LiveModal[list[Edit]]):
+    """Every change to one record, newest first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back"),
+        Binding("u", "undo", "Undo mine"),
+    ]
+
+    def __init__(self, session: Session, record_type: type[Record], record_id: str) -> None:
+        super().__init__(session)
+        self.record_type = record_type
+        self.record_id = record_id
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine()
+        with Vertical(classes="dialog"):
+            yield Static("History", classes="dialog-text", id="history-title", markup=False)
+            yield RecordTable(
+                [
+                    Column("when", "When", _when, _order, width=15),
+                    Column("who", "Who", _who, width=14, grow=1, least=8),
+                    Column("change", "Change", _change_text, width=30, grow=3, least=16),
+                ],
+                key=lambda line: line.id,
+                is_archived=None,
+                sort="when",
+                placeholder="/ search changes",
+                id="history",
+            )
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#history", RecordTable).table.focus()
+
+    def load(self) -> list[Edit]:
+        return record_history(self.session.doc, self.record_type.COLLECTION, self.record_id)
+
+    def show(self, data: list[Edit]) -> None:
+        title = data[0].title if data else self.record_id
+        noun = self.record_type.NOUN
+        self.query_one("#history-title", Static).update(
+            f"History of the {noun} {title}: {len(data)} change{'s' if len(data) != 1 else ''}"
+        )
+        self.query_one("#history", RecordTable).set_rows(lines_of(data))
+
+    def action_undo(self) -> None:
+        line = self.query_one("#history", RecordTable).current
+        if isinstance(line, Line):
+            ask_undo(self, line.edit)
+
+    @on(RecordTable.Chosen, "#history")
+    def _chosen(self, event: RecordTable.Chosen) -> None:
+        event.stop()
+        ask_undo(self, event.row.edit)
+
+
+def open_history(app: App[Any], session: Session, record_type: type[Record], record_id: str) -> None:
+    app.push_screen(RecordHistory(session, record_type, record_id))
+
+
+class RecentScreen(AreaScreen[list[Edit]]):
+    """The group's latest changes, newest first; Enter opens the record's own history."""
+
+    AREA = "history"
+    TITLE_TEXT = "History"
+    HELP = (
+        "What changed lately across the group: when, who (the member behind each device), which "
+        "record and which fields, old value → new. Enter shows every change to that record; u "
+        "undoes the highlighted change if this device made it (as a new change that syncs like any "
+        "edit); m shows only this device's changes. ctrl+z anywhere undoes one of your latest."
+    )
+    WATCHES: ClassVar[frozenset[str] | None] = None
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("u", "undo", "Undo mine"),
+        Binding("m", "mine", "Only mine"),
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.only_mine = False
+        self.edits: list[Edit] = []
+
+    def compose_body(self) -> Iterator[Any]:
+        yield Static("", classes="area-head", id="head")
+        yield RecordTable(
+            [
+                Column("when", "When", _when, _order, width=15),
+                Column("who", "Who", _who, width=12, grow=1, least=8),
+                Column("what", "Record", _what, width=16, grow=1, least=10),
+                Column("change", "Change", _change_text, width=22, grow=3, least=14),
+            ],
+            key=lambda line: line.id,
+            is_archived=None,
+            sort="when",
+            placeholder="/ search changes",
+            id="recent",
+        )
+
+    @property
+    def table(self) -> RecordTable[Line]:
+        found: RecordTable[Line] = self.query_one("#recent", RecordTable)
+        return found
+
+    def load(self) -> list[Edit]:
+        return recent_changes(self.session.doc, limit=100)
+
+    def show(self, data: list[Edit]) -> None:
+        self.edits = data
+        mine = [edit for edit in data if edit.by_device(self.session.device_id)]
+        shown = mine if self.only_mine else data
+        self.table.set_rows(lines_of(shown))
+        people = len({edit.who for edit in data})
+        scope = "[b reverse] only this device [/]" if self.only_mine else f"by {people} device(s)"
+        self.query_one("#head", Static).update(
+            f"{len(shown)} latest changes {scope} · {len(mine)} yours   [dim]Enter: the record's history · u undo[/]"
+        )
+
+    def action_mine(self) -> None:
+        self.only_mine = not self.only_mine
+        self.show(self.edits)
+
+    def action_undo(self) -> None:
+        line = self.table.current
+        if line is not None:
+            ask_undo(self, line.edit)
+
+    @on(RecordTable.Chosen, "#recent")
+    def _chosen(self, event: RecordTable.Chosen) -> None:
+        event.stop()
+        edit: Edit = event.row.edit
+        record_type = COLLECTIONS.get(edit.collection)
+        if record_type is not None:
+            open_history(self.app, self.session, record_type, edit.record_id)
+
+
+async def undo_latest(app: App[Any], session: Session) -> None:
+    """ctrl+z: pick one of this device's latest changes (the newest first) and undo it."""
+    import asyncio
+    from concurrent.futures import Future
+
+    doc = session.doc
+    future: Future[list[Edit]] = session.submit(lambda: my_recent_changes(doc, session.device_id, limit=12))
+    try:
+        mine = await asyncio.wrap_future(future)
+    except MagnetError as exc:
+        app.notify(str(exc), severity="error")
+        return
+    if not mine:
+        app.notify("Nothing changed on this device lately", timeout=4)
+        return
+    choices = [
+        (describe(edit, width=30)[0] + f" · {edit.noun} {edit.title}", edit.change.hex() + edit.record_id)
+        for edit in mine
+    ]
+    picked = await app.push_screen_wait(PickModal("Undo which of your changes? (newest first)", choices))
+    edit = next((e for e in mine if e.change.hex() + e.record_id == picked), None)
+    if edit is None:
+        return
+    question = "Undo this change?\n\n" + "\n".join(describe(edit))
+    if not await app.push_screen_wait(ConfirmModal(question, yes="Undo", no="Keep")):
+        return
+    device = session.device_id
+    try:
+        result = await asyncio.wrap_future(session.submit(lambda: undo(doc, edit, device_id=device)))
+    except MagnetError as exc:
+        app.notify(str(exc), title="Not undone", severity="error", timeout=8)
+        return
+    kept = f"; left as they are now: {', '.join(result.kept)}" if result.kept else ""
+    app.notify(f"Undone: {', '.join(result.restored)}{kept}", title="Undo", timeout=6)
