@@ -204,6 +204,18 @@ class AreaScreen(Screen[None], Generic[D]):
         form = RecordForm(self.session.doc, record_type, record, fields=fields, defaults=defaults, title=title)
         self.app.push_screen(form, saved)
 
+    def open_detail(
+        self,
+        record: Record,
+        *,
+        fields: Sequence[str] | None = None,
+        related: Callable[[Any, Any], list[str]] | None = None,
+    ) -> None:
+        """Enter on a row: the record's details (e edits there, h shows its history)."""
+        from screens.record_detail import RecordDetail
+
+        self.app.push_screen(RecordDetail(self.session, type(record), record.id, fields=fields, related=related))
+
     def confirm_archive(self, record: Record, then: Callable[[Record], None] | None = None) -> None:
         """Archive (or restore an archived) record after asking; it stays in history either way."""
         from screens.widgets.modals import ConfirmModal

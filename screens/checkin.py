@@ -92,7 +92,7 @@ class CheckInScreen(AreaScreen[Sweep]):
                     "When",
                     self._when,
                     lambda u: u.report.at if u.report and u.report.at else datetime.min,
-                    width=7,
+                    width=8,
                 ),
                 Column("by", "Checked by", self._who, width=12, grow=1, least=8),
                 Column("note", "Note", lambda u: u.report.note if u.report else "", width=24),

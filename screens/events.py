@@ -119,6 +119,11 @@ class EventsScreen(RecordListScreen[Event]):
             self.action_switch()  # the dashboard leads to what is coming up
         super().focus_on(search)
 
+    def show_tab(self, tab: str) -> None:
+        """Show what is coming up ("upcoming") or what is past ("past")."""
+        if (tab == "past") != self.past:
+            self.action_switch()
+
     def action_switch(self) -> None:
         self.past = not self.past
         self.records.resort()

@@ -17,10 +17,11 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from magnet.errors import MagnetError
 from magnet.history import Edit, FieldChange, Undone, describe, my_recent_changes, recent_changes, record_history, undo
+from magnet.plural import counted
 from magnet.record import Record
 from magnet.records import COLLECTIONS
 from screens.base import AreaScreen
@@ -53,6 +54,20 @@ def lines_of(edits: list[Edit]) -> list[Line]:
             continue
         rows.extend(Line(edit, change, index == 0) for index, change in enumerate(edit.fields))
     return rows
+
+
+def full_text(line: Line | None) -> str:
+    """The highlighted line in full, under the list: a long old or new value is cut in its cell."""
+    if line is None:
+        return ""
+    edit, change = line.edit, line.change
+    when = edit.when.strftime("%a %d %b %Y %H:%M") if edit.when else ""
+    head = f"{when} · {edit.who} · {edit.noun} {edit.title}"
+    if change is None:
+        return f"{head}: {edit.summary()}"
+    old = " ".join(change.old_text.split()) or "(empty)"
+    new = " ".join(change.new_text.split()) or "(empty)"
+    return f"{head}\n{change.label}: {old} → {new}"
 
 
 def _when(line: Line) -> str:
@@ -139,6 +154,7 @@ class RecordHistory(LiveModal[list[Edit]]):
                 placeholder="/ search changes",
                 id="history",
             )
+            yield Static("", id="history-detail", classes="line-detail", markup=False)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -160,6 +176,10 @@ class RecordHistory(LiveModal[list[Edit]]):
         line = self.query_one("#history", RecordTable).current
         if isinstance(line, Line):
             ask_undo(self, line.edit)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.query_one("#history-detail", Static).update(full_text(self.query_one("#history", RecordTable).current))
 
     @on(RecordTable.Chosen, "#history")
     def _chosen(self, event: RecordTable.Chosen) -> None:
@@ -208,6 +228,11 @@ class RecentScreen(AreaScreen[list[Edit]]):
             placeholder="/ search changes",
             id="recent",
         )
+        yield Static("", id="recent-detail", classes="line-detail", markup=False)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.query_one("#recent-detail", Static).update(full_text(self.table.current))
 
     @property
     def table(self) -> RecordTable[Line]:
@@ -222,10 +247,9 @@ class RecentScreen(AreaScreen[list[Edit]]):
         mine = [edit for edit in data if edit.by_device(self.session.device_id)]
         shown = mine if self.only_mine else data
         self.table.set_rows(lines_of(shown))
-        people = len({edit.who for edit in data})
-        scope = "[b reverse] only this device [/]" if self.only_mine else f"by {people} device(s)"
+        scope = "[b reverse] yours only (m) [/]" if self.only_mine else f"{len(mine)} yours (m)"
         self.query_one("#head", Static).update(
-            f"{len(shown)} latest changes {scope} · {len(mine)} yours   [dim]Enter: the record's history · u undo[/]"
+            f"{counted(len(shown), 'latest change')} · {scope}   [dim]Enter: the record's · u undo[/]"
         )
 
     def action_mine(self) -> None:

@@ -168,20 +168,21 @@ class InventoryScreen(AreaScreen[Stock]):
 
     def _flags(self, line: ItemLine) -> Text:
         states = self._states(line)
-        text = Text(no_wrap=True, overflow="ellipsis")
+        flags: list[tuple[str, str]] = []
         if "none" in states and (line.is_lot or line.quantity <= 0):
-            text.append("NONE ", style="bold white on red")
+            flags.append(("NONE", "bold white on red"))
         elif "low" in states:
-            text.append("LOW ", style="bold red")
+            flags.append(("LOW", "bold red"))
         if "overdue" in states:
-            text.append("OVERDUE ", style="bold white on red")
+            flags.append(("OVERDUE", "bold white on red"))
         if "expiring" in states:
-            text.append(
-                "EXPIRED " if "expired" in states else "EXP ", style="bold red" if "expired" in states else "yellow"
-            )
+            flags.append(("EXPIRED", "bold red") if "expired" in states else ("EXP", "yellow"))
         out = sum(self.stock.out.get(item.id, 0) for item in line.live)
-        if out:
-            text.append(f"out {out:g}", style="cyan")
+        if out and "overdue" not in states:
+            flags.append((f"out {out:g}", "cyan"))
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for index, (word, style) in enumerate(flags):
+            text.append((" " if index else "") + word, style=style)
         return text
 
     def _item_cell(self, line: ItemLine) -> Text:
@@ -208,24 +209,29 @@ class InventoryScreen(AreaScreen[Stock]):
         known = {h for h in holders if h}
         return counted(len(known), "person", "people") if known else ""
 
-    def _expires(self, line: ItemLine) -> str:
+    def _expiry(self, line: ItemLine) -> date:
         dates = [lot.expires for lot in line.live if lot.expires is not None and lot.quantity > 0]
-        return min(dates).isoformat() if dates else ""
+        return min(dates) if dates else date.max
+
+    def _expires(self, line: ItemLine) -> str:
+        """The month the first lot expires ('Jun 26'): enough for a stock sheet; the day is in its details."""
+        first = self._expiry(line)
+        return first.strftime("%b %y") if first != date.max else ""
 
     def columns(self) -> Sequence[Column[ItemLine]]:
         return [
-            Column("name", "Item", self._item_cell, lambda line: line.name.lower(), width=18),
+            Column("name", "Item", self._item_cell, lambda line: line.name.lower(), width=18, least=14),
             Column(
                 "quantity",
                 "Qty",
                 lambda line: f"{line.quantity:g} {line.unit}".strip(),
                 lambda line: line.quantity,
-                width=9,
+                width=10,
             ),
-            Column("flags", "!", self._flags, lambda line: self._flags(line).plain, width=8, grow=0),
-            Column("places", "Where", self._where, width=14, least=7),
-            Column("holder", "Held by", self._holder, width=12, grow=1, least=7),
-            Column("expires", "Expires", self._expires, width=10),
+            Column("flags", "!", self._flags, lambda line: self._flags(line).plain, width=8),
+            Column("places", "Where", self._where, width=14, least=8),
+            Column("holder", "Held by", self._holder, width=12, grow=1, least=8),
+            Column("expires", "Expires", self._expires, self._expiry, width=7),
         ]
 
     def search_terms(self) -> Mapping[str, Callable[[ItemLine, str], bool]]:
@@ -375,6 +381,11 @@ class InventoryScreen(AreaScreen[Stock]):
         if self.view != "records":
             self.action_switch()  # a lead is about items, never loans
         super().focus_on(search)
+
+    def show_tab(self, tab: str) -> None:
+        """Show the items ("records") or the loans ("loans")."""
+        if tab != self.view:
+            self.action_switch()
 
     def action_switch(self) -> None:
         switcher = self.query_one("#stock-views", ContentSwitcher)

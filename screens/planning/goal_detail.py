@@ -24,6 +24,7 @@ from screens.session import Session
 from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.modals import PickModal
 from screens.widgets.record_form import RecordForm
+from screens.widgets.topbar import StatusLine
 
 MILESTONE_FIELDS = ("title", "due")
 
@@ -48,6 +49,7 @@ class GoalDetail(LiveModal[GoalView]):
         Binding("n", "link_need", "Need"),
         Binding("l", "link_event", "Event"),
         Binding("e", "edit", "Edit"),
+        Binding("h", "history", "History"),
     ]
 
     def __init__(self, session: Session, goal_id: str) -> None:
@@ -55,6 +57,7 @@ class GoalDetail(LiveModal[GoalView]):
         self.goal_id = goal_id
 
     def compose(self) -> ComposeResult:
+        yield StatusLine()
         with Vertical(classes="dialog"):
             yield Static("", classes="dialog-text", id="goal-title")
             with VerticalScroll(classes="info-body", id="goal-scroll"):
@@ -242,6 +245,11 @@ class GoalDetail(LiveModal[GoalView]):
             return doc.goals.update(goal.id, event_ids=fresh.event_ids | {event_id})
 
         self.write(lambda: doc.atomic(toggle))
+
+    def action_history(self) -> None:
+        from screens.history import open_history
+
+        open_history(self.app, self.session, Goal, self.goal_id)
 
     def action_edit(self) -> None:
         goal = self._goal()

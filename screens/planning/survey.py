@@ -29,6 +29,7 @@ from screens.planning.entries import entry_form
 from screens.session import Session
 from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.modals import ConfirmModal, PickModal, PromptModal
+from screens.widgets.topbar import StatusLine
 
 QUESTION_FIELDS = ("text", "kind", "options", "category", "signals")
 SOMEONE_ELSE = "__someone__"
@@ -78,6 +79,7 @@ class SurveyDetail(LiveModal[SurveyView]):
         self.survey_id = survey_id
 
     def compose(self) -> ComposeResult:
+        yield StatusLine()
         with Vertical(classes="dialog"):
             yield Static("", classes="dialog-text", id="survey-title")
             with VerticalScroll(classes="info-body", id="survey-scroll"):

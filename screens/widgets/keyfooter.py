@@ -33,9 +33,16 @@ class KeyFooter(Footer):
         super().__init__(compact=True, **kwargs)
         self._composed_for = 0
 
+    def _has_palette_key(self) -> bool:
+        return (
+            self.show_command_palette
+            and self.app.ENABLE_COMMAND_PALETTE
+            and self.app.COMMAND_PALETTE_BINDING in self.screen.active_bindings
+        )
+
     def _room(self) -> int:
         width = self.size.width or self.app.size.width
-        return width - (PALETTE_WIDTH if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE else 0)
+        return width - (PALETTE_WIDTH if self._has_palette_key() else 0)
 
     def shown_keys(self, room: int) -> tuple[list[tuple[Binding, bool, str, str]], bool]:
         """The keys that fit in `room` cells (binding, enabled, tooltip, key display), and whether any were left out."""
@@ -70,7 +77,7 @@ class KeyFooter(Footer):
             yield FooterKey(key, display, description, action, tooltip="every key of this screen").data_bind(
                 compact=Footer.compact
             )
-        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+        if self._has_palette_key():
             found = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
             if found is not None:
                 _node, binding, enabled, _tooltip = found

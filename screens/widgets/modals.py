@@ -50,6 +50,48 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
+class ChoiceModal(ModalScreen[str]):
+    """A question with a few answers, each a button with its own key; Escape gives `default`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "pick_default", "Back", show=False)]
+
+    def __init__(self, question: str, answers: Sequence[tuple[str, str, str]], *, default: str) -> None:
+        """`answers`: (label, key, value); the first is focused."""
+        super().__init__(classes="small-modal")
+        self.question = question
+        self.answers = list(answers)
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-text", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                for index, (label, key, value) in enumerate(self.answers):
+                    yield Button(
+                        f"{label} ({key})",
+                        id=f"answer-{value}",
+                        compact=True,
+                        variant="primary" if index == 0 else "default",
+                    )
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def on_key(self, event: Key) -> None:
+        for _label, key, value in self.answers:
+            if event.key == key:
+                event.stop()
+                self.dismiss(value)
+                return
+
+    def action_pick_default(self) -> None:
+        self.dismiss(self.default)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss((event.button.id or "").removeprefix("answer-"))
+
+
 class PromptModal(ModalScreen[str | None]):
     """One line of text; `check` returns an error to show, or None when the text is fine."""
 
