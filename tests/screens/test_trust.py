@@ -466,3 +466,22 @@ async def test_footers_keep_whole_keys_at_80_columns(home: Home) -> None:
             for piece in described:
                 shown = shown.replace(piece, "")
             assert not shown.strip(), f"area {key}: {footer!r} has a cut key: {shown.strip()!r}"
+
+
+async def test_end_goes_to_the_last_row_and_the_names_stay_in_sight(home: Home) -> None:
+    group = small_group(home).open_group(None)
+    group.doc.members.add_many([{"name": f"Member {n:02d}", "skills": "radio, first aid, cooking"} for n in range(40)])
+    group.close()
+    app = make_app(home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("2")
+        roster = await wait_for(pilot, RosterScreen)
+        await pilot.press("end")
+        await settle(pilot)
+        table = roster.members.table
+        assert table.cursor_row == table.row_count - 1 and table.scroll_x == 0
+        assert "Name" in screen_text(app).splitlines()[2] and "Member 39" in screen_text(app)
+        await pilot.press("home")
+        await settle(pilot)
+        assert table.cursor_row == 0 and "Ann Lee" in screen_text(app)
