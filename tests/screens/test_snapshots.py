@@ -1,19 +1,27 @@
 """Every area, planning page and detail view at 80x24 with the sample group, as a snapshot.
 
 A footer cut mid-word, a title that no longer fits or a column pushed off the screen changes the
-picture and fails here; `pytest --snapshot-update tests/screens/test_snapshots.py` records an
-intended change (look at the report first). The sample is the same on every run (snapshot_home),
-the app's clock is fixed, and no sync node runs, so nothing depends on the day, ids or the network.
+picture and fails here, with the changed lines of text shown; `pytest --snapshot-update
+tests/screens/test_snapshots.py` records an intended change (one SVG per screen, pytest-textual-
+snapshot's format: open them to look). The sample is the same on every run (snapshot_home), the
+app's clock is fixed, and no sync node runs, so nothing depends on the day, ids or the network.
+
+Screens are visited in short walks, one app each, so the suite stays quick: each walk goes from
+one screen to the next the way a person would, and every stop is a snapshot of its own.
 """
 
 from __future__ import annotations
 
+import difflib
+import html
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from pytest_textual_snapshot import SVGImageExtension
 from snapshot_home import NOW, sample_home
-from textual.pilot import Pilot
+from syrupy import SnapshotAssertion
 from tui_drive import ready, settle
 
 from magnet.home import Home
@@ -21,46 +29,39 @@ from screens.app import MagnetApp
 
 SIZE = (80, 24)
 
-# name -> the keys that lead there from the dashboard ("wait" settles between steps).
-SCREENS: dict[str, tuple[str, ...]] = {
-    "dashboard": (),
-    "roster_members": ("2",),
-    "roster_households": ("2", "t"),
-    "member_detail": ("2", "enter"),
-    "household_detail": ("2", "t", "enter"),
-    "member_form": ("2", "a"),
-    "member_form_escape_question": ("2", "a", "Z", "e", "d", "escape"),
-    "events_upcoming": ("3",),
-    "event_detail": ("3", "enter"),
-    "inventory_items": ("4",),
-    "inventory_lots": ("4", "enter"),
-    "inventory_loans": ("4", "t"),
-    "item_detail": ("4", "enter", "down", "enter"),
-    "checkin": ("5",),
-    "peers": ("6",),
-    "peers_devices": ("6", "t"),
-    "settings": ("7",),
-    "plan": ("8",),
-    "history": ("9",),
-    "record_history": ("2", "enter", "h"),
-    "needs": ("8", "n"),
-    "needs_surveys": ("8", "n", "t"),
-    "survey_detail": ("8", "n", "t", "enter"),
-    "goals": ("8", "g"),
-    "goal_detail": ("8", "g", "enter"),
-    "comms_pace": ("8", "c"),
-    "comms_announcements": ("8", "c", "t"),
-    "membership_roles": ("8", "m"),
-    "partners": ("8", "p"),
-    "training_courses": ("8", "t"),
-    "training_certificates": ("8", "t", "t"),
-    "training_skills_by_zone": ("8", "t", "t", "t"),
-    "requests": ("8", "r"),
-    "evaluation_report": ("8", "e"),
-    "community_celebrations": ("8", "y"),
-    "community_socials": ("8", "y", "t"),
-    "help": ("f1",),
-    "palette_call_tree": ("ctrl+p", "c", "a", "l", "l", "space", "t", "r", "e", "e"),
+# walk -> stops: (the screen's name, the keys that lead there from the stop before).
+WALKS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "dashboard": [("dashboard", ()), ("help", ("f1",))],
+    "members": [("roster_members", ("2",)), ("member_detail", ("enter",)), ("record_history", ("h",))],
+    "households": [("roster_households", ("2", "t")), ("household_detail", ("enter",))],
+    "forms": [("member_form", ("2", "a")), ("member_form_escape_question", ("Z", "e", "d", "escape"))],
+    "events": [("events_upcoming", ("3",)), ("event_detail", ("enter",))],
+    "inventory": [("inventory_items", ("4",)), ("inventory_lots", ("enter",)), ("item_detail", ("down", "enter"))],
+    "loans": [("inventory_loans", ("4", "t"))],
+    "areas": [
+        ("checkin", ("5",)),
+        ("peers", ("6",)),
+        ("peers_devices", ("t",)),
+        ("settings", ("7",)),
+        ("history", ("9",)),
+        ("plan", ("8",)),
+    ],
+    "needs": [("needs", ("8", "n")), ("needs_surveys", ("t",)), ("survey_detail", ("enter",))],
+    "goals": [("goals", ("8", "g")), ("goal_detail", ("enter",))],
+    "pages": [
+        ("comms_pace", ("8", "c")),
+        ("comms_announcements", ("t",)),
+        ("membership_roles", ("escape", "m")),
+        ("partners", ("escape", "p")),
+        ("training_courses", ("escape", "t")),
+        ("training_certificates", ("t",)),
+        ("training_skills_by_zone", ("t",)),
+        ("requests", ("escape", "r")),
+        ("evaluation_report", ("escape", "e")),
+        ("community_celebrations", ("escape", "y")),
+        ("community_socials", ("t",)),
+    ],
+    "palette": [("palette_call_tree", ("ctrl+p", "c", "a", "l", "l", "space", "t", "r", "e", "e"))],
 }
 
 
@@ -70,18 +71,34 @@ def snapshot_homes() -> Iterator[Callable[[], Home]]:
         yield fresh
 
 
-def steps(keys: tuple[str, ...]) -> Callable[[Pilot[Any]], Any]:
-    async def run_before(pilot: Pilot[Any]) -> None:
-        await ready(pilot)
-        for key in keys:
-            await pilot.press(key)
-            await settle(pilot, rounds=1)
-        await settle(pilot, rounds=2)
-
-    return run_before
+def screen_lines(svg: str) -> list[str]:
+    """The text of a screenshot, row by row: what a failure shows."""
+    rows: dict[float, list[str]] = {}
+    for found in re.finditer(r'<text[^>]*y="([\d.]+)"[^>]*>([^<]*)</text>', svg):
+        rows.setdefault(float(found[1]), []).append(html.unescape(found[2]))
+    return ["".join(rows[y]) for y in sorted(rows)]
 
 
-@pytest.mark.parametrize("name", list(SCREENS))
-def test_every_screen_at_80x24(name: str, snapshot_homes: Callable[[], Home], snap_compare: Any) -> None:
+@pytest.mark.parametrize("walk", list(WALKS))
+async def test_every_screen_at_80x24(
+    walk: str, snapshot_homes: Callable[[], Home], snapshot: SnapshotAssertion
+) -> None:
+    shots = snapshot.use_extension(SVGImageExtension)
     app = MagnetApp(snapshot_homes(), None, node_factory=None, clock=lambda: NOW)
-    assert snap_compare(app, terminal_size=SIZE, run_before=steps(SCREENS[name]))
+    changed: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        for name, keys in WALKS[walk]:
+            for key in keys:
+                await pilot.press(key)
+                await settle(pilot, rounds=1)
+            await settle(pilot, rounds=2)
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause()
+            svg = app.export_screenshot(title=app.title, simplify=True)
+            expected = shots(name=name)
+            if not expected == svg:  # noqa: SIM201 - syrupy records the comparison through __eq__
+                old = screen_lines(str(expected))
+                diff = difflib.unified_diff(old, screen_lines(svg), "snapshot", "now", lineterm="", n=1)
+                changed.append(f"{name}:\n" + "\n".join(diff))
+    assert not changed, "screens changed at 80x24:\n\n" + "\n\n".join(changed)
