@@ -16,7 +16,6 @@ import difflib
 import html
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from pytest_textual_snapshot import SVGImageExtension

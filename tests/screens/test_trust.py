@@ -207,7 +207,7 @@ SYNONYMS: list[tuple[str, type, str]] = [  # in an order where each word leads s
 
 async def palette(pilot: Pilot[Any], words: str) -> None:
     """Open the palette, search for `words` (as if typed, at once) and take the first hit."""
-    from textual.command import CommandPalette, CommandInput
+    from textual.command import CommandInput, CommandPalette
 
     await pilot.press("ctrl+p")
     await until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
