@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from pytest_textual_snapshot import SVGImageExtension
 from snapshot_home import NOW, sample_home
-from syrupy import SnapshotAssertion
+from syrupy.assertion import SnapshotAssertion
 from tui_drive import ready, settle
 
 from magnet.home import Home
