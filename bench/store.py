@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from automerge.core import ROOT as AM_ROOT  # noqa: E402
 from automerge.core import Document, ScalarType, extract  # noqa: E402
 
+from magnet.durable import DISK  # noqa: E402
 from magnet.home import Home  # noqa: E402
 from magnet.sample import SIZES, SampleSize, populate  # noqa: E402
 
@@ -80,7 +81,7 @@ def time_raw_edits(saved: bytes, path: Path, count: int) -> tuple[list[float], l
             in_memory.append(time.perf_counter() - start)
             change = b"".join(c.bytes for c in doc.get_changes(heads))
             os.write(fd, change)
-            os.fdatasync(fd)
+            DISK.sync(fd)  # fdatasync on Linux
             durable.append(time.perf_counter() - start)
     finally:
         os.close(fd)

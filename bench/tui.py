@@ -12,15 +12,12 @@ file named in MAGNET_TUI_READY_FILE. The year group (500 members, 2,000 items, 1
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
-import pty
 import statistics
 import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import threading
 import time
 from pathlib import Path
@@ -70,10 +67,23 @@ def build_year_group(home: Path) -> None:
     print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
 
 
+def open_pty() -> tuple[int, int]:
+    """An 80x24 pseudo-terminal: (master, slave)."""
+    if sys.platform == "win32":
+        raise SystemExit("bench/tui.py drives the app in a POSIX pseudo-terminal: run it on Linux or macOS")
+    else:
+        import fcntl
+        import pty
+        import termios
+
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        return master, slave
+
+
 def start_in_pty(argv: list[str], env: dict[str, str], timeout: float = 60.0) -> float:
     """Seconds from spawn to the child's 'usable' mark, running it in an 80x24 pseudo-terminal."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    master, slave = open_pty()
     with tempfile.TemporaryDirectory() as tmp:
         ready_file = Path(tmp) / "ready"
         child_env = {**env, READY_ENV: str(ready_file), "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}

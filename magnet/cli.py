@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from magnet import __version__
 from magnet.errors import MagnetError, UnsavedChange
@@ -18,9 +18,10 @@ from magnet.errors import MagnetError, UnsavedChange
 if TYPE_CHECKING:
     from magnet.collection import Collection
     from magnet.document import GroupDocument
-    from magnet.home import Home, OpenGroup
+    from magnet.home import GroupInfo, Home, OpenGroup
 
 EXIT_USAGE = 2
+T = TypeVar("T")
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -35,9 +36,43 @@ def open_group(args: argparse.Namespace) -> OpenGroup:
     from magnet.unlock import open_with_passphrase
 
     group = open_with_passphrase(_home(args), args.group)
+    group.warn = _warn
     for problem in group.report.problems:
-        print(f"magnet: warning: {problem}", file=sys.stderr)
+        _warn(problem)
     return group
+
+
+def read_group(args: argparse.Namespace, action: Callable[[GroupDocument, GroupInfo], T]) -> T:
+    """Run a reading `action` on the group, from its read model when it matches the store.
+
+    The read model answers without replaying the group's history; when it is missing or stale,
+    or the action needs history after all, the group is opened in full and `action` runs again
+    (so an action computes its answer before it prints anything).
+    """
+    from magnet.document import NeedsDocument
+    from magnet.readmodel import ReadModelDamaged
+    from magnet.unlock import unlock
+
+    home = _home(args)
+    info, cipher = unlock(home, args.group)
+    doc = home.read_group(info, cipher=cipher)
+    if doc is not None:
+        try:
+            return action(doc, info)
+        except (NeedsDocument, ReadModelDamaged):
+            pass
+    group = home.open_group(info, cipher=cipher)
+    group.warn = _warn
+    for problem in group.report.problems:
+        _warn(problem)
+    try:
+        return action(group.doc, group.info)
+    finally:
+        group.close()
+
+
+def _warn(problem: str) -> None:
+    print(f"magnet: warning: {problem}", file=sys.stderr)
 
 
 # ---- commands ------------------------------------------------------------------------------
@@ -95,12 +130,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from magnet.groupkey import KeyRing
 
     kind = _kind(args.kind) if args.kind else None
-    group = open_group(args)
-    try:
-        seal = KeyRing.load(group.path).current if args.seal else None
-        data = export_group(group.doc, args.format, kind=kind, sensitive=args.sensitive, seal=seal)
-    finally:
-        group.close()
+
+    def export(doc: GroupDocument, info: GroupInfo) -> str | bytes:
+        seal = KeyRing.load(info.path).current if args.seal else None
+        return export_group(doc, args.format, kind=kind, sensitive=args.sensitive, seal=seal)
+
+    data = read_group(args, export)
     _emit(data, args.output)
     if args.format == "bundle" and args.output not in (None, "-"):
         if args.seal:
@@ -140,53 +175,55 @@ def cmd_import(args: argparse.Namespace) -> int:
             Path(args.file),
             kind=kind,
             skip_invalid=args.skip_invalid,
+            allow_duplicates=args.allow_duplicates,
             keys=lambda: KeyRing.load(group.path),
         )
     finally:
         group.close()
-    if summary.failed and not args.skip_invalid:
+    if summary.refused:
         # Nothing was imported: the report is the error, one line per bad row.
-        print(f"magnet: error: {summary.describe()}", file=sys.stderr)
+        print("magnet: error: " + "\n".join(summary.problems()), file=sys.stderr)
         return 1
-    print(summary.describe())
-    return 0
+    # What was done on stdout, for scripts to read; rows left out on stderr; nothing taken is a failure.
+    report, problems = summary.report(), summary.problems()
+    if report:
+        print("\n".join(report))
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+    return 1 if summary.nothing_imported else 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    group = open_group(args)
-    try:
-        doc = group.doc
-        profile = doc.profile
-        print(f"{profile.name}  (group {doc.group_id[:8]}, schema {doc.schema})")
-        print(f"this device: {group.home.device.readable_id}")
-        print(f"store: {group.store.path} ({group.store.path.stat().st_size:,} bytes)")
+    from magnet.problems import find_problems
+
+    device = _home(args).device.readable_id
+
+    def info(doc: GroupDocument, group: GroupInfo) -> list[str]:
+        lines = [
+            f"{doc.profile.name}  (group {doc.group_id[:8]}, schema {doc.schema})",
+            f"this device: {device}",
+            f"store: {group.store_path} ({group.store_path.stat().st_size:,} bytes)",
+        ]
         for collection in doc.collections():
             total = len(collection.all(include_archived=True))
             if total:
                 active = len(collection)
-                print(
-                    f"  {collection.name:<15} {active:>6}"
-                    + (f"  (+{total - active} archived)" if total != active else "")
-                )
-        from magnet.problems import find_problems
-
+                archived = f"  (+{total - active} archived)" if total != active else ""
+                lines.append(f"  {collection.name:<15} {active:>6}{archived}")
         problems = find_problems(doc)
         if problems:
             verb = "does" if len(problems) == 1 else "do"
-            print(f"{_count(len(problems), 'stored value')} {verb} not fit its field: 'magnet check' lists them")
-    finally:
-        group.close()
+            lines.append(f"{_count(len(problems), 'stored value')} {verb} not fit its field: 'magnet check' lists them")
+        return lines
+
+    print("\n".join(read_group(args, info)))
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from magnet.problems import find_problems
 
-    group = open_group(args)
-    try:
-        problems = find_problems(group.doc)
-    finally:
-        group.close()
+    problems = read_group(args, lambda doc, _info: find_problems(doc))
     if not problems:
         print("Every stored value fits its field.")
         return 0
@@ -340,32 +377,14 @@ def _resolve(collection: Collection[Any], ref: str) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from magnet.fields import FieldKind
-    from magnet.record import display
-    from magnet.records import COLLECTIONS
+    from magnet.formats.listing import list_records
 
-    group = open_group(args)
-    try:
-        collection = _collection(group.doc, args.kind)
-        records = collection.all(include_archived=args.archived)
-        specs = collection.record_type.specs()
-        columns = [name for name, spec in specs.items() if not spec.sensitive][:4]
-        titles: dict[str, str] = {}  # a reference shows the record's name, not its id
-        for target in {specs[name].ref for name in columns if specs[name].kind is FieldKind.REF}:
-            if target:
-                referred = group.doc.collection(COLLECTIONS[target]).all(include_archived=True)
-                titles |= {r.id: r.title for r in referred}
+    kind = _kind(args.kind)
 
-        def cell(record: Any, name: str) -> str:
-            if specs[name].kind is FieldKind.REF:
-                value = str(getattr(record, name))
-                return titles.get(value, value)
-            return display(record, name)
+    def listed(doc: GroupDocument, _info: GroupInfo) -> str:
+        return list_records(doc, kind, fmt=args.format, sensitive=args.sensitive, archived=args.archived)
 
-        for record in sorted(records, key=lambda r: r.title.lower()):
-            print(record.id + "  " + "  ".join(cell(record, name) for name in columns))
-    finally:
-        group.close()
+    sys.stdout.write(read_group(args, listed))
     return 0
 
 
@@ -397,6 +416,12 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_service(args: argparse.Namespace) -> int:
+    from magnet.service import service_command
+
+    return service_command(args)
+
+
 def _sync_command(name: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
         from sync import cli as sync_cli
@@ -410,9 +435,31 @@ def _sync_command(name: str) -> Handler:
 # ---- the parser ----------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from magnet.records import SHEET_KINDS  # the kinds a spreadsheet holds, as the records declare them
+class _SheetKinds:
+    """The kinds a spreadsheet holds, as the records declare them, read only when asked.
 
+    Used as argparse `choices` and in help text: a command that neither checks `--kind` nor shows
+    help never imports every record type (`magnet --version` stays a few milliseconds).
+    """
+
+    @staticmethod
+    def kinds() -> list[str]:
+        from magnet.records import SHEET_KINDS
+
+        return list(SHEET_KINDS)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.kinds()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.kinds())
+
+    def __str__(self) -> str:
+        return ", ".join(self.kinds())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    sheet_kinds = _SheetKinds()
     parser = argparse.ArgumentParser(
         prog="magnet", description="A Mutual Assistance Group's shared records, synced peer to peer."
     )
@@ -441,24 +488,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("export", cmd_export, "write the group's records out (json, csv, vcard, ics, html, md, bundle)")
     p.add_argument("--format", "-f", default="json", choices=["json", "csv", "vcard", "ics", "html", "md", "bundle"])
-    p.add_argument("--kind", help=f"one collection only (csv: {', '.join(SHEET_KINDS)})")
+    kind = p.add_argument("--kind", help="one collection only (csv: %(sheet_kinds)s)")
+    vars(kind)["sheet_kinds"] = sheet_kinds  # argparse fills %(name)s in help from the action's attributes
     p.add_argument("--sensitive", action="store_true", help="include sensitive fields (addresses, medical notes)")
     p.add_argument(
         "--seal", action="store_true", help="bundle only: encrypt it so that only the group's devices can open it"
     )
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
 
-    p = command("import", cmd_import, "bring records in from a spreadsheet (CSV) or merge a bundle")
-    p.add_argument("file", help="a CSV file, or a bundle written by 'magnet export --format bundle'")
+    p = command("import", cmd_import, "bring records in from a spreadsheet (CSV), contacts (vCard) or a bundle")
+    p.add_argument("file", help="a CSV or vCard file, or a bundle written by 'magnet export --format bundle'")
     p.add_argument(
         "--kind",
-        choices=list(SHEET_KINDS),
-        help="what the CSV holds (guessed from its headers when omitted)",
+        choices=sheet_kinds,
+        metavar="KIND",  # (not the choices: listing them at start-up would import them)
+        help="what the CSV holds: %(choices)s (guessed from its headers when omitted)",
     )
     p.add_argument(
         "--skip-invalid",
         action="store_true",
         help="import the good rows and list the bad ones, instead of importing nothing",
+    )
+    p.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="also import rows with the name and a phone or e-mail of a record already here",
     )
 
     command("info", cmd_info, "show the group, this device and how many records it holds")
@@ -468,6 +522,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("list", cmd_list, "list the records of one kind")
     p.add_argument("kind")
     p.add_argument("--archived", action="store_true", help="include archived records")
+    p.add_argument(
+        "--format", "-f", choices=["table", "tsv", "json"], default="table", help="table (default), tsv or json"
+    )
+    p.add_argument("--sensitive", action="store_true", help="include sensitive fields (addresses, medical notes)")
 
     p = command("history", cmd_history, "who changed what and when: the group's latest changes, or one record's")
     p.add_argument("kind", nargs="?", help="the kind of record (members, items, events, ...)")
@@ -493,25 +551,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--purge", action="store_true", help="delete permanently; a concurrent edit elsewhere is lost")
 
     p = command("serve", _sync_command("serve"), "run this device as an always-on peer (e.g. a Raspberry Pi)")
-    p.add_argument("--port", type=int, help="TCP port to listen on (default 7787)")
-    p.add_argument(
-        "--peer", action="append", default=[], metavar="HOST:PORT", help="a peer to dial by address (repeatable)"
+    _serve_options(p)
+
+    p = command(
+        "service", cmd_service, "start 'magnet serve' at every boot (systemd; launchd, Task Scheduler), or stop"
     )
-    p.add_argument(
-        "--interface",
-        action="append",
-        default=[],
-        metavar="IF",
-        help="only use this network interface or address (repeatable; env MAGNET_INTERFACES)",
-    )
-    p.add_argument("--no-discovery", action="store_true", help="do not use mDNS; only peers given by address")
-    p.add_argument(
-        "--keepalive",
-        type=float,
-        metavar="SECONDS",
-        help="ping quiet peers this often; one silent for 4 times as long is dropped (default 5)",
-    )
-    p.add_argument("--verbose", "-v", action="store_true")
+    p.add_argument("action", choices=["install", "uninstall"])
+    p.add_argument("--system", action="store_true", help="a system unit, run as you (needs sudo); default: your user's")
+    p.add_argument("--dry-run", action="store_true", help="print the unit and the commands; change nothing")
+    p.add_argument("--no-enable", action="store_true", help="only write the unit; do not start or enable it")
+    p.add_argument("--unit-dir", metavar="DIR", help="write the unit here instead of systemd's directory")
+    _serve_options(p)  # what the service passes on to magnet serve
 
     p = command("invite", _sync_command("invite"), "invite a new device into the group")
     p.add_argument("--expires", default="24h", help="how long the invite stays valid (e.g. 30m, 24h, 7d)")
@@ -540,6 +590,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("device", help="device id prefix or name")
     return parser
+
+
+def _serve_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, help="TCP port to listen on (default 7787)")
+    p.add_argument(
+        "--peer", action="append", default=[], metavar="HOST:PORT", help="a peer to dial by address (repeatable)"
+    )
+    p.add_argument(
+        "--interface",
+        action="append",
+        default=[],
+        metavar="IF",
+        help="only use this network interface or address (repeatable; env MAGNET_INTERFACES)",
+    )
+    p.add_argument("--no-discovery", action="store_true", help="do not use mDNS; only peers given by address")
+    p.add_argument(
+        "--keepalive",
+        type=float,
+        metavar="SECONDS",
+        help="ping quiet peers this often; one silent for 4 times as long is dropped (default 5)",
+    )
+    p.add_argument("--verbose", "-v", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

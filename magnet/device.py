@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from magnet.errors import StoreError
 from magnet.fileio import write_private
-from magnet.secretfile import read_private
+from magnet.secretfile import DamagedSecret, checked_body, read_private, with_checksum
 
 KEY_FILE = "device.key"
 
@@ -46,33 +44,48 @@ class DeviceIdentity:
 
     @classmethod
     def generate(cls) -> DeviceIdentity:
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # only when keys are made
+
         key = X25519PrivateKey.generate()
-        private = key.private_bytes_raw()
-        public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return cls(private, public)
+        return cls(key.private_bytes_raw(), key.public_key().public_bytes_raw())
 
     @classmethod
     def from_private(cls, private: bytes) -> DeviceIdentity:
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
         key = X25519PrivateKey.from_private_bytes(private)
-        public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return cls(private, public)
+        return cls(private, key.public_key().public_bytes_raw())
 
     @classmethod
     def load_or_create(cls, directory: Path) -> DeviceIdentity:
         """Read the device key from `directory`, creating it (0600) on first use.
 
         A key file other users can read is refused (StoreError) rather than used: whoever
-        copied it can pose as this device until it is revoked.
+        copied it can pose as this device until it is revoked. A damaged one is refused too:
+        a new identity made in its place would be a stranger to every group.
         """
         path = directory / KEY_FILE
         try:
             data = read_private(path, what="device key")
         except FileNotFoundError:
-            data = None
-        if data is not None:
-            if len(data) != 32:
-                raise StoreError(f"{path}: device key is damaged ({len(data)} bytes, expected 32)")
-            return cls.from_private(data)
-        identity = cls.generate()
-        write_private(path, identity.private_key)
-        return identity
+            identity = cls.generate()
+            write_private(path, with_checksum(identity.private_key))
+            return identity
+        try:
+            private, checked = checked_body(data)
+        except DamagedSecret:
+            raise _damaged(path, "its checksum does not match") from None
+        if len(private) != 32:
+            raise _damaged(path, f"{len(private)} bytes, expected 32")
+        if not checked:
+            with contextlib.suppress(OSError):  # a key from before checksums gains one
+                write_private(path, with_checksum(private))
+        return cls.from_private(private)
+
+
+def _damaged(path: Path, why: str) -> StoreError:
+    return StoreError(
+        f"{path}: the device key is damaged ({why}). Put back a copy from a backup; without one, move "
+        f"it out of {path.parent} and join your groups again as a new device ('magnet invite' on "
+        "another device, then 'magnet join CODE' here), and revoke the old one there"
+    )

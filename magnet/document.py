@@ -8,7 +8,7 @@ announced to listeners (the sync node, the screens).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from automerge.core import ROOT, Document, Message, ObjType, ScalarType, SyncState, Transaction
 
-from magnet import collisions, crdt, patches
+from magnet import collisions, crdt, patches, readmodel
 from magnet.collection import Collection, child_map, decode_collection, new_id, put_scalar, write_entry
 from magnet.errors import MagnetError, StoreError, ValidationError
 from magnet.fields import parse_entry, parse_value
@@ -59,6 +59,17 @@ T = TypeVar("T")
 
 class WrongGroup(MagnetError):
     """Data from another group (or not a magnet document at all)."""
+
+
+class NeedsDocument(MagnetError):
+    """A document read from the read model was asked for something only history can answer."""
+
+
+class _NoDocument:
+    """Stands in for the Automerge document of a group read from its read model."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise NeedsDocument(f"reading from the read model: {name} needs the group's full document")
 
 
 @dataclass(frozen=True)
@@ -105,17 +116,20 @@ class GroupDocument:
     checkins: Collection[CheckIn]
     exchanges: Collection[Exchange]
 
-    def __init__(self, doc: Document, device_id: str) -> None:
+    def __init__(self, doc: Document, device_id: str, *, model: readmodel.ReadModel | None = None) -> None:
         self._doc = doc
+        self._model = model  # set only for a document read from the read model (see `reading`)
         self.device_id = device_id
-        self.actor_key = doc.get_actor().hex()
+        self.actor_key = doc.get_actor().hex() if model is None else ""
         self._lock = threading.RLock()
         self._journal: Journal | None = None
         self._listeners: list[Callable[[DocChange], None]] = []
         self._versions: dict[str, int] = {}
         self._cache: dict[str, tuple[int, list[Any], dict[str, Any]]] = {}
         self._objs: dict[str, bytes] = {}
-        self._durable_heads: list[bytes] = doc.get_heads()
+        self._durable_heads: list[bytes] = doc.get_heads() if model is None else []
+        # Collections changed since the read model was last written (None: any of them).
+        self._dirty: set[str] | None = set()
         # Remote changes not yet looked at: the heads before them, and views of what arrived.
         self._review_from: list[bytes] | None = None
         self._review_views: list[list[bytes]] = []
@@ -141,8 +155,17 @@ class GroupDocument:
             tx.put(profile, "name", ScalarType.Str, profile_name)
             tx.put(profile, "created", ScalarType.Str, (created or date.today()).isoformat())
             tx.put_object(profile, "rally_points", ObjType.Map)
-        crdt.apply_changes(doc, [creation_change(name) for step in STEPS for name in step.collections])
+        crdt.apply_changes(doc, [creation_change(collection) for step in STEPS for collection in step.collections])
         return cls(doc, device_id)
+
+    @classmethod
+    def reading(cls, model: readmodel.ReadModel, *, device_id: str) -> GroupDocument:
+        """The group as its read model holds it: every read works, without loading history.
+
+        Anything that needs the Automerge document (a write, a save, sync) raises `NeedsDocument`;
+        the caller then opens the group in full.
+        """
+        return cls(cast(Document, _NoDocument()), device_id, model=model)
 
     @classmethod
     def load(cls, data: bytes, *, device_id: str) -> GroupDocument:
@@ -195,11 +218,15 @@ class GroupDocument:
 
     @property
     def group_id(self) -> str:
+        if self._model is not None:
+            return self._model.group_id
         value = self._get_root_scalar("group_id")
         return value if isinstance(value, str) else ""
 
     @property
     def schema(self) -> int:
+        if self._model is not None:
+            return self._model.schema
         value = self._get_root_scalar("schema")
         return value if isinstance(value, int) else 0
 
@@ -214,6 +241,8 @@ class GroupDocument:
 
     @property
     def profile(self) -> GroupProfile:
+        if self._model is not None:
+            return decode_record(GroupProfile, PROFILE_KEY, self._model.raw(PROFILE_KEY))
         with self._lock:
             obj = self.collection_obj(PROFILE_KEY)
             raw = crdt.read_map(self._doc, obj)
@@ -257,6 +286,8 @@ class GroupDocument:
         return [getattr(self, name) for name in COLLECTIONS]
 
     def has_collection(self, name: str) -> bool:
+        if self._model is not None:
+            return name in self._model.names()
         with self._lock:
             found = self._doc.get(ROOT, name)
         return found is not None and found[0] == ObjType.Map
@@ -293,8 +324,11 @@ class GroupDocument:
             hit = self._cache.get(name)
             if hit is not None and hit[0] == version:
                 return hit[1], hit[2]
-            # A collection this copy does not have yet (made by a later step) reads as empty.
-            raw = crdt.read_map(self._doc, self.collection_obj(name)) if self.has_collection(name) else {}
+            if self._model is not None:
+                raw = self._model.raw(name)
+            else:
+                # A collection this copy does not have yet (made by a later step) reads as empty.
+                raw = crdt.read_map(self._doc, self.collection_obj(name)) if self.has_collection(name) else {}
             records = decode_collection(record_type, raw)
             index = {r.id: r for r in records}
             self._cache[name] = (version, records, index)
@@ -361,6 +395,7 @@ class GroupDocument:
             self._review_views.extend(views)
         else:
             self._refresh_cache(touched)
+            self._mark_dirty(touched.keys())
         event = DocChange(origin, frozenset(touched) if touched is not None else None, new)
         for listener in list(self._listeners):
             listener(event)
@@ -401,6 +436,7 @@ class GroupDocument:
             if not before:
                 # Nothing was here before: nothing can have been hidden.
                 self._refresh_cache(None)
+                self._mark_dirty(None)
                 return None
             raw = self._doc.diff(before, after)
             if len(raw) > PATCH_PARSE_LIMIT:
@@ -415,7 +451,9 @@ class GroupDocument:
             if hidden:
                 self._heal(hidden)
                 self._refresh_cache(None)  # a fold can reach anywhere: every collection is read again
+                self._mark_dirty(None)
                 return None
+            self._mark_dirty(None if touched is None else touched.collections())
             if touched is None:
                 self._refresh_cache(None)
             else:
@@ -423,6 +461,19 @@ class GroupDocument:
                 refresh.update((name, frozenset()) for name in touched.whole)
                 self._refresh_cache(refresh)
             return touched
+
+    def _mark_dirty(self, names: Iterable[str] | None) -> None:
+        if names is None:
+            self._dirty = None
+        elif self._dirty is not None:
+            self._dirty.update(names)
+
+    def take_dirty(self) -> set[str] | None:
+        """Collections changed since the last call (None: possibly all), after looking at merges."""
+        with self._lock:
+            self.review()
+            dirty, self._dirty = self._dirty, set()
+            return dirty
 
     def _heal(self, hidden: Sequence[collisions.Hidden]) -> None:
         before = self._doc.get_heads()
@@ -467,6 +518,8 @@ class GroupDocument:
     # ---- what the sync engine and the store see ---------------------------------------------
 
     def heads(self) -> list[bytes]:
+        if self._model is not None:
+            return list(self._model.heads)
         with self._lock:
             return self._doc.get_heads()
 
@@ -550,8 +603,24 @@ class GroupDocument:
     def _merge_document(other: Document) -> Callable[[Document], object]:
         return lambda doc: doc.merge(other)
 
+    def raw(self, name: str) -> dict[str, Any]:
+        """Plain values of one collection (or the profile), as stored: for the read model."""
+        if self._model is not None:
+            return self._model.raw(name)
+        with self._lock:
+            if self._review_from is not None:
+                self.review()
+            found = self._doc.get(ROOT, name)
+            if found is None or found[0] != ObjType.Map:
+                return {}
+            return crdt.read_map(self._doc, found[1])
+
     def export(self) -> dict[str, Any]:
-        """Plain values of the whole group, for debugging and tests."""
+        """Plain values of the whole group (ids as keys), as stored."""
+        if self._model is not None:
+            plain: dict[str, Any] = {"schema": self.schema, "group_id": self.group_id}
+            plain.update((name, self._model.raw(name)) for name in (PROFILE_KEY, *self._model.names()))
+            return plain
         with self._lock:
             return crdt.read_map(self._doc, ROOT)
 

@@ -19,12 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgpack
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from magnet.errors import StoreError
 from magnet.fileio import write_private
-from magnet.secretfile import locked, read_private
+from magnet.secretfile import DamagedSecret, checked_body, locked, read_private, with_checksum
 
 SECRET_LEN = 32
 MAX_EPOCH = 2**32 - 1
@@ -42,6 +40,9 @@ _LABEL = b"magnet/1 "
 
 
 def _derive(secret: bytes, label: bytes, epoch: int, length: int = 32) -> bytes:
+    from cryptography.hazmat.primitives import hashes  # imported here: most commands derive no key
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     info = _LABEL + label + b" epoch " + str(epoch).encode()
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(secret)
 
@@ -225,18 +226,36 @@ class KeyRing:
         return ring
 
     def save(self, directory: Path) -> None:
-        """Write the ring to `directory` (0600, atomic)."""
-        write_private(directory / KEYRING_FILE, self.to_bytes())
+        """Write the ring to `directory` (0600, atomic), with a checksum."""
+        write_private(directory / KEYRING_FILE, with_checksum(self.to_bytes()))
 
     @classmethod
     def load(cls, directory: Path) -> KeyRing:
-        """Read the ring from `directory`; StoreError when it is missing, exposed or damaged."""
+        """Read the ring from `directory`; StoreError when it is missing, exposed or damaged.
+
+        A damaged file is an error that says what to do, never a different secret: the file
+        carries a checksum (files from before it load as they are and gain one when saved).
+        """
         path = directory / KEYRING_FILE
         try:
             data = read_private(path, what="group key file")
         except FileNotFoundError as exc:
             raise StoreError(f"{path}: no group keys here; join or create a group first") from exc
-        return cls.from_bytes(data, source=str(path))
+        damaged = StoreError(
+            f"{path}: the group key file is damaged. Put back a copy from a backup; without one, move the "
+            f"folder {directory} out of {directory.parent} and join the group again ('magnet invite' on "
+            "another device, then 'magnet join CODE' here)"
+        )
+        try:
+            body, checked = checked_body(data)
+        except DamagedSecret as exc:
+            raise damaged from exc
+        try:
+            return cls.from_bytes(body, source=str(path))
+        except StoreError as exc:
+            if checked:
+                raise  # intact, in a form this version does not read
+            raise damaged from exc
 
     @classmethod
     @contextmanager

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
-import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
+from magnet import readmodel
 from magnet.collection import new_id
 from magnet.device import DeviceIdentity
-from magnet.document import GroupDocument
-from magnet.errors import DamagedStore, MagnetError, NotFound, StoreError
+from magnet.document import PROFILE_KEY, GroupDocument
+from magnet.errors import DamagedStore, MagnetError, NotFound, StoreError, UnsavedChange
 from magnet.fileio import make_private_dir, write_private
 from magnet.groupkey import KeyRing
-from magnet.store import STORE_FILE, ChunkCipher, GroupStore, LoadReport
+from magnet.migrations import SCHEMA_VERSION
+from magnet.records import COLLECTIONS
+from magnet.store import DAMAGE_NOTE, STORE_FILE, ChunkCipher, GroupStore, LoadReport
 
 HOME_ENV = "MAGNET_HOME"
 INFO_FILE = "group.json"
@@ -54,12 +58,25 @@ class GroupInfo:
 class OpenGroup:
     """A group opened for work: its document, journaled to its store."""
 
-    def __init__(self, home: Home, info: GroupInfo, doc: GroupDocument, store: GroupStore, report: LoadReport) -> None:
+    def __init__(
+        self,
+        home: Home,
+        info: GroupInfo,
+        doc: GroupDocument,
+        store: GroupStore,
+        report: LoadReport,
+        *,
+        model: readmodel.ReadModel | None = None,
+    ) -> None:
         self.home = home
         self.info = info
         self.doc = doc
         self.store = store
         self.report = report
+        # The read model on disk when it matches what `doc` holds: its unchanged parts are carried over.
+        self._model = model
+        # Told what went wrong without losing anything (a compaction on a full disk).
+        self.warn: Callable[[str], None] = logging.getLogger("magnet").warning
 
     @property
     def path(self) -> Path:
@@ -80,10 +97,20 @@ class OpenGroup:
         return self.doc.atomic(poll)
 
     def maybe_compact(self) -> bool:
-        if self.store.needs_compaction():
+        """Compact when the log grew. A failure (a full disk) loses nothing: every change is
+        already appended, so it is a warning, never a failed command."""
+        if not self.store.needs_compaction():
+            return False
+        try:
             self.store.compact(self.doc)
-            return True
-        return False
+        except UnsavedChange:
+            raise  # a change that had not reached the disk still has not
+        except StoreError as exc:
+            problem = f"{exc}; every change is saved, and the store is compacted once there is room"
+            self.store.last_problem = problem
+            self.warn(problem)
+            return False
+        return True
 
     def __enter__(self) -> OpenGroup:
         return self
@@ -91,11 +118,52 @@ class OpenGroup:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def save_read_model(self) -> bool:
+        """Bring the read model beside the store up to date; whether a new one was written.
+
+        Only the collections that changed since the last one are read and packed again. Never
+        fails the caller: the read model is a shortcut, and a missing one only means a slower read.
+        """
+        try:
+            return self.doc.atomic(self._save_read_model)
+        except (OSError, StoreError, ValueError) as exc:
+            logging.getLogger("magnet").debug("read model not written: %s", exc)
+            return False
+
+    def _save_read_model(self) -> bool:
+        state = self.store.settled_state(self.doc)
+        dirty = self.doc.take_dirty()
+        previous = self._model
+        if state is None:
+            self._model = None
+            return False
+        if previous is not None and previous.state == state and not dirty and dirty is not None:
+            return False
+        names = [PROFILE_KEY, *COLLECTIONS]
+        if previous is None or dirty is None or previous.group_id != self.doc.group_id:
+            fresh, carry = names, []
+        else:
+            fresh = [name for name in names if name in dirty or previous.blob(name) is None]
+            carry = [(name, blob) for name in names if name not in fresh and (blob := previous.blob(name))]
+        readmodel.write(
+            self.path,
+            state,
+            group_id=self.doc.group_id,
+            schema=self.doc.schema,
+            heads=self.doc.heads(),
+            collections=[(name, self.doc.raw(name)) for name in fresh],
+            sealer=self.store.cipher,
+            carry=carry,
+        )
+        self._model = readmodel.load(self.path, state, self.store.cipher)
+        return True
+
     def close(self) -> None:
         try:
             self.doc.review()  # a merge this process made heals any collision before it exits
             self.doc.flush()
             self.maybe_compact()
+            self.save_read_model()
         finally:
             self.doc.set_journal(None)
             self.store.close()
@@ -238,11 +306,33 @@ class Home:
             info = GroupInfo(info.group_id, name, info.path, info.encrypted)
             with contextlib.suppress(OSError, StoreError):
                 self.write_info(info)  # only a cache of the name for `magnet groups`
-        return OpenGroup(self, info, doc, store, report)
+        model = None
+        if not doc.unsaved:
+            with contextlib.suppress(OSError, StoreError):
+                model = readmodel.load(info.path, store.settled_state(doc), cipher)
+        return OpenGroup(self, info, doc, store, report, model=model)
+
+    def read_group(
+        self, ref: str | GroupInfo | None = None, *, cipher: ChunkCipher | None = None
+    ) -> GroupDocument | None:
+        """The group for reading only, from its read model, when that matches the store exactly.
+
+        None when it does not (changed since, missing, damaged, a store with damage to report, a
+        newer schema to tell about): the caller then opens the group in full.
+        """
+        info = ref if isinstance(ref, GroupInfo) else self.find(ref)
+        if (info.path / DAMAGE_NOTE).exists():
+            return None
+        model = readmodel.load(info.path, readmodel.StoreState.of(info.store_path), cipher)
+        if model is None or model.group_id != info.group_id or model.schema > SCHEMA_VERSION:
+            return None
+        return GroupDocument.reading(model, device_id="")
 
 
 def register_device(group: OpenGroup, member_id: str = "", name: str | None = None) -> str:
     """Record this device in the group's document (so peers will accept it), once."""
+    import socket
+
     device = group.home.device
     existing = group.doc.devices.filter(device_id=device.device_id, include_archived=True)
     if existing:

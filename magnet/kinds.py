@@ -23,6 +23,32 @@ class Sheet:
     refs: Mapping[str, str] = field(default_factory=dict)  # references written as a name -> what a person calls one
     order: str = ""  # the field rows are sorted by (default: the title)
     rank: int = 0  # which kind wins when a sheet's headers fit several equally well (lowest first)
+    # Header words in other languages: language code -> field (or part, see `parts`) -> words.
+    words: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    # A field people write over several columns, its parts in order ("name": ("name.given", "name.family")).
+    # Each part's header words are declared like a field's, under the part's name, in `aliases` and `words`.
+    parts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Mapping fields that take one column per entry ("Mobile", "Home phone"), each labelled by the rest of
+    # its header: the label an entry without one gets, then the words that only name the field.
+    labelled: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # A word anywhere in a header sends the column to this field ("Emergency phone" is no shared phone).
+    claims: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # A field that takes one column; further columns for it become entries of this labelled field.
+    spill: Mapping[str, str] = field(default_factory=dict)
+    # Headers that mean nothing to a group (Gender, Anniversary): dropped, and named once in the summary.
+    ignored: tuple[str, ...] = ()
+    # Fields that make two rows of one name the same person or thing: duplicates, unless asked for.
+    same: tuple[str, ...] = ()
+    # A record holding nothing but these fields was made from a name another sheet gave (a household a
+    # roster named): a row of the same name fills it instead of adding a second one.
+    bare: tuple[str, ...] = ()
+
+    def vocabulary(self, name: str) -> tuple[str, ...]:
+        """Header words for a field or part declared here, every language included."""
+        found = list(self.aliases.get(name, ()))
+        for table in self.words.values():
+            found.extend(table.get(name, ()))
+        return tuple(found)
 
 
 @dataclass(frozen=True)

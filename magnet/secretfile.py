@@ -7,14 +7,16 @@ must hear about it rather than have magnet carry on quietly.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import stat
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from magnet.durable import BINARY
 from magnet.errors import StoreError
+from magnet.locks import FileLock
 
 # Secret files are a few KB; anything much larger is not one of ours.
 MAX_SECRET_FILE = 1 << 20
@@ -28,7 +30,7 @@ def read_private(path: Path, *, what: str) -> bytes:
     StoreError for everything a person must fix.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY | BINARY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
         raise
     except OSError as exc:
@@ -52,15 +54,45 @@ def read_private(path: Path, *, what: str) -> bytes:
 
 @contextmanager
 def locked(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive `flock` on `lock_path` (created 0600) for a read-modify-write.
+    """Hold an exclusive lock on `lock_path` (created 0600) for a read-modify-write.
 
     The lock lives in a side file because secret files are replaced by rename, which would
     leave a lock on the data file itself pointing at the old inode.
     """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    lock = FileLock(lock_path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        with lock.exclusive():
+            yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        lock.close()
+
+
+# Key files end with this mark and a CRC-32 of what precedes it: a flipped bit in a key must be
+# an error, never a new identity or a different group secret. Files from before the mark load
+# as they are (and gain it when next written).
+CHECK_MARK = b"\x00mgk"
+_CHECK_LEN = len(CHECK_MARK) + 4
+
+
+class DamagedSecret(StoreError):
+    """A secret file whose checksum does not match what it holds."""
+
+
+def with_checksum(body: bytes) -> bytes:
+    """`body` followed by the mark and its checksum, as a key file is written."""
+    return body + CHECK_MARK + zlib.crc32(body).to_bytes(4, "big")
+
+
+def checked_body(data: bytes) -> tuple[bytes, bool]:
+    """The body of a key file and whether it carried a checksum.
+
+    Raises DamagedSecret (without a path: the caller says which file and what to do) when the
+    checksum does not match.
+    """
+    if len(data) >= _CHECK_LEN and data[-_CHECK_LEN:-4] == CHECK_MARK:
+        body = data[:-_CHECK_LEN]
+        if zlib.crc32(body).to_bytes(4, "big") != data[-4:]:
+            raise DamagedSecret("its checksum does not match")
+        return body, True
+    return data, False

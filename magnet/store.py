@@ -3,17 +3,27 @@
     header:  b"MAGNET\\x00S" | version u16 | flags u16 | meta length u32 | msgpack meta
     chunk:   kind u8 | payload length u32 | crc32(kind, length, payload) u32 | payload
 
-Every commit is appended and fsynced before anyone is told it is saved. Several processes may
-share one file: appends and compaction take an exclusive `flock` on a side lock file, readers
-pick up other processes' chunks by polling the file. Compaction writes a fresh snapshot to a
-temporary file and renames it over the old one. A torn or corrupt tail is detected; the good
-part loads, and the damaged file is kept beside the repaired one.
+The meta carries `check`, a CRC-32 of the version, flags and the rest of the meta (stores from
+before it have none and gain it on the next open). Every commit is appended and synced to the
+disk before anyone is told it is saved. Several processes may share one file: appends and
+compaction take an exclusive lock on a side lock file, readers pick up other processes' chunks
+by polling the file. Compaction writes a fresh snapshot to a temporary file and renames it over
+the old one.
+
+Nothing that can be read is thrown away. A chunk that does not verify is told apart from an
+unfinished last write by looking for valid chunks after it: the scan resynchronises on the next
+header whose checksum verifies, so every intact chunk after the damage is kept. A chunk whose
+length or kind was damaged is recovered whole when the checksum verifies with the length the
+next chunk implies; one whose checksum field was damaged is kept when Automerge's own checksums
+(or the seal, when encrypted) verify its payload. The damaged file is kept beside the store
+(`store.mgn.damaged-<time>-<pid>`), and while changes in the store wait for ones that were lost,
+a note (`store.damage`) makes every open say so, until a peer supplies them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import json
 import os
 import struct
 import time
@@ -26,10 +36,13 @@ from typing import Any, Protocol
 
 import msgpack
 
-from magnet import crdt
+from magnet import crdt, wakeup
 from magnet.document import GroupDocument
+from magnet.durable import BINARY, DISK
 from magnet.errors import DamagedStore, StoreError, UnsavedChange
-from magnet.fileio import fsync_dir
+from magnet.fileio import fsync_dir, read_at, write_all, write_private
+from magnet.locks import FileLock
+from magnet.readmodel import StoreState
 
 MAGIC = b"MAGNET\x00S"
 VERSION = 1
@@ -37,13 +50,23 @@ FLAG_SEALED = 1
 _HEADER = struct.Struct("<8sHHI")
 _CHUNK = struct.Struct("<BII")
 _KIND_LENGTH = struct.Struct("<BI")
+_VERSION_FLAGS = struct.Struct("<HH")
 SNAPSHOT = 1
 CHANGES = 2
+KINDS = (SNAPSHOT, CHANGES)
 MAX_CHUNK = 1 << 30
+MAX_META = 1 << 20
+CHECK_KEY = "check"
+# All that stores from before the header checksum held in their meta.
+_LEGACY_META = {"group_id", "sealing"}
 STORE_FILE = "store.mgn"
 LOCK_FILE = "store.lock"
+DAMAGE_NOTE = "store.damage"
 # Compact once the appended tail outgrows this and the snapshot itself.
 COMPACT_AFTER = 1 << 20
+# Automerge's chunk magic; a saved document is one document chunk, then changes still waiting
+# for a dependency (rc1 keeps them in save()).
+_AM_MAGIC = b"\x85\x6f\x4a\x83"
 
 # What to do about a copy that cannot be read; joining again keeps this file aside.
 RECOVERY = (
@@ -67,6 +90,8 @@ class LoadReport:
     chunks: int = 0
     problems: list[str] = field(default_factory=list)
     ignored_bytes: int = 0
+    damaged_copy: Path | None = None
+    waiting: int = 0  # changes held that wait for a change this copy lost
 
 
 @dataclass(frozen=True)
@@ -75,48 +100,71 @@ class Header:
     flags: int
     meta: dict[str, Any]
     size: int
+    damaged: str | None = None  # why the header cannot be trusted; then nothing else is set
 
     @property
     def sealed(self) -> bool:
         return bool(self.flags & FLAG_SEALED)
 
 
+def _header_check(version: int, flags: int, meta: dict[str, Any]) -> int:
+    rest = {key: value for key, value in meta.items() if key != CHECK_KEY}
+    return zlib.crc32(_VERSION_FLAGS.pack(version, flags) + msgpack.packb(rest, use_bin_type=True))
+
+
 def encode_header(meta: dict[str, Any], flags: int) -> bytes:
-    packed = msgpack.packb(meta, use_bin_type=True)
+    rest = {key: value for key, value in meta.items() if key != CHECK_KEY}
+    packed = msgpack.packb({**rest, CHECK_KEY: _header_check(VERSION, flags, rest)}, use_bin_type=True)
     return _HEADER.pack(MAGIC, VERSION, flags, len(packed)) + packed
 
 
 def read_header(path: Path) -> Header:
-    """Parse the store header (without reading the chunks): is it sealed, which group."""
+    """Parse the store header (without reading the chunks): is it sealed, which group.
+
+    A header that does not parse or verify comes back with `damaged` set (opening the store
+    then tries to rebuild it); StoreError when the file cannot be read at all or was written
+    by a newer magnet.
+    """
     try:
         with path.open("rb") as f:
             raw = f.read(_HEADER.size)
             if len(raw) < _HEADER.size:
-                raise StoreError(f"{path}: not a magnet store (file too short)")
+                return _damaged_header("the file is too short")
             magic, version, flags, meta_len = _HEADER.unpack(raw)
             if magic != MAGIC:
-                raise StoreError(f"{path}: not a magnet store (bad magic)")
-            if version > VERSION:
-                raise StoreError(f"{path}: written by a newer magnet (store version {version}); upgrade magnet")
-            if meta_len > 1 << 20:
-                raise StoreError(f"{path}: damaged header")
+                return _damaged_header("bad magic")
+            if meta_len > MAX_META:
+                return _damaged_header("bad meta length")
             packed = f.read(meta_len)
     except OSError as exc:
         raise StoreError(f"{path}: cannot read: {exc.strerror}") from exc
     try:
         meta = msgpack.unpackb(packed, raw=False)
-    except Exception as exc:
-        raise StoreError(f"{path}: damaged header") from exc
+    except Exception:
+        return _damaged_header("its meta does not parse")
     if not isinstance(meta, dict):
-        raise StoreError(f"{path}: damaged header")
+        return _damaged_header("its meta does not parse")
+    check = meta.get(CHECK_KEY)
+    if check is not None and check != _header_check(version, flags, meta):
+        return _damaged_header("its checksum does not match")
+    if check is None and not set(meta) <= _LEGACY_META:
+        return _damaged_header("its checksum is missing")  # e.g. a damaged byte in the key's name
+    if version > VERSION:
+        if check is None:
+            return _damaged_header(f"unknown store version {version}")
+        raise StoreError(f"{path}: written by a newer magnet (store version {version}); upgrade magnet")
     return Header(version, flags, meta, _HEADER.size + meta_len)
+
+
+def _damaged_header(why: str) -> Header:
+    return Header(VERSION, 0, {}, 0, damaged=why)
 
 
 def encode_chunk(kind: int, payload: bytes) -> bytes:
     return _CHUNK.pack(kind, len(payload), _checksum(kind, len(payload), payload)) + payload
 
 
-def _checksum(kind: int, length: int, payload: bytes) -> int:
+def _checksum(kind: int, length: int, payload: bytes | memoryview) -> int:
     """Covers the chunk's kind and length too: a flipped kind byte must not pass as valid."""
     return zlib.crc32(payload, zlib.crc32(_KIND_LENGTH.pack(kind, length)))
 
@@ -127,36 +175,153 @@ class Chunk:
     payload: bytes
     offset: int
     end: int
+    verified: bool = True  # False: its checksum field was damaged; the payload is checked on use
+
+
+@dataclass(frozen=True)
+class Damage:
+    """Bytes of the file that did not read as a chunk."""
+
+    start: int
+    end: int
+    what: str
+    recovered: bool = False  # only the chunk's header was damaged: its payload was kept
 
 
 @dataclass(frozen=True)
 class ScanResult:
     chunks: list[Chunk]
-    end: int  # offset just past the last good chunk
-    problem: str | None  # "torn" (incomplete) or a description of corruption
+    end: int  # where appends continue: past the last chunk or damage, before an unfinished write
+    damage: list[Damage]
+    torn: bool  # the file ends in an unfinished write (one that was never acknowledged)
     file_size: int
+
+    @property
+    def lost_bytes(self) -> int:
+        return sum(d.end - d.start for d in self.damage if not d.recovered)
+
+    @property
+    def problem(self) -> str | None:
+        """One line for the person: what the scan found, or None when the file is whole."""
+        lost = [d for d in self.damage if not d.recovered]
+        if lost:
+            first = lost[0]
+            more = f" and {len(lost) - 1} more place(s)" if len(lost) > 1 else ""
+            return f"{first.what} at byte {first.start}{more}"
+        if self.damage:
+            return f"a damaged chunk header at byte {self.damage[0].start} (the chunk was recovered)"
+        return "an unfinished last write" if self.torn else None
+
+
+def _chunk_at(data: bytes, pos: int) -> Chunk | None:
+    """The verified chunk starting at `pos`, or None."""
+    if len(data) - pos < _CHUNK.size:
+        return None
+    kind, length, crc = _CHUNK.unpack_from(data, pos)
+    body = pos + _CHUNK.size
+    if kind not in KINDS or length > MAX_CHUNK or body + length > len(data):
+        return None
+    if _checksum(kind, length, memoryview(data)[body : body + length]) != crc:
+        return None
+    return Chunk(kind, data[body : body + length], pos, body + length)
+
+
+def _next_chunk(data: bytes, start: int) -> int | None:
+    """The offset of the first verified chunk at or after `start`: where reading resumes."""
+    size = len(data)
+    pos = start
+    while pos <= size - _CHUNK.size:
+        found = [i for i in (data.find(bytes([k]), pos, size - _CHUNK.size + 1) for k in KINDS) if i >= 0]
+        if not found:
+            return None
+        pos = min(found)
+        if _chunk_at(data, pos) is not None:
+            return pos
+        pos += 1
+    return None
+
+
+def _salvage(data: bytes, pos: int, stop: int) -> Chunk | None:
+    """The chunk at `pos` ending at `stop` when only its header was damaged.
+
+    Its length is implied by `stop` (the next good chunk, or the end of the file): when the
+    checksum verifies with that length and some kind, the length or kind byte was damaged. When
+    the length and kind fit but the checksum does not, the checksum field itself may be the
+    damage: the payload is returned unverified, for Automerge or the seal to judge.
+    """
+    if stop - pos < _CHUNK.size:
+        return None
+    kind, length, crc = _CHUNK.unpack_from(data, pos)
+    implied = stop - pos - _CHUNK.size
+    payload = data[pos + _CHUNK.size : stop]
+    for candidate in dict.fromkeys((kind, *KINDS)):
+        if candidate in KINDS and _checksum(candidate, implied, payload) == crc:
+            return Chunk(candidate, payload, pos, stop)
+    if kind in KINDS and length == implied and implied > 0:
+        return Chunk(kind, payload, pos, stop, verified=False)
+    return None
+
+
+def _unfinished(data: bytes, pos: int) -> bool:
+    """Whether the bytes from `pos` to the end look like a write cut short (or never flushed)."""
+    rest = data[pos:]
+    if len(rest) < _CHUNK.size or not rest.strip(b"\x00"):
+        return True
+    kind, length, _ = _CHUNK.unpack_from(rest)
+    return kind in KINDS and _CHUNK.size + length > len(rest)
 
 
 def scan_chunks(data: bytes, start: int) -> ScanResult:
-    """Walk chunks from `start`; stop at the first incomplete or damaged one."""
+    """Walk chunks from `start`, reading past damage to every verified chunk after it."""
     chunks: list[Chunk] = []
+    damage: list[Damage] = []
     pos = start
     size = len(data)
+    torn = False
     while pos < size:
-        if size - pos < _CHUNK.size:
-            return ScanResult(chunks, pos, "torn", size)
-        kind, length, crc = _CHUNK.unpack_from(data, pos)
-        if kind not in (SNAPSHOT, CHANGES) or length > MAX_CHUNK:
-            return ScanResult(chunks, pos, f"damaged chunk header at byte {pos}", size)
-        body_start = pos + _CHUNK.size
-        if body_start + length > size:
-            return ScanResult(chunks, pos, "torn", size)
-        payload = data[body_start : body_start + length]
-        if _checksum(kind, length, payload) != crc:
-            return ScanResult(chunks, pos, f"checksum mismatch at byte {pos}", size)
-        chunks.append(Chunk(kind, payload, pos, body_start + length))
-        pos = body_start + length
-    return ScanResult(chunks, pos, None, size)
+        chunk = _chunk_at(data, pos)
+        if chunk is not None:
+            chunks.append(chunk)
+            pos = chunk.end
+            continue
+        resume = _next_chunk(data, pos + 1)
+        stop = size if resume is None else resume
+        salvaged = _salvage(data, pos, stop)
+        if salvaged is not None:
+            chunks.append(salvaged)
+            what = "a damaged chunk header" if salvaged.verified else "a checksum mismatch"
+            damage.append(Damage(pos, stop, what, recovered=salvaged.verified))
+        elif resume is None and _unfinished(data, pos):
+            torn = True
+            break
+        else:
+            kind = data[pos]
+            what = "a damaged chunk header" if kind not in KINDS else "a checksum mismatch"
+            damage.append(Damage(pos, stop, what))
+        pos = stop
+    return ScanResult(chunks, pos, damage, torn, size)
+
+
+def waiting_changes(saved: bytes) -> int:
+    """How many changes in a saved document wait for a dependency it does not hold.
+
+    rc1's save() writes the document chunk and then every change still queued; this counts
+    the Automerge chunks after the first (magic, checksum, type, LEB128 length, contents).
+    """
+    count = -1
+    pos = 0
+    while pos + 9 <= len(saved) and saved[pos : pos + 4] == _AM_MAGIC:
+        length, shift, pos = 0, 0, pos + 9
+        while pos < len(saved):
+            byte = saved[pos]
+            pos += 1
+            length |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        pos += length
+        count += 1
+    return max(count, 0)
 
 
 class GroupStore:
@@ -166,8 +331,8 @@ class GroupStore:
         self.directory = directory
         self.path = directory / STORE_FILE
         self.cipher = cipher
-        self._lock_path = directory / LOCK_FILE
-        self._lock_fd: int | None = None
+        self._lock = FileLock(directory / LOCK_FILE)
+        self._holds_exclusive = False
         self._fd: int | None = None
         self._ino = 0
         self._scan_pos = 0
@@ -175,8 +340,10 @@ class GroupStore:
         self._unapplied: list[Chunk] = []
         self._tail_bytes = 0
         self._snapshot_bytes = 0
+        self._compact_floor = 0
         self._group_id = ""
         self.last_problem: str | None = None
+        self.wakeup_port = 0  # this process's own doorbell, not rung for its own appends
 
     # ---- creating ---------------------------------------------------------------------------
 
@@ -207,61 +374,96 @@ class GroupStore:
         return read_header(self.path)
 
     def open(self, device_id: str) -> tuple[GroupDocument, LoadReport]:
-        """Load the document, repairing a torn or damaged tail (the damaged file is kept aside)."""
+        """Load the document, reading past damage and repairing the file (a damaged copy is kept)."""
         report = LoadReport()
         with self._exclusive():
             header = self.header()
-            self._check_cipher(header)
-            self._group_id = str(header.meta.get("group_id", ""))
             data = self._read_all()
-            scan = scan_chunks(data, header.size)
-            if not any(c.kind == SNAPSHOT for c in scan.chunks):
-                raise DamagedStore(
-                    f"{self.path}: its snapshot is damaged ({scan.problem or 'missing'}), so this copy of the group "
-                    f"cannot be read. {RECOVERY}"
-                )
-            doc, bad_chunks = self._build(scan.chunks, device_id, report)
+            if header.damaged is not None:
+                header, scan, doc, bad = self._open_rebuilding_header(header.damaged, data, device_id)
+                report.problems.append(f"{self.path}: its header was damaged ({header.damaged}); it was rebuilt")
+            else:
+                self._check_cipher(header)
+                self._group_id = str(header.meta.get("group_id", ""))
+                scan = scan_chunks(data, header.size)
+                doc, bad = self._build(scan, device_id)
             self._ino = os.stat(self.path).st_ino
             self._scan_pos = scan.end
             self._snapshot_bytes = sum(len(c.payload) for c in scan.chunks if c.kind == SNAPSHOT)
             self._tail_bytes = scan.end - header.size - self._snapshot_bytes
-            if bad_chunks:
-                report.problems.append(f"{self.path}: {bad_chunks} damaged change chunk(s) were skipped")
-            if scan.problem is not None:
-                lost = scan.file_size - scan.end
-                what = "an unfinished last write" if scan.problem == "torn" else scan.problem
-                report.problems.append(
-                    f"{self.path}: found {what}; {lost} bytes after byte {scan.end} could not be read. "
-                    "Everything before it loaded."
-                )
-                report.ignored_bytes = lost
-            if scan.problem is not None or bad_chunks:
-                if scan.problem != "torn" or bad_chunks:
-                    # A torn tail is a write that was never acknowledged; real damage is kept.
-                    self._keep_damaged(data)
-                self._write_snapshot_file(doc, header.meta)
+            damaged = header.damaged is not None or bool(bad) or any(not d.recovered for d in scan.damage)
+            if damaged or scan.damage:
+                self._repair(doc, data, header, scan, bad=bad, report=report)
+            elif scan.torn:
+                self._cut_unfinished(scan, report)
+            elif CHECK_KEY not in header.meta:
+                with contextlib.suppress(StoreError):  # a store from before header checksums gains one
+                    self._write_snapshot_file(doc, header.meta)
+            if not damaged:
+                self._check_waiting(doc, report)
         self._attach(doc)
         report.chunks = len(scan.chunks)
         return doc, report
+
+    def _open_rebuilding_header(
+        self, why: str, data: bytes, device_id: str
+    ) -> tuple[Header, ScanResult, GroupDocument, list[Chunk]]:
+        """Read a store whose header is damaged: find its snapshot, and rebuild the header when
+        the store is not encrypted (an encrypted store's key lives in the header)."""
+        first = _next_chunk(data, 0)
+        if first is None:
+            raise DamagedStore(
+                f"{self.path}: not a magnet store, or its header is damaged ({why}) and no chunk after it "
+                f"can be read. {RECOVERY}"
+            )
+        scan = scan_chunks(data, first)
+        self.cipher = None
+        try:
+            doc, bad = self._build(scan, device_id)
+        except DamagedStore as exc:
+            raise DamagedStore(
+                f"{self.path}: its header is damaged ({why}), and it holds an encrypted store (or none), "
+                f"whose key was in that header. {RECOVERY}"
+            ) from exc
+        self._group_id = doc.group_id
+        return Header(VERSION, 0, {"group_id": doc.group_id}, first, damaged=why), scan, doc, bad
 
     def _check_cipher(self, header: Header) -> None:
         if header.sealed and self.cipher is None:
             raise StoreError(f"{self.path} is encrypted: unlock it with the group's passphrase")
 
-    def _build(self, chunks: list[Chunk], device_id: str, report: LoadReport) -> tuple[GroupDocument, int]:
-        snapshots = [c for c in chunks if c.kind == SNAPSHOT]
-        if not snapshots:
-            raise StoreError(f"{self.path}: no snapshot found; the store is damaged")
-        snapshot = self._unseal(snapshots[0])
+    def _build(self, scan: ScanResult, device_id: str) -> tuple[GroupDocument, list[Chunk]]:
+        """The document from the first readable snapshot and every change chunk that reads.
+
+        Returns it with the change chunks that could not be used (damaged beyond their header).
+        """
+        snapshot: bytes | None = None
+        for chunk in scan.chunks:
+            if chunk.kind == SNAPSHOT and snapshot is None:
+                try:
+                    snapshot = self._unseal(chunk)
+                    if not chunk.verified:
+                        crdt.load(snapshot)
+                except (StoreError, crdt.CrdtError):
+                    snapshot = None
+        if snapshot is None:
+            what = scan.problem or "missing"
+            raise DamagedStore(
+                f"{self.path}: its snapshot is damaged ({what}), so this copy of the group cannot be read. {RECOVERY}"
+            )
         changes: list[bytes] = []
-        bad = 0
-        for chunk in chunks:
+        bad: list[Chunk] = []
+        for chunk in scan.chunks:
             if chunk.kind != CHANGES:
                 continue
             try:
-                changes.append(self._unseal(chunk))
-            except StoreError:
-                bad += 1  # altered on disk: its checksum matched but its seal did not
+                payload = self._unseal(chunk)
+                if not chunk.verified:
+                    crdt.load(snapshot + payload)  # Automerge checks its own checksums
+            except (StoreError, crdt.CrdtError):
+                bad.append(chunk)  # altered on disk: its checksum (or seal) did not verify
+                continue
+            changes.append(payload)
         try:
             return GroupDocument.load(b"".join([snapshot, *changes]), device_id=device_id), bad
         except crdt.CrdtError:
@@ -271,12 +473,96 @@ class GroupStore:
             doc = GroupDocument.load(snapshot, device_id=device_id)
         except crdt.CrdtError as exc:
             raise DamagedStore(f"{self.path}: the snapshot is damaged ({exc}). {RECOVERY}") from exc
-        for payload in changes:
+        for chunk, payload in zip([c for c in scan.chunks if c.kind == CHANGES and c not in bad], changes, strict=True):
             try:
                 doc.apply_changes([payload], journal=False)
             except crdt.CrdtError:
-                bad += 1
+                bad.append(chunk)
         return doc, bad
+
+    def _repair(
+        self, doc: GroupDocument, data: bytes, header: Header, scan: ScanResult, *, bad: list[Chunk], report: LoadReport
+    ) -> None:
+        """Keep a copy of the damaged file, say what was lost, and rewrite the store from what loaded."""
+        lost = scan.lost_bytes + sum(c.end - c.offset for c in bad if c.verified)
+        found = scan.problem or (f"a checksum mismatch at byte {bad[0].offset}" if bad else None)
+        if found is not None:
+            after = sum(1 for c in scan.chunks if scan.damage and c.offset > scan.damage[0].start and c not in bad)
+            told = f"{self.path}: found {found}; "
+            told += f"{lost} bytes could not be read" if lost else "nothing was lost"
+            if after:
+                told += f", and the {after} intact chunk(s) after the damage were kept"
+            report.problems.append(told + ".")
+        if bad:
+            report.problems.append(f"{self.path}: {len(bad)} damaged change chunk(s) were skipped")
+        report.ignored_bytes = lost
+        copy = self._keep_damaged(data, link=True)
+        report.damaged_copy = copy
+        try:
+            snapshot = self._write_snapshot_file(doc, header.meta)
+        except StoreError as exc:
+            if copy is not None and copy.stat().st_ino == os.stat(self.path).st_ino:
+                copy.unlink()  # a link to the file we keep appending to is no copy
+                report.damaged_copy = None
+            report.problems.append(f"{exc}; the store is left as it is and repaired on a later open")
+            snapshot = doc.save()
+        if report.damaged_copy is not None:
+            report.problems.append(f"A copy of the damaged file is kept: {report.damaged_copy}")
+        report.waiting = waiting_changes(snapshot)
+        if lost or bad:
+            self._note_damage(report)
+
+    def _cut_unfinished(self, scan: ScanResult, report: LoadReport) -> None:
+        """Drop a write that was cut short: it was never acknowledged, so nothing is lost."""
+        cut = scan.file_size - scan.end
+        report.problems.append(
+            f"{self.path}: found an unfinished last write; its {cut} bytes after byte {scan.end} were dropped. "
+            "Everything before it loaded."
+        )
+        report.ignored_bytes = cut
+        with contextlib.suppress(OSError):
+            fd = os.open(self.path, os.O_RDWR | BINARY)
+            try:
+                os.ftruncate(fd, scan.end)
+                DISK.sync(fd)
+            finally:
+                os.close(fd)
+
+    def _note_damage(self, report: LoadReport) -> None:
+        """Remember the damage while changes wait for lost ones, so every open says so."""
+        if report.waiting:
+            report.problems.append(
+                f"{report.waiting} change(s) here wait for one this copy lost; they are applied as soon as another "
+                "device that has it syncs with this one."
+            )
+            note = {
+                "found": time.strftime("%Y-%m-%d %H:%M"),
+                "copy": report.damaged_copy.name if report.damaged_copy else "",
+            }
+            with contextlib.suppress(OSError):
+                write_private(self.directory / DAMAGE_NOTE, json.dumps(note).encode())
+        else:
+            report.problems.append("Syncing with another device brings back what it holds of what was lost.")
+
+    def _check_waiting(self, doc: GroupDocument, report: LoadReport) -> None:
+        """Say, on every open, that changes still wait for lost ones; forget it once none do."""
+        note_path = self.directory / DAMAGE_NOTE
+        if not note_path.exists():
+            return
+        try:
+            note = json.loads(note_path.read_text())
+        except (OSError, ValueError):
+            note = {}
+        report.waiting = waiting_changes(doc.save())
+        if report.waiting == 0:
+            with contextlib.suppress(OSError):
+                note_path.unlink()
+            return
+        copy = f" (a copy of the damaged file: {note['copy']})" if note.get("copy") else ""
+        report.problems.append(
+            f"{self.path} was damaged on {note.get('found', 'an earlier open')}{copy}: {report.waiting} change(s) "
+            "still wait for one lost then; they are applied as soon as another device that has it syncs with this one."
+        )
 
     def _unseal(self, chunk: Chunk) -> bytes:
         if self.cipher is None:
@@ -306,8 +592,8 @@ class GroupStore:
             self._scan_new(fd)
             offset = os.fstat(fd).st_size
             try:
-                _write_all(fd, chunk)
-                os.fdatasync(fd)
+                write_all(fd, chunk)
+                DISK.sync(fd)
             except OSError as exc:
                 # Cut off what was half written so later appends stay readable.
                 with contextlib.suppress(OSError):
@@ -316,39 +602,49 @@ class GroupStore:
             self._own.add(offset)
             self._scan_pos = offset + len(chunk)
             self._tail_bytes += len(chunk)
+        wakeup.ring(self.directory, except_port=self.wakeup_port)  # durable now: other processes read it at once
 
     def needs_compaction(self) -> bool:
-        return self._tail_bytes > max(COMPACT_AFTER, self._snapshot_bytes)
+        return self._tail_bytes > max(COMPACT_AFTER, self._snapshot_bytes, self._compact_floor)
 
     def compact(self, doc: GroupDocument) -> None:
-        """Replace the file with one snapshot of everything, atomically."""
+        """Replace the file with one snapshot of everything, atomically.
+
+        On failure (a full disk) nothing is lost: the file stays as it was, and automatic
+        compaction waits until the tail has doubled before it tries again.
+        """
         with self._exclusive():
             fd = self._current_fd()
             self._scan_new(fd)
             self._apply_unapplied(doc)
             doc.flush()
-            self._write_snapshot_file(doc, self.header().meta)
+            try:
+                self._write_snapshot_file(doc, self.header().meta)
+            except StoreError:
+                self._compact_floor = 2 * self._tail_bytes
+                raise
 
-    def _write_snapshot_file(self, doc: GroupDocument, meta: dict[str, Any]) -> None:
+    def _write_snapshot_file(self, doc: GroupDocument, meta: dict[str, Any]) -> bytes:
+        """Write `doc` as a fresh file and rename it over the store; returns the snapshot."""
         flags = FLAG_SEALED if self.cipher is not None else 0
         snapshot = doc.save()
         data = encode_header(meta, flags) + encode_chunk(SNAPSHOT, self._seal(SNAPSHOT, snapshot))
         tmp = self.path.with_name(f".{STORE_FILE}.{os.getpid()}.tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | BINARY, 0o600)
             try:
-                _write_all(fd, data)
-                os.fsync(fd)
+                write_all(fd, data)
+                DISK.sync(fd)
             finally:
                 os.close(fd)
+            if self._fd is not None:
+                os.close(self._fd)  # Windows cannot replace a file this process holds open
+                self._fd = None
             os.replace(tmp, self.path)
             fsync_dir(self.directory)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise StoreError(f"could not write {self.path}: {exc.strerror}") from exc
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
         fd = self._current_fd()
         self._ino = os.fstat(fd).st_ino
         self._scan_pos = len(data)
@@ -356,6 +652,22 @@ class GroupStore:
         self._unapplied.clear()
         self._snapshot_bytes = len(snapshot)
         self._tail_bytes = 0
+        self._compact_floor = 0
+        return snapshot
+
+    def settled_state(self, doc: GroupDocument) -> StoreState | None:
+        """The store file's state with `doc` holding exactly what the file holds, or None.
+
+        Under the exclusive lock, what other processes appended is merged first, so a read model
+        written for this state is never missing someone else's change.
+        """
+        with self._exclusive():
+            fd = self._current_fd()
+            self._scan_new(fd)
+            self._apply_unapplied(doc)
+            if doc.unsaved or self._unapplied:
+                return None
+            return StoreState.of_stat(os.fstat(fd))
 
     # ---- other processes --------------------------------------------------------------------
 
@@ -379,13 +691,13 @@ class GroupStore:
         pending, self._unapplied = self._unapplied, []
         new = 0
         for chunk in pending:
-            payload = self._unseal(chunk)
             try:
+                payload = self._unseal(chunk)
                 if chunk.kind == SNAPSHOT:
                     new += len(doc.merge_saved(payload, journal=False))
                 else:
                     new += len(doc.apply_changes([payload], journal=False))
-            except crdt.CrdtError as exc:
+            except (StoreError, crdt.CrdtError) as exc:
                 self.last_problem = f"{self.path}: skipped unreadable changes at byte {chunk.offset}: {exc}"
         return new
 
@@ -400,7 +712,7 @@ class GroupStore:
             self._fd = None
         if self._fd is None:
             try:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
+                self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | BINARY)
             except OSError as exc:
                 raise StoreError(f"cannot open {self.path}: {exc.strerror}") from exc
             if os.fstat(self._fd).st_ino != self._ino:
@@ -412,37 +724,53 @@ class GroupStore:
         return self._fd
 
     def _scan_new(self, fd: int) -> None:
+        """Read what was appended since the last look, past any damage in it."""
         size = os.fstat(fd).st_size
         if size <= self._scan_pos:
             return
-        data = os.pread(fd, size - self._scan_pos, self._scan_pos)
+        data = read_at(fd, size - self._scan_pos, self._scan_pos)
         scan = scan_chunks(data, 0)
         for chunk in scan.chunks:
             offset = self._scan_pos + chunk.offset
-            if offset not in self._own:
+            if offset not in self._own and chunk.verified:
                 self._unapplied.append(Chunk(chunk.kind, chunk.payload, offset, self._scan_pos + chunk.end))
-        if scan.chunks:
-            self._scan_pos += scan.end
-        if scan.problem is not None and self._holds_exclusive:
-            # Nobody else can be mid-write while we hold the lock: this is real damage left by
-            # a crash. Cut it off so our appends stay readable, and keep a copy of the file.
-            damaged_at = self._scan_pos
-            if scan.problem != "torn":
-                self._keep_damaged(os.pread(fd, os.fstat(fd).st_size, 0))
-            os.ftruncate(fd, damaged_at)
-            os.fsync(fd)
-            self.last_problem = (
-                f"{self.path}: cut {size - damaged_at} unreadable bytes after byte {damaged_at} (a copy is kept)"
-            )
+        if any(not d.recovered for d in scan.damage):
+            # Damaged while we had it open (a failing disk): read on, keep a copy, tell the person.
+            copy = self._keep_damaged(read_at(fd, size, 0), link=False)
+            at = self._scan_pos + scan.damage[0].start
+            kept = f" (a copy is kept: {copy.name})" if copy else ""
+            self.last_problem = f"{self.path}: {scan.lost_bytes} bytes after byte {at} could not be read{kept}"
+        if scan.torn and self._holds_exclusive:
+            # Nobody else can be mid-write while we hold the lock: a write cut short by a crash,
+            # never acknowledged. Cut it off so our appends stay readable.
+            cut = self._scan_pos + scan.end
+            os.ftruncate(fd, cut)
+            DISK.sync(fd)
+            self.last_problem = f"{self.path}: dropped an unfinished write of {size - cut} bytes after byte {cut}"
+        self._scan_pos += scan.end
 
-    def _keep_damaged(self, data: bytes) -> None:
+    def _keep_damaged(self, data: bytes, *, link: bool) -> Path | None:
+        """Keep the damaged file beside the store: a hard link (no space needed) when the store
+        is about to be replaced, else a copy. None when neither could be made."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
         aside = self.path.with_name(f"{STORE_FILE}.damaged-{stamp}-{os.getpid()}")
+        if link:
+            try:
+                os.link(self.path, aside)
+                return aside
+            except OSError:
+                pass  # no hard links here (FAT on a USB stick): copy it
         try:
-            aside.write_bytes(data)
-            os.chmod(aside, 0o600)
+            fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL | BINARY, 0o600)
+            try:
+                write_all(fd, data)
+                DISK.sync(fd)
+            finally:
+                os.close(fd)
         except OSError:
-            pass
+            aside.unlink(missing_ok=True)
+            return None
+        return aside
 
     def _read_all(self) -> bytes:
         try:
@@ -452,51 +780,37 @@ class GroupStore:
 
     # ---- locking ----------------------------------------------------------------------------
 
-    _holds_exclusive = False
-
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
         if self._holds_exclusive:
             yield
             return
-        fd = self._lock()
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        self._holds_exclusive = True
-        try:
-            yield
-        finally:
-            self._holds_exclusive = False
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        with self._locked(shared=False):
+            self._holds_exclusive = True
+            try:
+                yield
+            finally:
+                self._holds_exclusive = False
 
     @contextmanager
     def _shared(self) -> Iterator[None]:
         if self._holds_exclusive:
             yield
             return
-        fd = self._lock()
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        try:
+        with self._locked(shared=True):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def _lock(self) -> int:
-        if self._lock_fd is None:
+    @contextmanager
+    def _locked(self, *, shared: bool) -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
             try:
-                self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                stack.enter_context(self._lock.shared() if shared else self._lock.exclusive())
             except OSError as exc:
-                raise StoreError(f"cannot lock {self._lock_path}: {exc.strerror}") from exc
-        return self._lock_fd
+                raise StoreError(f"cannot lock {self._lock.path}: {exc.strerror}") from exc
+            yield
 
     def close(self) -> None:
-        for fd in (self._fd, self._lock_fd):
-            if fd is not None:
-                os.close(fd)
-        self._fd = self._lock_fd = None
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self._lock.close()

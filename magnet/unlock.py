@@ -7,8 +7,8 @@ import os
 import sys
 
 from magnet.errors import MagnetError
-from magnet.home import Home, OpenGroup
-from magnet.store import read_header
+from magnet.home import GroupInfo, Home, OpenGroup
+from magnet.store import ChunkCipher, read_header
 
 PASSPHRASE_ENV = "MAGNET_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
 SEALING_KEY = "sealing"
@@ -29,16 +29,21 @@ def ask_passphrase(prompt: str, *, confirm: bool = False) -> str:
     return first
 
 
-def open_with_passphrase(home: Home, ref: str | None, passphrase: str | None = None) -> OpenGroup:
+def unlock(home: Home, ref: str | None, passphrase: str | None = None) -> tuple[GroupInfo, ChunkCipher | None]:
+    """The group `ref` names and, when its store is encrypted, the cipher the passphrase unlocks."""
     info = home.find(ref)
     header = read_header(info.store_path)
     if not header.sealed:
-        return home.open_group(info)
+        return info, None
     from magnet.sealing import ChunkSealer
 
     secret = passphrase if passphrase is not None else ask_passphrase(f"Passphrase for {info.name}: ")
-    sealer = ChunkSealer.unlock(secret, header.meta[SEALING_KEY])
-    return home.open_group(info, cipher=sealer)
+    return info, ChunkSealer.unlock(secret, header.meta[SEALING_KEY])
+
+
+def open_with_passphrase(home: Home, ref: str | None, passphrase: str | None = None) -> OpenGroup:
+    info, cipher = unlock(home, ref, passphrase)
+    return home.open_group(info, cipher=cipher)
 
 
 def create_group(

@@ -32,7 +32,11 @@ if TYPE_CHECKING:
 IMPORT_CSV = "import-csv"
 IMPORT_BUNDLE = "import-bundle"
 IMPORTS: tuple[tuple[str, str, str], ...] = (
-    (IMPORT_CSV, "Import a spreadsheet (CSV)", "Members, households, inventory, partners or events; every row checked"),
+    (
+        IMPORT_CSV,
+        "Import a spreadsheet (CSV) or contacts (vCard)",
+        "Members, households, inventory, partners or events; phone and mail contacts; every row checked",
+    ),
     (IMPORT_BUNDLE, "Merge a bundle from a USB stick", "Another device's copy of the group; shows what changed"),
 )
 

@@ -22,9 +22,9 @@ from magnet.document import GroupDocument
 from magnet.errors import MagnetError
 from magnet.formats.bundle import MergeSummary
 from magnet.formats.columns import CSV_KINDS
-from magnet.formats.csv_import import CsvImportSummary
+from magnet.formats.csv_import import CsvImportSummary, ImportPlan
 from magnet.formats.export import export_group, write_export
-from magnet.formats.importing import import_file
+from magnet.formats.importing import open_file
 from magnet.groupkey import GroupSecret, KeyRing
 
 SENSITIVE_FIELDS = "addresses, emergency contacts, special needs, medical notes"
@@ -103,7 +103,7 @@ EXPORTS: tuple[ExportChoice, ...] = (
         "group",
         ".json",
         "Every record, archived ones too, for scripts and safekeeping.",
-        holds_everything=True,
+        may_hold_sensitive=True,
     ),
     ExportChoice(
         "bundle",
@@ -118,7 +118,7 @@ EXPORTS: tuple[ExportChoice, ...] = (
 )
 EXPORT_BY_ID = {choice.id: choice for choice in EXPORTS}
 IMPORT_KINDS: tuple[str, ...] = tuple(CSV_KINDS)
-SPREADSHEET_SUFFIXES = (".csv", ".tsv", ".txt")
+SPREADSHEET_SUFFIXES = (".csv", ".tsv", ".txt", ".vcf")
 
 
 def slug(name: str) -> str:
@@ -195,13 +195,18 @@ def export_to(
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import did, in the app's words; `good_rows` > 0 offers importing just those."""
+    """What an import did (or, with `pending`, will do once confirmed), in the app's words.
+
+    `good_rows` > 0 offers importing just those; `duplicates` > 0 offers importing them too.
+    """
 
     headline: str
     lines: tuple[str, ...] = ()
     changed: bool = False
     good_rows: int = 0
     ok: bool = True
+    duplicates: int = 0
+    pending: ImportPlan | None = None
 
 
 def import_from(
@@ -210,15 +215,34 @@ def import_from(
     *,
     kind: str | None,
     skip_invalid: bool,
+    allow_duplicates: bool = False,
     keys: Callable[[], KeyRing] | None = None,
+    confirm_changes: bool = False,
 ) -> ImportReport:
-    """Import a spreadsheet or merge a bundle (told apart by content, as `magnet import` does)."""
-    summary = import_file(doc, path, kind=kind, skip_invalid=skip_invalid, keys=keys)
-    if isinstance(summary, MergeSummary):
-        lines = summary.describe().splitlines()
-        return ImportReport(lines[0], tuple(lines[1:]), changed=summary.new_changes > 0)
-    assert isinstance(summary, CsvImportSummary)
-    return csv_report(summary)
+    """Import a spreadsheet or contacts, or merge a bundle (told apart by content, as `magnet import` does).
+
+    With `confirm_changes`, a sheet that changes records already in the group (a magnet export brought
+    back) is not applied: the report lists the changes and holds the plan for `apply_plan`.
+    """
+    found = open_file(doc, path, kind=kind, skip_invalid=skip_invalid, allow_duplicates=allow_duplicates, keys=keys)
+    if isinstance(found, MergeSummary):
+        lines = found.describe().splitlines()
+        return ImportReport(lines[0], tuple(lines[1:]), changed=found.new_changes > 0)
+    assert isinstance(found, ImportPlan)
+    summary = found.summary
+    if summary.refused or not (confirm_changes and (found.updates or summary.kept)):
+        return csv_report(found.apply())
+    lines = [line for line in summary.report()[1:]]
+    return ImportReport(
+        f"Nothing changed yet: {summary.source} edits {len(found.updates)} records already in the group",
+        (*lines, "", "y applies these changes (and adds the new rows); Escape leaves everything as it is."),
+        pending=found,
+    )
+
+
+def apply_plan(plan: ImportPlan) -> ImportReport:
+    """Apply a plan the person has seen (decided again against the group as it is now)."""
+    return csv_report(plan.apply())
 
 
 def csv_report(summary: CsvImportSummary) -> ImportReport:
@@ -227,16 +251,24 @@ def csv_report(summary: CsvImportSummary) -> ImportReport:
         if summary.guessed
         else []
     )
-    if summary.failed and not summary.skip_invalid:
-        good = summary.rows - summary.bad_rows - summary.already_here
+    duplicates = 0 if summary.allow_duplicates else len(summary.duplicates)
+    if summary.refused:
+        good = summary.rows - summary.bad_rows
         return ImportReport(
             f"Nothing imported: {summary.bad_rows} of {summary.rows} rows in {summary.source} have problems",
-            (*read_as, *summary.failed),
+            (*read_as, *summary.read_as, *summary.failed),
             good_rows=good,
             ok=False,
+            duplicates=duplicates,
         )
-    lines = replace(summary, guessed=False).describe().splitlines()
-    return ImportReport(lines[0], (*read_as, *lines[1:]), changed=summary.imported > 0)
+    lines = replace(summary, guessed=False).report()
+    rest = [*read_as, *lines[1:], *summary.problems()]
+    return ImportReport(
+        lines[0],
+        tuple(rest),
+        changed=summary.imported + summary.updated + summary.filled > 0,
+        ok=not summary.nothing_imported,
+    )
 
 
 def import_candidates(folders: list[Path], suffixes: tuple[str, ...], *, limit: int = 40) -> list[Path]:

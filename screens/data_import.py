@@ -1,10 +1,14 @@
-"""Bringing a spreadsheet in, or merging a bundle from a USB stick, and showing what happened.
+"""Bringing a spreadsheet or a phone's contacts in, or merging a bundle from a USB stick, and showing what happened.
 
 A spreadsheet is imported whole or not at all, as `magnet import` does: when some rows have
 problems, nothing changes, each bad row is listed with its line in the file, and g imports the
-good rows instead (the command line's --skip-invalid). A bundle is merged and the report says
-which records it added or changed; another group's bundle is refused with both groups' names.
-The import runs on the session's writer thread, in order with every other change.
+good rows instead (the command line's --skip-invalid); rows that look like people already in the
+group are listed too, and a imports them anyway (--allow-duplicates). The report says how the file
+was read: its encoding, separator, and the date order and decimal mark settled for its columns.
+A magnet export edited in a spreadsheet and brought back lists the cells it will change before
+anything is written; y applies them. A bundle is merged and the report says which records it added
+or changed; another group's bundle is refused with both groups' names. Imports run on the
+session's writer thread, in order with every other change.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from screens.data_files import (
     IMPORT_KINDS,
     SPREADSHEET_SUFFIXES,
     ImportReport,
+    apply_plan,
     import_candidates,
     import_from,
     shown,
@@ -63,6 +68,8 @@ class ImportModal(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
         Binding("g", "good_rows", "Import the good rows", show=False),
+        Binding("a", "with_duplicates", "Import duplicates too", show=False),
+        Binding("y", "apply", "Apply the changes", show=False),
     ]
 
     class Reported(Message):
@@ -83,9 +90,10 @@ class ImportModal(ModalScreen[None]):
         self.busy = False
         self.report: ImportReport | None = None
         self.last: tuple[str, str | None] | None = None  # the path and kind of the last import tried
+        self.allow_duplicates = False
 
     def compose(self) -> ComposeResult:
-        title = "Merge a bundle from a USB stick" if self.bundle else "Import a spreadsheet (CSV)"
+        title = "Merge a bundle from a USB stick" if self.bundle else "Import a spreadsheet (CSV) or contacts (vCard)"
         folder = (self.folders or [Path.home()])[0]
         yield StatusLine("Data in and out")
         with Vertical(classes="dialog"):
@@ -114,6 +122,8 @@ class ImportModal(ModalScreen[None]):
                 yield Button("Merge" if self.bundle else "Import", variant="primary", id="import-go", compact=True)
                 if not self.bundle:
                     yield Button("Good rows only (g)", id="import-good", compact=True, disabled=True)
+                    yield Button("Duplicates too (a)", id="import-dups", compact=True, disabled=True)
+                    yield Button("Apply (y)", id="import-apply", compact=True, disabled=True)
                 yield Button("Close", id="import-close", compact=True)
             yield Static("Enter imports · Tab moves · Escape closes", classes="dialog-hint", markup=False)
 
@@ -136,7 +146,7 @@ class ImportModal(ModalScreen[None]):
         files.clear_options()
         files.add_options([Option(shown(p), id=str(p)) for p in message.files])
         if not message.files:
-            what = "bundles (.mgb)" if self.bundle else "spreadsheets (.csv)"
+            what = "bundles (.mgb)" if self.bundle else "spreadsheets (.csv) or contacts (.vcf)"
             files.add_option(
                 Option(f"(no {what} in the home folder, Downloads or a stick: type the path)", disabled=True)
             )
@@ -169,15 +179,38 @@ class ImportModal(ModalScreen[None]):
     @on(Input.Submitted, "#import-path")
     @on(Button.Pressed, "#import-go")
     def start(self) -> None:
+        self.allow_duplicates = False
         self.run_import(self.query_one("#import-path", Input).value, self.kind, skip_invalid=False)
 
     def action_good_rows(self) -> None:
         if self.report is not None and self.report.good_rows and self.last is not None:
             self.run_import(self.last[0], self.last[1], skip_invalid=True)
 
+    def action_with_duplicates(self) -> None:
+        if self.report is not None and self.report.duplicates and self.last is not None:
+            self.allow_duplicates = True
+            self.run_import(self.last[0], self.last[1], skip_invalid=False)
+
+    def action_apply(self) -> None:
+        """Apply the changes a brought-back export lists (decided again against the group now)."""
+        plan = self.report.pending if self.report is not None else None
+        if plan is None or self.busy:
+            return
+        self.busy = True
+        self.show_report(ImportReport("Applying…"))
+        self.session.submit(lambda: apply_plan(plan)).add_done_callback(self._finished(Path(plan.summary.source)))
+
     @on(Button.Pressed, "#import-good")
     def _good_pressed(self) -> None:
         self.action_good_rows()
+
+    @on(Button.Pressed, "#import-dups")
+    def _dups_pressed(self) -> None:
+        self.action_with_duplicates()
+
+    @on(Button.Pressed, "#import-apply")
+    def _apply_pressed(self) -> None:
+        self.action_apply()
 
     def run_import(self, path_text: str, kind: str | None, *, skip_invalid: bool) -> None:
         if self.busy:
@@ -193,8 +226,18 @@ class ImportModal(ModalScreen[None]):
         doc = self.session.doc
         where = self.session.group.path
 
+        allow = self.allow_duplicates
+
         def run() -> ImportReport:
-            return import_from(doc, path, kind=kind, skip_invalid=skip_invalid, keys=lambda: KeyRing.load(where))
+            return import_from(
+                doc,
+                path,
+                kind=kind,
+                skip_invalid=skip_invalid,
+                allow_duplicates=allow,
+                keys=lambda: KeyRing.load(where),
+                confirm_changes=True,
+            )
 
         self.session.submit(run).add_done_callback(self._finished(path))
 
@@ -216,9 +259,11 @@ class ImportModal(ModalScreen[None]):
         self.busy = False
         report = message.report
         self.show_report(report)
-        good = self.query("#import-good")
-        if report.good_rows and good:
-            good.first(Button).focus()
+        for selector, wanted in (("#import-apply", report.pending), ("#import-good", report.good_rows)):
+            found = self.query(selector)
+            if wanted and found:
+                found.first(Button).focus()
+                break
 
     def show_report(self, report: ImportReport) -> None:
         self.report = report
@@ -230,10 +275,16 @@ class ImportModal(ModalScreen[None]):
         lines = list(report.lines)
         if report.good_rows:
             lines += ["", f"Nothing changed. g imports the {report.good_rows} good rows and skips these."]
+        if report.duplicates:
+            lines += [f"a imports the {report.duplicates} rows that look like duplicates too."]
         self.query_one("#import-lines", Static).update("\n".join(lines))
         for good in self.query("#import-good").results(Button):
             good.disabled = not report.good_rows
             good.label = f"The {report.good_rows} good rows (g)" if report.good_rows else "Good rows only (g)"
+        for button in self.query("#import-dups").results(Button):
+            button.disabled = not report.duplicates
+        for button in self.query("#import-apply").results(Button):
+            button.disabled = report.pending is None
 
     @on(Button.Pressed, "#import-close")
     def action_close(self) -> None:

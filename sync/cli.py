@@ -13,6 +13,7 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -95,9 +96,7 @@ async def _serve(group: OpenGroup, config: NodeConfig) -> None:
         on_event=_log_event,
     )
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(asyncio.get_running_loop(), stop.set)
     await node.start()
     log.info("listening on port %d%s", node.port, "" if config.discovery else " (mDNS off)")
     try:
@@ -105,6 +104,18 @@ async def _serve(group: OpenGroup, config: NodeConfig) -> None:
     finally:
         log.info("stopping")
         await node.stop()
+
+
+def stop_on_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None], *, loop_handlers: bool = True) -> None:
+    """Call `stop` on Ctrl-C or SIGTERM. Windows' event loop has no signal handlers
+    (NotImplementedError): there a plain handler hands the signal to the loop's thread."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            if not loop_handlers:
+                raise NotImplementedError
+            loop.add_signal_handler(sig, stop)
+        except NotImplementedError:
+            signal.signal(sig, lambda _sig, _frame: loop.call_soon_threadsafe(stop))
 
 
 def _log_event(event: NodeEvent) -> None:

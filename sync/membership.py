@@ -24,6 +24,8 @@ class Group(Protocol):
 
     def poll(self) -> int: ...
 
+    def save_read_model(self) -> bool: ...
+
 
 class Membership(Protocol):
     """Who belongs: keys and devices (sync.secure.GroupSecurity; sync.transport.OpenDoor in tests)."""

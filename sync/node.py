@@ -584,6 +584,8 @@ class Node:
                 self.group.doc.review()
                 self._membership_round()
                 self._publish()
+            if rounds % max(1, round(5.0 / interval)) == 0:
+                self.group.save_read_model()  # so reading commands answer without replaying history
             if rounds % max(1, round(10.0 / interval)) == 0:
                 self.book.save()  # only a memory of where peers were: every 10 s and at the end
 

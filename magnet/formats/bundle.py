@@ -59,6 +59,14 @@ class MergeSummary:
     collections: dict[str, CollectionChanges] = field(default_factory=dict)
     profile_changed: bool = False
     failed: list[str] = field(default_factory=list)  # a merge never half-fails; kept for the CLI
+    refused: bool = False
+    nothing_imported: bool = False  # "nothing new" is no failure: the stick was merged before
+
+    def report(self) -> list[str]:
+        return self.describe().splitlines()
+
+    def problems(self) -> list[str]:
+        return []
 
     def describe(self) -> str:
         if not self.new_changes:

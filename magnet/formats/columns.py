@@ -1,24 +1,31 @@
-"""Which spreadsheet column holds which field: headers matched by label and the names people use.
+"""Which spreadsheet column holds which field: headers matched by the words each kind declares.
 
-Every field's label and `aliases` (declared with the record) are recognised, case-insensitively
-and ignoring punctuation ("E-mail", "e mail", "EMAIL" are one header). A few spreadsheet habits
-need more than a name: a roster split into "First name" and "Last name", one column per phone
-("Mobile", "Home phone"), an address over "Street", "City" and "Zip", an event's "Date" and
-"Time" in two columns. Whatever matches nothing is kept in the record's notes.
+Every field's label and `aliases`, and the words its kind's `Sheet` declares (in English, German,
+Spanish, French and Portuguese), are recognised ignoring case, accents and punctuation ("E-mail",
+"e mail", "EMAIL" are one header; so are "Teléfono" and "telefono"). A few spreadsheet habits need
+more than a name, and each kind declares which it has: a name split into "First name" and "Last
+name" (`parts`), one column per phone ("Mobile", "Home phone": `labelled`), an "Emergency phone"
+that is no shared phone (`claims`), a second "E-mail" column (`spill`), columns that mean nothing to
+a group (`ignored`). Whatever matches nothing is kept in the record's notes.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from magnet.errors import MagnetError
 from magnet.fields import FieldKind, FieldSpec
+from magnet.kinds import Sheet
 from magnet.records import SHEET_KINDS, sheet_of
 
 # The kinds a spreadsheet can hold, and how each is laid out: declared with the records (`Kind.sheet`).
 CSV_KINDS = SHEET_KINDS
+
+ID_HEADERS = ("id", "magnet id", "record id")
+VERSION_HEADER = "magnet version"
 
 
 def notes_field(kind: str) -> str:
@@ -36,17 +43,13 @@ def joined_glue(kind: str, name: str) -> str | None:
     return sheet_of(CSV_KINDS[kind]).joined.get(name)
 
 
-FIRST_NAME = ("first name", "firstname", "first", "given name", "forename", "prenom", "vorname")
-LAST_NAME = ("last name", "lastname", "last", "surname", "family name")
-ID_HEADERS = ("id", "magnet id", "record id")
-_PHONE_WORDS = {"phone", "phones", "telephone", "tel", "mobile", "cell", "cellphone", "landline", "whatsapp", "sms"}
-_LABEL_DROP = {"phone", "telephone", "tel", "number", "no", "num", "nr", "nbr"}
-_EMERGENCY_WORDS = {"emergency", "ice"}
-
-
 def norm(header: str) -> str:
-    """'E-Mail ' -> 'e mail', 'Phone #' -> 'phone': how headers are compared."""
-    return " ".join(re.sub(r"[^\w]+", " ", header.lower()).replace("_", " ").split())
+    """'E-Mail ' -> 'email', 'Téléphone #' -> 'telephone': how headers and names are compared."""
+    text = unicodedata.normalize("NFKD", header.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[^\w]+", " ", text).replace("_", " ")
+    text = re.sub(r"\be mail\b", "email", text)
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,11 @@ class Column:
 
     index: int
     header: str
-    role: str  # "field", "ref_id", "first_name", "last_name", "phone", "phones", "id" or "extra"
-    field: str = ""  # the record field, for roles "field" and "ref_id"
-    label: str = ""  # the phone's label ("mobile", "home"), for role "phone"
+    # "field", "part" (of a field split over columns), "entry" (one labelled entry of a mapping),
+    # "entries" (a whole mapping as 'label: value; ...'), "ref_id", "id", "version", "dropped", "extra"
+    role: str
+    field: str = ""  # the record field, for every role but "id", "version", "dropped" and "extra"
+    label: str = ""  # the entry's label for "entry"; the part's name for "part"
     weight: float = 1.0  # how sure the match is, for guessing the kind
 
 
@@ -71,14 +76,18 @@ class ColumnMap:
         return [c for c in self.columns if c.role == role]
 
     def fields(self) -> set[str]:
-        return {c.field for c in self.columns if c.role == "field"}
+        return {c.field for c in self.columns if c.role in ("field", "part", "entry", "entries")}
 
     @property
     def score(self) -> float:
-        return sum(c.weight for c in self.columns if c.role != "extra")
+        return sum(c.weight for c in self.columns if c.role not in ("extra", "dropped"))
 
     def has_name(self) -> bool:
-        return "name" in self.fields() or bool(self.of("first_name") or self.of("last_name"))
+        return "name" in self.fields()
+
+    @property
+    def dropped(self) -> list[str]:
+        return [c.header for c in self.of("dropped")]
 
 
 def importable(kind: str, spec: FieldSpec) -> bool:
@@ -90,24 +99,36 @@ def importable(kind: str, spec: FieldSpec) -> bool:
     return spec.ref is None
 
 
+def _specs(kind: str) -> dict[str, FieldSpec]:
+    return {name: spec for name, spec in CSV_KINDS[kind].specs().items() if importable(kind, spec)}
+
+
 def header_table(kind: str) -> dict[str, tuple[str, float]]:
-    """Normalised header -> (field, weight) for one kind."""
-    record_type = CSV_KINDS[kind]
+    """Normalised header -> (field, weight) for one kind (parts of split fields not included)."""
+    sheet = sheet_of(CSV_KINDS[kind])
+    specs = _specs(kind)
     table: dict[str, tuple[str, float]] = {}
-    specs = {name: spec for name, spec in record_type.specs().items() if importable(kind, spec)}
     # Field names are the weakest hint ("name" on a partner is its organisation).
     for name in specs:
         table[norm(name.removesuffix("_id"))] = (name, 0.5)
         table[norm(name)] = (name, 0.5)
-    for name, aliases in sheet_of(record_type).aliases.items():
-        for alias in aliases:
-            table[norm(alias)] = (name, 1.0)
-    for name, spec in specs.items():
-        for alias in spec.aliases:
-            table[norm(alias)] = (name, 1.0)
+    for name in specs:
+        for word in (*specs[name].aliases, *sheet.vocabulary(name)):
+            table[norm(word)] = (name, 1.0)
     for name, spec in specs.items():
         table[norm(spec.label)] = (name, 1.0)
     return table
+
+
+def part_table(kind: str) -> dict[str, tuple[str, str]]:
+    """Normalised header -> (field, part) for fields people split over columns ("Vorname")."""
+    sheet = sheet_of(CSV_KINDS[kind])
+    return {
+        norm(word): (name, part)
+        for name, parts in sheet.parts.items()
+        for part in parts
+        for word in sheet.vocabulary(part)
+    }
 
 
 def ref_id_headers(kind: str) -> dict[str, str]:
@@ -120,65 +141,126 @@ def ref_id_headers(kind: str) -> dict[str, str]:
     return found
 
 
-def _phone_label(words: list[str]) -> str:
-    kept = [w for w in words if w not in _LABEL_DROP]
+def _tokens(kind: str, name: str) -> set[str]:
+    """The one-word headers of a field: any of them inside a longer header points at it."""
+    sheet = sheet_of(CSV_KINDS[kind])
+    spec = CSV_KINDS[kind].spec(name)
+    words = {norm(w) for w in (spec.label, name, *spec.aliases, *sheet.vocabulary(name))}
+    return {w for w in words if w and " " not in w}
+
+
+def entry_label(kind: str, name: str, words: Sequence[str]) -> str:
+    """'Home phone' -> 'home', 'Phone 2' -> 'phone 2', 'E-mail 2 Address' -> 'email 2'."""
+    said = sheet_of(CSV_KINDS[kind]).labelled[name]
+    generic = {norm(w) for w in said}
+    kept = [w for w in words if w not in generic]
     if not kept or all(w.isdigit() for w in kept):
-        return " ".join(["phone", *kept])
+        return " ".join([norm(said[0]), *kept])
     return " ".join(kept)
+
+
+class _Mapper:
+    """Decides, left to right, what each header of one sheet feeds."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.sheet: Sheet = sheet_of(CSV_KINDS[kind])
+        self.table = header_table(kind)
+        self.parts = part_table(kind)
+        self.ref_ids = ref_id_headers(kind)
+        self.ignored = {norm(w) for w in self.sheet.ignored}
+        self.claims = {norm(w): name for name, words in self.sheet.claims.items() for w in words}
+        self.labelled = {name: _tokens(kind, name) for name in self.sheet.labelled}
+        self.spills = {name: _tokens(kind, name) for name in self.sheet.spill}
+        self.taken: set[str] = set()
+        self.notes: list[str] = []
+
+    def column(self, index: int, header: str) -> Column:
+        key = norm(header)
+        words = key.split()
+        if not key:
+            return Column(index, header or f"column {index + 1}", "extra", weight=0)
+        if key in ID_HEADERS:
+            return Column(index, header, "id", weight=0)
+        if key == VERSION_HEADER:
+            return Column(index, header, "version", weight=0)
+        if key in self.ref_ids:
+            return Column(index, header, "ref_id", field=self.ref_ids[key], weight=0)
+        if key in self.ignored:
+            return Column(index, header, "dropped", weight=0.5)
+        claimed = next((self.claims[w] for w in words if w in self.claims), None)
+        if claimed is not None:
+            self.taken.add(claimed)
+            return Column(index, header, "field", field=claimed)
+        if key in self.parts:
+            name, part = self.parts[key]
+            return Column(index, header, "part", field=name, label=part)
+        match = self.table.get(key)
+        if match is not None:
+            return self._matched(index, header, match)
+        for name, tokens in self.labelled.items():
+            if tokens & set(words):
+                return Column(index, header, "entry", field=name, label=entry_label(self.kind, name, words))
+        for name, tokens in self.spills.items():
+            if tokens & set(words):
+                return self._spilled(index, header, name, words)
+        return Column(index, header, "extra", weight=0)
+
+    def _matched(self, index: int, header: str, match: tuple[str, float]) -> Column:
+        name, weight = match
+        key = norm(header)
+        record_type = CSV_KINDS[self.kind]
+        spec = record_type.spec(name)
+        if name in self.sheet.labelled:
+            if key in (norm(spec.label), norm(name)):
+                return Column(index, header, "entries", field=name, weight=weight)
+            return Column(index, header, "entry", field=name, label=entry_label(self.kind, name, key.split()))
+        joins = joined_glue(self.kind, name) is not None or spec.kind is FieldKind.MOMENT
+        if name in self.taken and not joins:
+            if name in self.sheet.spill:
+                return self._spilled(index, header, name, key.split())
+            self.notes.append(f"column {header!r} also matches {spec.label.lower()}; kept in notes")
+            return Column(index, header, "extra", weight=0)
+        self.taken.add(name)
+        return Column(index, header, "field", field=name, weight=weight)
+
+    def _spilled(self, index: int, header: str, name: str, words: list[str]) -> Column:
+        """The first column for `name` fills it; the others become labelled entries of its spill field."""
+        if name not in self.taken:
+            self.taken.add(name)
+            return Column(index, header, "field", field=name)
+        target = self.sheet.spill[name]
+        return Column(index, header, "entry", field=target, label=entry_label(self.kind, target, words))
 
 
 def map_columns(kind: str, headers: Sequence[str]) -> ColumnMap:
     """Decide, left to right, what each header feeds; a field already fed goes to notes."""
     if kind not in CSV_KINDS:
         raise MagnetError(f"cannot import {kind!r} from a spreadsheet; one of: {', '.join(CSV_KINDS)}")
-    table = header_table(kind)
-    ref_ids = ref_id_headers(kind)
-    columns: list[Column] = []
-    taken: set[str] = set()
-    notes: list[str] = []
-    for index, header in enumerate(headers):
-        key = norm(header)
-        words = key.split()
-        shown = header or f"column {index + 1}"
-        if not key:
-            columns.append(Column(index, shown, "extra", weight=0))
-            continue
-        if key in ID_HEADERS:
-            columns.append(Column(index, header, "id", weight=0))
-            continue
-        if key in ref_ids:
-            columns.append(Column(index, header, "ref_id", field=ref_ids[key], weight=0))
-            continue
-        if kind == "members" and key in FIRST_NAME:
-            columns.append(Column(index, header, "first_name"))
-            continue
-        if kind == "members" and key in LAST_NAME:
-            columns.append(Column(index, header, "last_name"))
-            continue
-        if kind == "members" and set(words) & _EMERGENCY_WORDS:
-            columns.append(Column(index, header, "field", field="emergency_contact"))
-            taken.add("emergency_contact")
-            continue
-        if kind == "members" and key in ("phones", "phone numbers"):
-            columns.append(Column(index, header, "phones"))
-            continue
-        if kind == "members" and set(words) & _PHONE_WORDS:
-            columns.append(Column(index, header, "phone", label=_phone_label(words)))
-            continue
-        match = table.get(key)
-        if match is None:
-            columns.append(Column(index, header, "extra", weight=0))
-            continue
-        name, weight = match
-        spec = CSV_KINDS[kind].spec(name)
-        joins = joined_glue(kind, name) is not None or spec.kind is FieldKind.MOMENT
-        if name in taken and not joins:
-            columns.append(Column(index, header, "extra", weight=0))
-            notes.append(f"column {header!r} also matches {spec.label.lower()}; kept in notes")
-            continue
-        taken.add(name)
-        columns.append(Column(index, header, "field", field=name, weight=weight))
-    return ColumnMap(kind, tuple(columns), tuple(notes))
+    mapper = _Mapper(kind)
+    columns = [mapper.column(index, header) for index, header in enumerate(headers)]
+    return ColumnMap(kind, tuple(_whole_name_beside_one_part(columns)), tuple(mapper.notes))
+
+
+def _whole_name_beside_one_part(columns: list[Column]) -> list[Column]:
+    """'Name' beside 'Vorname' only is the family name; 'Nombre' beside 'Apellido' only, the given name.
+
+    German and French sheets write "Name, Vorname" / "Nom, Prénom", Spanish and Portuguese "Nombre,
+    Apellidos" / "Nome, Sobrenome": a whole-name column next to one part is the other part. Whether
+    it really holds whole names is checked row by row (see csv_rows), so "Name, First name" with
+    "Ann Lee, Ann" still reads as the whole name.
+    """
+    parts = {c.label for c in columns if c.role == "part"}
+    whole = [c for c in columns if c.role == "field" and c.field == "name"]
+    if len(whole) != 1 or len(parts) != 1:
+        return columns
+    other = {"name.given": "name.family", "name.family": "name.given"}.get(next(iter(parts)))
+    if other is None:
+        return columns
+    return [
+        Column(c.index, c.header, "field", field="name", label=other, weight=c.weight) if c is whole[0] else c
+        for c in columns
+    ]
 
 
 def guess_kind(headers: Sequence[str], name: str) -> str:
@@ -201,12 +283,26 @@ def guess_kind(headers: Sequence[str], name: str) -> str:
     return candidates[0][1]
 
 
-def recognised_headers(kind: str) -> dict[str, list[str]]:
-    """Field label -> every header recognised for it (in the fields' order), for the documentation."""
+def recognised_headers(kind: str, *, language: str = "en") -> dict[str, list[str]]:
+    """Field label -> headers recognised for it in one language (in the fields' order), for the guide.
+
+    English ("en") holds the labels, field aliases and the kind's own aliases; other languages the
+    words its `Sheet` declares for them. Parts of a split field are listed under that field.
+    """
     record_type = CSV_KINDS[kind]
-    id_columns = ref_id_headers(kind)
-    by_field: dict[str, list[str]] = {}
-    for header, (name, _weight) in sorted(header_table(kind).items()):
-        if header not in id_columns:
-            by_field.setdefault(name, []).append(header)
-    return {record_type.spec(name).label: by_field[name] for name in record_type.specs() if name in by_field}
+    sheet = sheet_of(record_type)
+    by_field: dict[str, set[str]] = {}
+    if language == "en":
+        for name, spec in _specs(kind).items():
+            words = {
+                norm(w)
+                for w in (spec.label, name, name.removesuffix("_id"), *spec.aliases, *sheet.aliases.get(name, ()))
+            }
+            by_field[name] = {w for w in words if header_table(kind).get(w, ("",))[0] == name}
+        for name, parts in sheet.parts.items():
+            by_field.setdefault(name, set()).update(norm(w) for part in parts for w in sheet.aliases.get(part, ()))
+    else:
+        for name, said_here in sheet.words.get(language, {}).items():
+            owner = next((field for field, parts in sheet.parts.items() if name in parts), name)
+            by_field.setdefault(owner, set()).update(norm(w) for w in said_here)
+    return {record_type.spec(name).label: sorted(by_field[name]) for name in record_type.specs() if name in by_field}

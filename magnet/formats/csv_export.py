@@ -1,10 +1,11 @@
 """Writing one kind of record as a spreadsheet: the columns people keep, headers that import back.
 
 Headers are the field labels, which `magnet import` recognises, so a file exported, edited in a
-spreadsheet and imported into another group gives the same records. The last columns are magnet's
-IDs: a record imported into a group that lacks it keeps its ID (so "Household ID" still links a
-member to the right one of two "Lee" households), and a row whose ID is already in the group is
-left alone, so a stale copy of the spreadsheet can never overwrite newer edits. UTF-8 with a BOM and CRLF line ends, because
+spreadsheet and imported into another group gives the same records. The last columns are magnet's:
+the IDs (a record imported into a group that lacks it keeps its ID, so "Household ID" still links a
+member to the right one of two "Lee" households) and the version each row was exported at, so that
+importing the sheet back applies exactly the cells edited in the spreadsheet and never overwrites
+what changed in magnet meanwhile (see roundtrip.py). UTF-8 with a BOM and CRLF line ends, because
 that is what makes Excel show accents right; every other program copes with it.
 """
 
@@ -19,10 +20,12 @@ from magnet.document import GroupDocument
 from magnet.errors import MagnetError
 from magnet.fields import FieldKind, format_value
 from magnet.formats.columns import CSV_KINDS
+from magnet.formats.roundtrip import stamp_cell
 from magnet.record import Record
 from magnet.records import COLLECTIONS, sheet_of
 
 ID_HEADER = "ID"
+VERSION_HEADER = "magnet version"
 # What makes a spreadsheet treat a cell as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,7 +44,8 @@ def ref_columns(kind: str) -> list[str]:
 def headers_for(kind: str, *, sensitive: bool) -> list[str]:
     record_type = CSV_KINDS[kind]
     labels = [record_type.spec(name).label for name in columns_for(kind, sensitive=sensitive)]
-    return labels + [f"{record_type.spec(name).label} {ID_HEADER}" for name in ref_columns(kind)] + [ID_HEADER]
+    ids = [f"{record_type.spec(name).label} {ID_HEADER}" for name in ref_columns(kind)]
+    return [*labels, *ids, ID_HEADER, VERSION_HEADER]
 
 
 def export_csv(doc: GroupDocument, kind: str | None, *, sensitive: bool = False) -> bytes:
@@ -57,9 +61,11 @@ def export_csv(doc: GroupDocument, kind: str | None, *, sensitive: bool = False)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(headers_for(kind, sensitive=sensitive))
+    heads = doc.heads()
     for record in records:
         refs = [getattr(record, name) for name in ref_columns(kind)]
-        writer.writerow([cell(record, name, names) for name in columns] + refs + [record.id])
+        version = stamp_cell(doc.group_id, record.id, heads)
+        writer.writerow([cell(record, name, names) for name in columns] + refs + [record.id, version])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -96,16 +102,16 @@ def guard_formula(text: str) -> str:
 def cell(record: Record, name: str, names: dict[str, str]) -> str:
     """One field as spreadsheet text that `magnet import` reads back to the same value."""
     spec = record.spec(name)
-    text = _cell_text(record, name, names)
+    text = cell_text(record, name, names)
     return text if spec.kind in (FieldKind.NUMBER, FieldKind.TALLY, FieldKind.INTEGER) else guard_formula(text)
 
 
-def _cell_text(record: Record, name: str, names: dict[str, str]) -> str:
+def cell_text(record: Record, name: str, names: dict[str, str]) -> str:
     spec = record.spec(name)
     value = getattr(record, name)
     if spec.kind is FieldKind.REF:
         return names.get(value, value) if value else ""
-    if name == "phones":
+    if name in sheet_of(type(record)).labelled:
         return "; ".join(f"{label}: {number}" for label, number in value.items())
     if spec.kind in (FieldKind.NUMBER, FieldKind.TALLY):
         number = float(value)

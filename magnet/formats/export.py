@@ -32,7 +32,7 @@ def export_group(
     if fmt == "json":
         from magnet.formats import json_export
 
-        return json_export.dumps(doc)
+        return json_export.dumps(doc, sensitive=sensitive)
     if fmt == "csv":
         from magnet.formats.csv_export import export_csv
 

@@ -1,4 +1,4 @@
-"""`magnet import FILE`: a bundle from a USB stick or a spreadsheet, told apart by content first."""
+"""`magnet import FILE`: a bundle from a USB stick, a phone's contacts (vCard) or a spreadsheet, told apart by content first."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Protocol
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError, NotFound
 from magnet.formats import bundle, sealed
-from magnet.formats.csv_import import import_csv
+from magnet.formats.contacts import is_vcard
+from magnet.formats.csv_import import ImportPlan, plan_csv, plan_vcard
 from magnet.groupkey import KeyRing
 
 BUNDLE_SUFFIXES = (".mgb", ".automerge", ".am")
@@ -18,11 +19,21 @@ MAX_CSV_BYTES = 50 * 1024 * 1024
 
 
 class ImportSummary(Protocol):
-    """What `magnet import` prints; `failed` lists problems (an all-or-nothing import refused)."""
+    """What `magnet import` prints: `report()` on stdout, `problems()` on stderr."""
 
     failed: list[str]
 
+    @property
+    def refused(self) -> bool: ...
+
+    @property
+    def nothing_imported(self) -> bool: ...
+
     def describe(self) -> str: ...
+
+    def report(self) -> list[str]: ...
+
+    def problems(self) -> list[str]: ...
 
 
 def import_file(
@@ -31,10 +42,25 @@ def import_file(
     *,
     kind: str | None,
     skip_invalid: bool,
+    allow_duplicates: bool = False,
     keys: Callable[[], KeyRing] | None = None,
 ) -> ImportSummary:
-    """Merge a bundle (sealed or plain) or import a CSV; which one is decided by the bytes, then the
-    extension. `keys` gives the group's key ring, read only when a sealed bundle needs it."""
+    """Merge a bundle (sealed or plain), or import contacts or a CSV; which one is decided by the
+    bytes, then the extension. `keys` gives the group's key ring, read only when a sealed bundle needs it."""
+    found = open_file(doc, path, kind=kind, skip_invalid=skip_invalid, allow_duplicates=allow_duplicates, keys=keys)
+    return found.apply() if isinstance(found, ImportPlan) else found
+
+
+def open_file(
+    doc: GroupDocument,
+    path: Path,
+    *,
+    kind: str | None,
+    skip_invalid: bool,
+    allow_duplicates: bool = False,
+    keys: Callable[[], KeyRing] | None = None,
+) -> ImportPlan | ImportSummary:
+    """A plan for a spreadsheet or contacts file (nothing written yet), or a merged bundle's summary."""
     data = _read(path)
     if sealed.is_sealed(data):
         if kind is not None:
@@ -51,7 +77,13 @@ def import_file(
         raise MagnetError(f"{path.name} is not a magnet bundle (it does not start like an Automerge file)")
     if len(data) > MAX_CSV_BYTES:
         raise MagnetError(f"{path.name} is {len(data) // 1_000_000} MB; that is too big for a spreadsheet of records")
-    return import_csv(doc, data, path.name, kind=kind, skip_invalid=skip_invalid)
+    if is_vcard(data):
+        if kind not in (None, "members"):
+            raise MagnetError(f"{path.name} holds contact cards (vCard): they import as members")
+        return plan_vcard(doc, data, path.name, skip_invalid=skip_invalid, allow_duplicates=allow_duplicates)
+    if path.suffix.lower() in (".vcf", ".vcard"):
+        raise MagnetError(f"{path.name} is not a vCard file (it does not start with BEGIN:VCARD)")
+    return plan_csv(doc, data, path.name, kind=kind, skip_invalid=skip_invalid, allow_duplicates=allow_duplicates)
 
 
 def _read(path: Path) -> bytes:

@@ -66,12 +66,42 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     try:
         return _check_text(data.decode("utf-8"), name), "utf-8"
     except UnicodeDecodeError:
-        pass
+        _refuse_mixed(data, name)
     try:
         return _check_text(data.decode("cp1252"), name), "cp1252"
     except UnicodeDecodeError:
         # cp1252 leaves five bytes undefined; latin-1 maps every byte, so this always succeeds.
         return _check_text(data.decode("latin-1"), name), "latin-1"
+
+
+def _refuse_mixed(data: bytes, name: str) -> None:
+    """Lines in UTF-8 beside lines that are not: refused, never turned into mojibake.
+
+    A file pasted together from two programs (one row typed on an old Windows laptop) is not one
+    encoding; read as Windows-1252 every accent in the UTF-8 lines would become 'Ã©'. A UTF-8
+    character never holds a newline byte, so the file can be judged line by line.
+    """
+    utf8: list[int] = []
+    other: list[int] = []
+    for number, line in enumerate(data.split(b"\n"), 1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            other.append(number)
+        else:
+            utf8.append(number)
+    if not utf8:
+        return
+    fewer, more, what = (other, utf8, "not UTF-8") if len(other) <= len(utf8) else (utf8, other, "UTF-8")
+    shown = ", ".join(map(str, fewer[:12])) + (" ..." if len(fewer) > 12 else "")
+    lines = f"lines {shown} are" if len(fewer) > 1 else f"line {shown} is"
+    raise NotText(
+        f"{name} mixes text encodings: {lines} {what}, unlike "
+        f"{len(more)} other line{'s' if len(more) > 1 else ''}; nothing was imported. Open it in a spreadsheet "
+        "and save it again as CSV UTF-8, or fix those lines"
+    )
 
 
 def _decode(data: bytes, encoding: str, name: str) -> str:

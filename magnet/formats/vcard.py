@@ -2,7 +2,7 @@
 
 vCard 3.0 because it is the version every phone and mail program imports. Who is in it: members
 not archived and not marked as left. A member who agreed to share contact details gets their
-phones, email and radio callsign (and, with --sensitive, their address); a member who did not
+phones, e-mails and radio callsign (and, with --sensitive, their address); a member who did not
 gets a card with their name, the group and their zone only, so neighbors know who is in the group
 and that the way to reach them is through the group. Emergency contacts and medical notes never go
 into contacts.
@@ -14,8 +14,28 @@ from magnet.document import GroupDocument
 from magnet.formats.contentlines import escape_text, render
 from magnet.records import Member, MemberStatus
 
-# Phone labels people use -> the vCard TYPE phones understand.
-_TEL_TYPES = {"mobile": "CELL", "cell": "CELL", "home": "HOME", "work": "WORK", "office": "WORK", "fax": "FAX"}
+# Phone labels people use (in the languages rosters come in) -> the vCard TYPE phones understand.
+_TEL_TYPES = {
+    "mobile": "CELL",
+    "cell": "CELL",
+    "handy": "CELL",
+    "mobil": "CELL",
+    "móvil": "CELL",
+    "celular": "CELL",
+    "portable": "CELL",
+    "telemóvel": "CELL",
+    "home": "HOME",
+    "privat": "HOME",
+    "casa": "HOME",
+    "domicile": "HOME",
+    "work": "WORK",
+    "office": "WORK",
+    "arbeit": "WORK",
+    "trabajo": "WORK",
+    "travail": "WORK",
+    "trabalho": "WORK",
+    "fax": "FAX",
+}
 NOT_SHARED = "Has not agreed to share contact details: reach them through the group."
 
 
@@ -70,7 +90,12 @@ def member_card(member: Member, *, group_name: str, group_id: str, sensitive: bo
             if number.strip():
                 lines.append(f"TEL;TYPE={_tel_type(label)}:{escape_text(number)}")
         if member.email:
-            lines.append(f"EMAIL;TYPE=INTERNET:{escape_text(member.email)}")
+            lines.append(f"EMAIL;TYPE=INTERNET{',PREF' if member.other_emails else ''}:{escape_text(member.email)}")
+        for label, address in member.other_emails.items():
+            kind = _TEL_TYPES.get(label.split()[0].lower(), "") if label.strip() else ""
+            kind = kind if kind in ("HOME", "WORK") else ""
+            if address.strip():
+                lines.append(f"EMAIL;TYPE=INTERNET{',' + kind if kind else ''}:{escape_text(address)}")
         if sensitive and member.address:
             lines.append(f"ADR;TYPE=HOME:;;{escape_text(member.address)};;;;")
         if member.callsign:

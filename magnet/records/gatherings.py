@@ -47,6 +47,32 @@ class Event(Record):
             ),
             notes="agenda",
             aliases={"starts": ("time", "start date time", "from"), "ends": ("to", "end date time"), "kind": ("kind",)},
+            words={
+                "de": {
+                    "name": ("titel", "veranstaltung"),
+                    "starts": ("datum", "beginn", "uhrzeit"),
+                    "ends": ("ende",),
+                    "place": ("ort",),
+                },
+                "es": {
+                    "name": ("título", "evento"),
+                    "starts": ("fecha", "inicio", "hora"),
+                    "ends": ("fin",),
+                    "place": ("lugar",),
+                },
+                "fr": {
+                    "name": ("titre", "événement"),
+                    "starts": ("date", "début", "heure"),
+                    "ends": ("fin",),
+                    "place": ("lieu",),
+                },
+                "pt": {
+                    "name": ("título", "evento"),
+                    "starts": ("data", "início", "hora"),
+                    "ends": ("fim",),
+                    "place": ("local",),
+                },
+            },
             refs={"organiser_id": "organiser"},
             order="starts",
             rank=4,

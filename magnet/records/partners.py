@@ -42,6 +42,21 @@ class Partner(Record):
                 "address": ("street address", "city", "zip", "postcode"),
             },
             joined={"address": ", "},
+            words={
+                "de": {"name": ("organisation", "firma"), "phone": ("telefon",), "contact_name": ("ansprechpartner",)},
+                "es": {"name": ("organización", "empresa"), "phone": ("teléfono",), "contact_name": ("contacto",)},
+                "fr": {
+                    "name": ("organisation", "entreprise"),
+                    "phone": ("téléphone",),
+                    "contact_name": ("interlocuteur",),
+                },
+                "pt": {
+                    "name": ("organização", "empresa"),
+                    "phone": ("telefone",),
+                    "contact_name": ("contato", "contacto"),
+                },
+            },
+            same=("phone", "email"),
             rank=3,
         ),
     )

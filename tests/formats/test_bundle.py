@@ -26,7 +26,9 @@ def export_bundle(home: Path, stick: Path, name: str) -> Path:
 def state(home: Path) -> tuple[list[bytes], dict[str, object]]:
     group = Home(home).open_group()
     try:
-        return sorted(group.doc.heads()), {k: v for k, v in group_to_json(group.doc).items() if k != "devices"}
+        return sorted(group.doc.heads()), {
+            k: v for k, v in group_to_json(group.doc, sensitive=True).items() if k != "devices"
+        }
     finally:
         group.close()
 

@@ -55,10 +55,10 @@ def test_a_failed_write_leaves_no_part_file_and_says_why(tmp_path: Path) -> None
 
 
 def test_a_refused_spreadsheet_offers_its_good_rows() -> None:
-    summary = CsvImportSummary("r.csv", "members", guessed=True, rows=5, bad_rows=2, already_here=1)
+    summary = CsvImportSummary("r.csv", "members", guessed=True, rows=5, bad_rows=2, unchanged=1)
     summary.failed = ["line 3: joined: bad", "line 5: status: bad"]
     report = csv_report(summary)
-    assert not report.ok and not report.changed and report.good_rows == 2
+    assert not report.ok and not report.changed and report.good_rows == 3
     assert report.headline == "Nothing imported: 2 of 5 rows in r.csv have problems"
     assert report.lines[0].startswith("Read as members, guessed")
     assert "--kind" not in " ".join(report.lines) and "--skip-invalid" not in " ".join(report.lines)

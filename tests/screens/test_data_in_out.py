@@ -201,7 +201,7 @@ async def test_csv_with_bad_rows_lists_them_then_imports_the_good_ones(home: Hom
         await until(pilot, lambda: "Nothing imported" in screen_text(app))
         text = screen_text(app)
         assert "2 of 4 rows in roster.csv have problems" in text
-        assert "line 3: joined: '03/04/2025' is ambiguous" in text
+        assert "line 3: joined: '03/04/2025' could be" in text
         assert "line 4: status" in text and "'retired'" in text
         assert "Read as members, guessed from the headers" in text
         assert "g imports the 2 good rows" in text

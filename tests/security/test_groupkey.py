@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,7 +166,10 @@ def _rotate_many(directory: str, times: int) -> None:
 
 def test_two_processes_rotating_lose_no_epoch(tmp_path: Path) -> None:
     KeyRing.found().save(tmp_path)
-    ctx = multiprocessing.get_context("fork")
+    if sys.platform == "win32":
+        ctx = multiprocessing.get_context("spawn")  # Windows has no fork
+    else:
+        ctx = multiprocessing.get_context("fork")
     workers = [ctx.Process(target=_rotate_many, args=(str(tmp_path), 10)) for _ in range(2)]
     for w in workers:
         w.start()

@@ -234,7 +234,10 @@ def _race_claim(directory: str, invite_id: bytes, start: object, results: object
 
 def test_two_processes_cannot_both_accept_one_invite(tmp_path: Path) -> None:
     code = InviteBook(tmp_path).issue()
-    ctx = multiprocessing.get_context("fork")
+    if sys.platform == "win32":
+        ctx = multiprocessing.get_context("spawn")  # Windows has no fork
+    else:
+        ctx = multiprocessing.get_context("fork")
     start, results = ctx.Barrier(4), ctx.Queue()
     racers = [ctx.Process(target=_race_claim, args=(str(tmp_path), code.invite_id, start, results)) for _ in range(4)]
     for racer in racers:

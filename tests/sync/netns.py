@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -26,9 +25,9 @@ def require_namespaces() -> None:
     """Skip (with the reason) where namespaces cannot be made: not root, or no iproute2."""
     if sys.platform != "linux":
         pytest.skip("network namespaces are a Linux feature")
-    if shutil.which("ip") is None:
+    elif shutil.which("ip") is None:
         pytest.skip("the 'ip' command (iproute2) is not installed")
-    if os.geteuid() != 0:
+    elif os.geteuid() != 0:
         pytest.skip("creating network namespaces needs root (CI runs these as root)")
 
 
@@ -123,7 +122,7 @@ class Bridge:
     def stop(self, host: Host, *, kill: bool = False) -> None:
         for process in host.processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+                process.kill() if kill else process.terminate()  # SIGKILL or SIGTERM
         for process in host.processes:
             try:
                 process.wait(15)

@@ -1,0 +1,188 @@
+"""The read model: records without replaying history, and never a stale or damaged answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from magnet import crdt, readmodel
+from magnet.document import GroupDocument
+from magnet.readmodel import StoreState
+from magnet.records import Member
+from magnet.sealing import ChunkSealer
+
+STATE = StoreState(inode=42, size=1234, modified_ns=99)
+
+
+def written(tmp_path: Path, sealer: ChunkSealer | None = None) -> GroupDocument:
+    doc = GroupDocument.create("Maple St", device_id="ab" * 16, group_id="9f" * 16)
+    doc.members.add(name="Ann Lee", skills="radio: certified", zone="B")
+    doc.members.add(name="Bob \x1b]52;c;x\x07", phones="mobile: 555")
+    raw = doc.export()
+    readmodel.write(
+        tmp_path,
+        STATE,
+        group_id=doc.group_id,
+        schema=doc.schema,
+        collections=[(name, raw[name]) for name in ("group", "members", "inventory")],
+        sealer=sealer,
+    )
+    return doc
+
+
+def test_records_come_back_exactly_for_the_state_they_were_made_for(tmp_path: Path) -> None:
+    doc = written(tmp_path)
+    model = readmodel.load(tmp_path, STATE)
+    assert model is not None
+    assert sorted(model.records(Member), key=lambda m: m.name) == sorted(doc.members.all(), key=lambda m: m.name)
+    assert model.raw("group")["name"] == "Maple St"
+    assert model.records(Member)[0].extra == doc.members.all()[0].extra
+    assert model.raw("events") == {}  # not in the file: nothing rather than an error
+
+
+@pytest.mark.parametrize("other", [StoreState(42, 1235, 99), StoreState(43, 1234, 99), StoreState(42, 1234, 98), None])
+def test_any_other_state_of_the_store_is_not_answered(tmp_path: Path, other: StoreState | None) -> None:
+    written(tmp_path)
+    assert readmodel.load(tmp_path, other) is None
+
+
+def test_damage_anywhere_means_no_answer_never_a_wrong_one(tmp_path: Path) -> None:
+    written(tmp_path)
+    path = tmp_path / readmodel.FILE
+    original = path.read_bytes()
+    for position in range(0, len(original), max(1, len(original) // 60)):
+        damaged = bytearray(original)
+        damaged[position] ^= 0xFF
+        path.write_bytes(bytes(damaged))
+        model = readmodel.load(tmp_path, STATE)
+        if model is None:
+            continue
+        with pytest.raises(readmodel.ReadModelDamaged):
+            for name in ("group", *model.names()):
+                model.raw(name)
+    path.write_bytes(original[:10])
+    assert readmodel.load(tmp_path, STATE) is None
+
+
+def test_a_sealed_read_model_holds_no_name_in_plaintext_and_opens_only_with_the_key(tmp_path: Path) -> None:
+    sealer = ChunkSealer(bytes(32))
+    written(tmp_path, sealer)
+    data = (tmp_path / readmodel.FILE).read_bytes()
+    assert b"Ann Lee" not in data and b"radio" not in data
+    model = readmodel.load(tmp_path, STATE, sealer)
+    assert model is not None and {m.name for m in model.records(Member)} == {"Ann Lee", "Bob \x1b]52;c;x\x07"}
+    wrong = readmodel.load(tmp_path, STATE, ChunkSealer(bytes([1]) * 32))
+    assert wrong is not None
+    with pytest.raises(Exception, match=r".+"):
+        wrong.records(Member)
+
+
+def test_the_file_is_owner_only(tmp_path: Path) -> None:
+    written(tmp_path)
+    assert (tmp_path / readmodel.FILE).stat().st_mode & 0o077 == 0
+
+
+def test_crdt_is_not_needed_to_read(tmp_path: Path) -> None:
+    written(tmp_path)
+    model = readmodel.load(tmp_path, STATE)
+    assert model is not None and crdt is not None  # the module imports no document to answer
+
+
+def test_a_document_read_from_the_read_model_answers_every_read_and_refuses_writes(tmp_path: Path) -> None:
+    from magnet.document import NeedsDocument
+    from magnet.records import RECORD_TYPES
+
+    doc = written(tmp_path)
+    doc.inventory.add(name="Water", quantity=40)
+    raw = doc.export()
+    readmodel.write(
+        tmp_path,
+        STATE,
+        group_id=doc.group_id,
+        schema=doc.schema,
+        collections=[(name, raw[name]) for name in ("group", *(c.COLLECTION for c in RECORD_TYPES))],
+    )
+    model = readmodel.load(tmp_path, STATE)
+    assert model is not None
+    reading = GroupDocument.reading(model, device_id="ab" * 16)
+    assert (reading.group_id, reading.schema, reading.profile) == (doc.group_id, doc.schema, doc.profile)
+    for record_type in RECORD_TYPES:
+        ours = sorted(reading.collection(record_type).all(include_archived=True), key=lambda r: r.id)
+        assert ours == sorted(doc.collection(record_type).all(include_archived=True), key=lambda r: r.id)
+    assert reading.export() == raw
+    with pytest.raises(NeedsDocument):
+        reading.members.add(name="Carla")
+    with pytest.raises(NeedsDocument):
+        reading.save()
+
+
+# ---- the CLI reads from it ------------------------------------------------------------------
+
+NEVER_OPEN = """
+import sys
+import magnet.store
+def refuse(*args, **kwargs):
+    raise SystemExit("the store was opened: history was replayed")
+magnet.store.GroupStore.open = refuse
+from magnet.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def cli(home: Path, *args: str, never_open: bool = False, env: dict[str, str] | None = None) -> str:
+    import os
+    import subprocess
+    import sys
+
+    code = ["-c", NEVER_OPEN] if never_open else ["-m", "magnet"]
+    result = subprocess.run(
+        [sys.executable, *code, "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_reading_commands_answer_from_the_read_model_after_a_write(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    cli(home, "init", "Maple St", "--me", "Ann Lee")
+    cli(home, "add", "members", "name=Bob Diallo", "zone=B")
+    listed = cli(home, "list", "members", never_open=True)
+    assert "Ann Lee" in listed and "Bob Diallo" in listed
+    assert "members" in cli(home, "info", never_open=True)
+    assert '"Bob Diallo"' in cli(home, "export", "--format", "json", never_open=True)
+
+
+def test_a_change_the_read_model_does_not_hold_is_never_hidden(tmp_path: Path) -> None:
+    from magnet.home import Home
+
+    home = tmp_path / "home"
+    cli(home, "init", "Maple St")
+    cli(home, "add", "members", "name=Ann Lee")
+    group = Home(home).open_group()
+    group.doc.members.add(name="Carla Okafor")  # durable, but this process ends without a new read model
+    group.store.close()
+    assert "Carla Okafor" in cli(home, "list", "members")
+    assert "Carla Okafor" in cli(home, "list", "members", never_open=True)  # the full open wrote a new one
+
+
+def test_an_encrypted_groups_read_model_is_sealed_and_read_with_the_passphrase(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    secret = {"MAGNET_PASSPHRASE": "correct horse battery staple"}
+    cli(home, "init", "Maple St", "--encrypt", env=secret)
+    cli(home, "add", "members", "name=Zebulon Quist", "medical_notes=insulin", env=secret)
+    files = [path.read_bytes() for path in home.rglob(readmodel.FILE)]
+    assert files and not any(b"Zebulon" in data or b"insulin" in data for data in files)
+    assert "Zebulon Quist" in cli(home, "list", "members", never_open=True, env=secret)
+
+
+def test_a_spreadsheet_export_is_made_from_the_read_model_with_the_documents_version(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    cli(home, "init", "Maple St", "--me", "Ann Lee")
+    from_model = cli(home, "export", "--format", "csv", "--kind", "members", never_open=True)
+    from_document = cli(home, "export", "--format", "csv", "--kind", "members")
+    assert "Ann Lee" in from_model and from_model == from_document  # the version column included
