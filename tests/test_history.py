@@ -145,3 +145,23 @@ def test_the_cli_shows_recent_changes_and_a_records_history(capsys: pytest.Captu
     assert "Zone / block: B → C" in recent and "(member Ben Ortiz," in recent
     assert main(["history", "members"]) == 1
     assert "give both a kind and a record" in capsys.readouterr().err
+
+
+def test_automerge_drops_a_put_of_the_value_a_key_already_holds() -> None:
+    from automerge.core import ROOT, Document, ScalarType
+
+    raw = Document()
+    with raw.transaction() as tx:
+        tx.put(ROOT, "updated_at", ScalarType.Str, "2026-06-01T09:00:00")
+    with raw.transaction() as tx:
+        tx.put(ROOT, "updated_at", ScalarType.Str, "2026-06-01T09:00:00")  # the same second again
+        tx.put(ROOT, "zone", ScalarType.Str, "C")
+    assert len(raw.get_changes([])[-1]) == 1  # only the zone: the stamp's put left no op
+
+
+def test_two_edits_within_one_second_are_both_in_the_history() -> None:
+    ann_doc, _, ann_id, _ = two_devices()
+    ann_doc.members.update(ann_id, zone="B")
+    ann_doc.members.update(ann_id, zone="C")  # same device, same second: the stamp does not change
+    said = [fields(e) for e in record_history(ann_doc, "members", ann_id)]
+    assert said[:2] == [{"zone": ("B", "C")}, {"zone": ("A", "B")}]
