@@ -227,7 +227,7 @@ class RecordTable(Vertical, Generic[T]):
         self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        table = FixedWidthTable(cursor_type="row", zebra_stripes=True, fixed_columns=self._pinned())
+        table = FixedWidthTable(cursor_type="row", zebra_stripes=True)
         for column in self.columns:
             table.add_column(column.label, key=column.key, width=column.width)
         yield table
@@ -251,7 +251,11 @@ class RecordTable(Vertical, Generic[T]):
         room = self.size.width - SCROLLBAR
         if room <= 0:
             return
-        table.set_widths(fit_widths(self.columns, room, 2 * table.cell_padding))
+        widths = fit_widths(self.columns, room, 2 * table.cell_padding)
+        table.set_widths(widths)
+        # Pinned only when the columns still do not fit: then the name stays put as the rest scrolls.
+        overflow = sum(widths) + 2 * table.cell_padding * len(widths) > room
+        table.fixed_columns = self._pinned() if overflow else 0
 
     @property
     def table(self) -> FixedWidthTable:

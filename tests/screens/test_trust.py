@@ -486,3 +486,16 @@ async def test_end_goes_to_the_last_row_and_the_names_stay_in_sight(home: Home) 
         await pilot.press("home")
         await settle(pilot)
         assert table.cursor_row == 0 and "Ann Lee" in screen_text(app)
+
+
+async def test_on_a_narrow_terminal_the_names_stay_as_the_other_columns_scroll(home: Home) -> None:
+    app = make_app(small_group(home))
+    async with app.run_test(size=(56, 24), notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("4")
+        await until(pilot, lambda: "Water jug" in screen_text(app))
+        table = app.screen.records.table  # type: ignore[attr-defined]
+        assert table.fixed_columns == 1 and table.max_scroll_x > 0  # too wide: the item's name is pinned
+        table.scroll_x = table.max_scroll_x
+        await settle(pilot)
+        assert "Water jug" in screen_text(app) and "Garage" in screen_text(app)
