@@ -40,15 +40,39 @@ class Line:
     edit: Edit
     change: FieldChange | None
     first: bool  # the edit's first row carries its time and who made it
+    also: tuple[Edit, ...] = ()  # more records the same change created (an import, a sweep's reports)
 
     @property
     def id(self) -> str:
         return f"{self.edit.change.hex()}:{self.edit.record_id}:{self.change.field if self.change else ''}"
 
+    @property
+    def edits(self) -> list[Edit]:
+        return [self.edit, *self.also]
 
-def lines_of(edits: list[Edit]) -> list[Line]:
+    @property
+    def what(self) -> str:
+        if self.also:
+            record_type = COLLECTIONS.get(self.edit.collection)
+            plural = record_type.KIND.plural_noun if record_type is not None else self.edit.collection
+            return f"{len(self.also) + 1} {plural}"
+        return f"{self.edit.noun} {self.edit.title}"
+
+
+def lines_of(edits: list[Edit], *, together: bool = False) -> list[Line]:
+    """Rows for `edits`; `together`: the records one change created share a row ('25 check-ins')."""
     rows: list[Line] = []
     for edit in edits:
+        last = rows[-1] if rows else None
+        if (
+            together
+            and edit.created
+            and last is not None
+            and last.edit.created
+            and (last.edit.change, last.edit.collection) == (edit.change, edit.collection)
+        ):
+            rows[-1] = Line(last.edit, None, True, (*last.also, edit))
+            continue
         if edit.created or not edit.fields:
             rows.append(Line(edit, None, True))
             continue
@@ -62,7 +86,7 @@ def full_text(line: Line | None) -> str:
         return ""
     edit, change = line.edit, line.change
     when = edit.when.strftime("%a %d %b %Y %H:%M") if edit.when else ""
-    head = f"{when} · {edit.who} · {edit.noun} {edit.title}"
+    head = f"{when} · {edit.who} · {line.what}"
     if change is None:
         return f"{head}: {edit.summary()}"
     old = " ".join(change.old_text.split()) or "(empty)"
@@ -87,7 +111,7 @@ def _change_text(line: Line) -> Text:
 
 
 def _what(line: Line) -> str:
-    return f"{line.edit.noun} {line.edit.title}" if line.first else ""
+    return line.what if line.first else ""
 
 
 def _who(line: Line) -> str:
@@ -100,9 +124,10 @@ def _order(line: Line) -> tuple[int, int]:
     return (-line.edit.order, place)
 
 
-def ask_undo(host: Any, edit: Edit) -> None:
-    """Confirm, then undo `edit` on the writer thread; `host` is the screen asking (it writes, it is told)."""
+def ask_undo(host: Any, line: Line) -> None:
+    """Confirm, then undo the line's change on the writer thread; `host` is the screen asking."""
     session: Session = host.session
+    edit = line.edit
     if not edit.by_device(session.device_id):
         host.notify(
             f"That change was made by {edit.who}; only the device that made a change undoes it",
@@ -110,17 +135,22 @@ def ask_undo(host: Any, edit: Edit) -> None:
             timeout=5,
         )
         return
-    question = "Undo this change?\n\n" + "\n".join(describe(edit))
+    if line.also:
+        question = f"Undo creating {line.what}? They are archived (A shows them, and they can be restored)."
+    else:
+        question = "Undo this change?\n\n" + "\n".join(describe(edit))
 
-    def undone(result: Undone) -> None:
-        kept = f"; left as they are now: {', '.join(result.kept)}" if result.kept else ""
-        host.notify(f"Undone: {', '.join(result.restored)}{kept}", title="Undo", timeout=6)
+    def undone(results: list[Undone]) -> None:
+        restored = sorted({name for result in results for name in result.restored})
+        kept = sorted({name for result in results for name in result.kept})
+        said = f"; left as they are now: {', '.join(kept)}" if kept else ""
+        host.notify(f"Undone: {', '.join(restored)}{said}", title="Undo", timeout=6)
 
     def answered(yes: bool | None) -> None:
         if yes:
             doc = session.doc
             device = session.device_id
-            host.write(lambda: undo(doc, edit, device_id=device), undone)
+            host.write(lambda: [undo(doc, e, device_id=device) for e in line.edits], undone)
 
     host.app.push_screen(ConfirmModal(question, yes="Undo", no="Keep"), answered)
 
@@ -175,7 +205,7 @@ class RecordHistory(LiveModal[list[Edit]]):
     def action_undo(self) -> None:
         line = self.query_one("#history", RecordTable).current
         if isinstance(line, Line):
-            ask_undo(self, line.edit)
+            ask_undo(self, line)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -184,7 +214,7 @@ class RecordHistory(LiveModal[list[Edit]]):
     @on(RecordTable.Chosen, "#history")
     def _chosen(self, event: RecordTable.Chosen) -> None:
         event.stop()
-        ask_undo(self, event.row.edit)
+        ask_undo(self, event.row)
 
 
 def open_history(app: App[Any], session: Session, record_type: type[Record], record_id: str) -> None:
@@ -240,13 +270,13 @@ class RecentScreen(AreaScreen[list[Edit]]):
         return found
 
     def load(self) -> list[Edit]:
-        return recent_changes(self.session.doc, limit=100)
+        return recent_changes(self.session.doc, limit=200)
 
     def show(self, data: list[Edit]) -> None:
         self.edits = data
         mine = [edit for edit in data if edit.by_device(self.session.device_id)]
         shown = mine if self.only_mine else data
-        self.table.set_rows(lines_of(shown))
+        self.table.set_rows(lines_of(shown, together=True))
         scope = "[b reverse] yours only (m) [/]" if self.only_mine else f"{len(mine)} yours (m)"
         self.query_one("#head", Static).update(
             f"{counted(len(shown), 'latest change')} · {scope}   [dim]Enter: the record's · u undo[/]"
@@ -259,7 +289,7 @@ class RecentScreen(AreaScreen[list[Edit]]):
     def action_undo(self) -> None:
         line = self.table.current
         if line is not None:
-            ask_undo(self, line.edit)
+            ask_undo(self, line)
 
     @on(RecordTable.Chosen, "#recent")
     def _chosen(self, event: RecordTable.Chosen) -> None:
