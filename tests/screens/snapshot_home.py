@@ -12,7 +12,6 @@ test runs on one machine take turns instead of writing over each other.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import random
 import shutil
@@ -28,6 +27,7 @@ import pytest
 
 from magnet import collection, device, document, home
 from magnet.home import Home
+from magnet.locks import FileLock
 from magnet.sample import create_demo_group
 
 TODAY = date(2026, 6, 1)
@@ -67,8 +67,7 @@ def sample_home() -> Iterator[Callable[[], Home]]:
     """The sample group, built once; each call of the function given puts a fresh copy of it in the
     fixed data dir (what one test writes, a draft or a preference, never reaches the next)."""
     ROOT.mkdir(exist_ok=True)
-    with (ROOT / "lock").open("w") as lock, tempfile.TemporaryDirectory() as scratch:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with FileLock(ROOT / "lock").exclusive(), tempfile.TemporaryDirectory() as scratch:
         pristine = Path(scratch) / "home"
         env = {**os.environ, "PYTHONHASHSEED": "0"}
         subprocess.run([sys.executable, __file__, str(pristine)], env=env, check=True, timeout=120)
