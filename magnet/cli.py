@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from magnet import __version__
 from magnet.errors import MagnetError, UnsavedChange
+from magnet.safetext import shown
 
 if TYPE_CHECKING:
     from magnet.collection import Collection
@@ -72,7 +73,7 @@ def read_group(args: argparse.Namespace, action: Callable[[GroupDocument, GroupI
 
 
 def _warn(problem: str) -> None:
-    print(f"magnet: warning: {problem}", file=sys.stderr)
+    print(f"magnet: warning: {shown(problem)}", file=sys.stderr)
 
 
 # ---- commands ------------------------------------------------------------------------------
@@ -89,7 +90,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     group = create_group(_home(args), args.name, member_name=args.me, encrypt=args.encrypt)
     try:
-        print(f"Created group {group.info.name!r} ({group.info.group_id[:8]}) in {group.path}")
+        print(f"Created group {shown(group.info.name)!r} ({group.info.group_id[:8]}) in {group.path}")
         print("Next: 'magnet' opens it; 'magnet invite' lets a neighbor's device join.")
     finally:
         group.close()
@@ -104,7 +105,7 @@ def cmd_groups(args: argparse.Namespace) -> int:
         return 0
     for info in groups:
         lock = " (encrypted)" if info.encrypted else ""
-        print(f"{info.group_id[:8]}  {info.name}{lock}")
+        print(f"{info.group_id[:8]}  {shown(info.label)}{lock}")
     return 0
 
 
@@ -115,7 +116,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         doc = group.doc
         print(
-            f"Created sample group {group.info.name!r}: {len(doc.members)} members, {len(doc.households)} households, {len(doc.inventory)} items, {len(doc.events)} events, {len(doc.goals)} goals."
+            f"Created sample group {shown(group.info.name)!r}: {len(doc.members)} members, {len(doc.households)} households, {len(doc.inventory)} items, {len(doc.events)} events, {len(doc.goals)} goals."
         )
     finally:
         group.close()
@@ -123,7 +124,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from magnet.formats.export import export_group
+    from magnet.formats.export import export_group, file_name
 
     if args.format == "bundle" and (args.output is None or args.output == "-") and sys.stdout.isatty():
         raise MagnetError("a bundle is a binary file: write it with -o FILE (e.g. -o /media/usb/group.mgb)")
@@ -131,12 +132,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     kind = _kind(args.kind) if args.kind else None
 
-    def export(doc: GroupDocument, info: GroupInfo) -> str | bytes:
+    def export(doc: GroupDocument, info: GroupInfo) -> tuple[str | bytes, str]:
         seal = KeyRing.load(info.path).current if args.seal else None
-        return export_group(doc, args.format, kind=kind, sensitive=args.sensitive, seal=seal)
+        data = export_group(doc, args.format, kind=kind, sensitive=args.sensitive, seal=seal)
+        return data, file_name(doc.profile.name, args.format, kind=kind)
 
-    data = read_group(args, export)
-    _emit(data, args.output)
+    data, name = read_group(args, export)
+    _emit(data, args.output, name)
     if args.format == "bundle" and args.output not in (None, "-"):
         if args.seal:
             print("Sealed: only this group's devices can open it.", file=sys.stderr)
@@ -149,16 +151,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _emit(data: str | bytes, output: str | None) -> None:
+def _emit(data: str | bytes, output: str | None, name_in_folder: str) -> None:
     if output is None or output == "-":
+        if sys.stdout.isatty():  # read by a person, not a program: shown, never obeyed
+            text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+            sys.stdout.write(shown(text.removeprefix("\ufeff"), multiline=True))
+            return
         if isinstance(data, bytes):
             sys.stdout.buffer.write(data)
         else:
             sys.stdout.write(data)
         return
-    from magnet.formats.export import write_export
+    from magnet.formats.export import export_target, write_export
 
-    path = Path(output)
+    path = export_target(Path(output), name_in_folder)
     write_export(path, data)
     print(f"Wrote {path}", file=sys.stderr)
 
@@ -182,14 +188,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         group.close()
     if summary.refused:
         # Nothing was imported: the report is the error, one line per bad row.
-        print("magnet: error: " + "\n".join(summary.problems()), file=sys.stderr)
+        print("magnet: error: " + "\n".join(shown(line) for line in summary.problems()), file=sys.stderr)
         return 1
     # What was done on stdout, for scripts to read; rows left out on stderr; nothing taken is a failure.
     report, problems = summary.report(), summary.problems()
     if report:
-        print("\n".join(report))
+        print("\n".join(shown(line) for line in report))
     if problems:
-        print("\n".join(problems), file=sys.stderr)
+        print("\n".join(shown(line) for line in problems), file=sys.stderr)
     return 1 if summary.nothing_imported else 0
 
 
@@ -216,7 +222,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             lines.append(f"{_count(len(problems), 'stored value')} {verb} not fit its field: 'magnet check' lists them")
         return lines
 
-    print("\n".join(read_group(args, info)))
+    print("\n".join(shown(line) for line in read_group(args, info)))
     return 0
 
 
@@ -228,7 +234,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("Every stored value fits its field.")
         return 0
     for problem in problems:
-        print(problem.describe())
+        print(shown(problem.describe()))
     print(
         f"magnet: {_count(len(problems), 'value')} written by another program or version "
         f"{'does' if len(problems) == 1 else 'do'} not fit; magnet shows "
@@ -293,7 +299,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         record = collection.add(**values)
     finally:
         group.close()
-    print(record.id)
+    print(shown(record.id))
     return 0
 
 
@@ -304,7 +310,7 @@ def cmd_set(args: argparse.Namespace) -> int:
         record = collection.update(_resolve(collection, args.id), **_field_values(group.doc, collection, args.fields))
     finally:
         group.close()
-    print(record.id)
+    print(shown(record.id))
     return 0
 
 
@@ -315,7 +321,7 @@ def cmd_adjust(args: argparse.Namespace) -> int:
         record = collection.adjust(_resolve(collection, args.id), "quantity", args.delta)
     finally:
         group.close()
-    print(f"{record.name}: {record.quantity:g} {record.unit}".rstrip())
+    print(shown(f"{record.name}: {record.quantity:g} {record.unit}".rstrip()))
     return 0
 
 
@@ -384,7 +390,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     def listed(doc: GroupDocument, _info: GroupInfo) -> str:
         return list_records(doc, kind, fmt=args.format, sensitive=args.sensitive, archived=args.archived)
 
-    sys.stdout.write(read_group(args, listed))
+    # The formats escape control characters already; shown() also catches bidi overrides.
+    sys.stdout.write(shown(read_group(args, listed), multiline=True))
     return 0
 
 
@@ -407,12 +414,12 @@ def cmd_history(args: argparse.Namespace) -> int:
             heading = f"Changes to the {collection.record_type.NOUN} {title}, newest first:"
     finally:
         group.close()
-    print(heading)
+    print(shown(heading))
     for edit in edits:
         lines = describe(edit, width=50)
         if args.kind is None:
             lines[0] += f"  ({edit.noun} {edit.title}, {edit.record_id[:8]})"
-        print("\n".join(lines))
+        print("\n".join(shown(line) for line in lines))
     return 0
 
 
@@ -494,7 +501,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--seal", action="store_true", help="bundle only: encrypt it so that only the group's devices can open it"
     )
-    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument(
+        "-o", "--output", help="file to write, or a folder to write a dated file into (default: standard output)"
+    )
 
     p = command("import", cmd_import, "bring records in from a spreadsheet (CSV), contacts (vCard) or a bundle")
     p.add_argument("file", help="a CSV or vCard file, or a bundle written by 'magnet export --format bundle'")
@@ -552,6 +561,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("serve", _sync_command("serve"), "run this device as an always-on peer (e.g. a Raspberry Pi)")
     _serve_options(p)
+    # The app runs its node this way, in a process of its own (sync/child.py); not for people.
+    p.add_argument("--control", action="store_true", help=argparse.SUPPRESS)
 
     p = command(
         "service", cmd_service, "start 'magnet serve' at every boot (systemd; launchd, Task Scheduler), or stop"
@@ -575,8 +586,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="address(es) where this device can be reached",
     )
 
-    p = command("join", _sync_command("join"), "join a group with an invite code")
-    p.add_argument("code")
+    p = command(
+        "join",
+        _sync_command("join"),
+        "join a group with an invite code: it asks for the code (or reads it from standard input with '-')",
+    )
+    p.add_argument(
+        "code",
+        nargs="?",
+        help="'-' reads the code from standard input; a code given here is visible to other users (ps)",
+    )
+    p.add_argument("--code-file", metavar="FILE", help="read the invite code from the first line of FILE")
     p.add_argument("--address", metavar="HOST:PORT", help="the inviter's address when mDNS cannot find it")
     p.add_argument("--name", help="a name for this device; with no --me, a shared device such as a Pi")
     p.add_argument("--me", help="your name, added as a member if you are new")
@@ -621,10 +641,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
         return code
     except UnsavedChange as exc:  # this process ends now: what it kept in memory goes with it
-        print(f"magnet: error: could not save to {exc.path}: {exc.reason}; nothing was changed", file=sys.stderr)
+        print(f"magnet: error: could not save to {exc.path}: {shown(exc.reason)}; nothing was changed", file=sys.stderr)
         return 1
-    except MagnetError as exc:
-        print(f"magnet: error: {exc}", file=sys.stderr)
+    except MagnetError as exc:  # its message may quote a name from the document or a peer
+        print(f"magnet: error: {shown(str(exc), multiline=True)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("magnet: interrupted", file=sys.stderr)

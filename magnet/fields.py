@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any, TypedDict, Unpack
 
 from magnet.errors import ValidationError
+from magnet.safetext import control_problem, one_kind_of_line_end
 
 MAX_TEXT = 20_000
 
@@ -63,6 +64,7 @@ class FieldSpec:
     help: str = ""
     system: bool = False
     name: str = ""
+    multiline: bool = False  # notes, minutes, an agenda: line breaks and tabs allowed
 
     def named(self, name: str) -> FieldSpec:
         return dataclasses.replace(self, name=name)
@@ -99,8 +101,9 @@ class FieldOptions(TypedDict, total=False):
     help: str
 
 
-def text(label: str, **opts: Unpack[FieldOptions]) -> Any:
-    return _declare(FieldSpec(FieldKind.TEXT, label, **opts), "")
+def text(label: str, *, multiline: bool = False, **opts: Unpack[FieldOptions]) -> Any:
+    """A line of text; `multiline` for the fields people write paragraphs in."""
+    return _declare(FieldSpec(FieldKind.TEXT, label, multiline=multiline, **opts), "")
 
 
 def integer(
@@ -272,8 +275,20 @@ def parse_number(raw: object, spec: FieldSpec, name: str) -> float:
     return value
 
 
+def plain_text(value: str, name: str, *, multiline: bool = False) -> str:
+    """`value` unchanged, or a `ValidationError` naming the control character it holds.
+
+    Refused on the way in, so a name typed, imported or sent to join can never steer a
+    terminal; what a peer already wrote is shown through `magnet.safetext.shown` instead.
+    """
+    problem = control_problem(value, multiline=multiline)
+    if problem is not None:
+        raise ValidationError(name, problem)
+    return value
+
+
 def _parse_choice(raw: object, spec: FieldSpec, name: str, choices: tuple[str, ...], open_choice: bool) -> str:
-    value = str(raw).strip()
+    value = plain_text(str(raw).strip(), name)
     if not value:
         raise ValidationError(name, "must not be empty")
     normal = _norm_choice(value)
@@ -295,16 +310,18 @@ def parse_value(spec: FieldSpec, raw: object) -> Any:
     kind = spec.kind
     if kind is FieldKind.TEXT:
         value = "" if raw is None else str(raw).strip()
+        if spec.multiline:
+            value = one_kind_of_line_end(value)
         if spec.required and not value:
             raise ValidationError(name, "must not be empty")
         if len(value) > MAX_TEXT:
             raise ValidationError(name, f"is too long ({len(value)} characters, at most {MAX_TEXT})")
-        return value
+        return plain_text(value, name, multiline=spec.multiline)
     if kind is FieldKind.REF:
         value = "" if raw is None else str(raw).strip()
         if spec.required and not value:
             raise ValidationError(name, "must not be empty")
-        return value
+        return plain_text(value, name)
     if kind is FieldKind.INTEGER:
         number_value = parse_number(raw, spec, name)
         if number_value != int(number_value):
@@ -345,7 +362,7 @@ def parse_value(spec: FieldSpec, raw: object) -> Any:
         return _parse_choice(raw, spec, name, spec.choices, spec.open_choice)
     if kind is FieldKind.TAGS:
         items = split_list(raw) if isinstance(raw, str) else [str(x).strip() for x in (raw or ())]  # type: ignore[attr-defined]
-        return frozenset(item for item in items if item)
+        return frozenset(plain_text(item, name) for item in items if item)
     if kind is FieldKind.MAPPING:
         return _parse_mapping(raw, spec, name)
     if kind is FieldKind.ENTRIES:
@@ -371,7 +388,9 @@ def _parse_mapping(raw: object, spec: FieldSpec, name: str) -> dict[str, str]:
     for key, given in pairs:
         if not key:
             raise ValidationError(name, "an entry has no name")
-        value = given or spec.value_default
+        plain_text(key, name)
+        # A value may be a survey's free answer or a progress note: lines, but no control.
+        value = plain_text(one_kind_of_line_end(given), f"{name} ({key})", multiline=True) or spec.value_default
         if spec.value_choices and value:
             value = _parse_choice(value, spec, f"{name} ({key})", spec.value_choices, False)
         result[key] = value

@@ -2,6 +2,9 @@
 
 <home>/device.key              this device's static key (0600)
 <home>/groups/<group id>/      store.mgn, store.lock, group.json, keys and invites
+
+group.json caches the group's name for `magnet groups` and `--group NAME`, except for a group
+encrypted at rest: its name is in the document, behind the passphrase, like every other name.
 """
 
 from __future__ import annotations
@@ -46,13 +49,18 @@ class GroupInfo:
     """What the data dir knows about a group without opening its document."""
 
     group_id: str
-    name: str
+    name: str  # "" for an encrypted group not unlocked yet: its name is not kept in the clear
     path: Path
     encrypted: bool = False
 
     @property
     def store_path(self) -> Path:
         return self.path / STORE_FILE
+
+    @property
+    def label(self) -> str:
+        """The group as a person picks it: its name, or its id while the name is locked away."""
+        return self.name or f"group {self.group_id[:8]}"
 
 
 class OpenGroup:
@@ -197,18 +205,19 @@ class Home:
             if not (path / STORE_FILE).exists():
                 continue
             found.append(self._info(path))
-        return sorted(found, key=lambda g: g.name.lower())
+        return sorted(found, key=lambda g: g.label.lower())
 
     def _info(self, path: Path) -> GroupInfo:
         try:
             meta = json.loads((path / INFO_FILE).read_text())
+            encrypted = bool(meta.get("encrypted", False))
             return GroupInfo(
                 str(meta.get("id", path.name)),
-                str(meta.get("name", path.name)),
+                str(meta.get("name", "" if encrypted else path.name)),  # older files held it even then
                 path,
-                bool(meta.get("encrypted", False)),
+                encrypted,
             )
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             return GroupInfo(path.name, path.name, path)
 
     def find(self, ref: str | None) -> GroupInfo:
@@ -219,15 +228,16 @@ class Home:
         if ref is None:
             if len(groups) == 1:
                 return groups[0]
-            names = ", ".join(repr(g.name) for g in groups)
+            names = ", ".join(repr(g.label) for g in groups)
             raise MagnetError(f"this data dir holds several groups ({names}); pick one with --group NAME")
-        matches = [g for g in groups if g.name.lower() == ref.lower()] or [
+        matches = [g for g in groups if g.name and g.name.lower() == ref.lower()] or [
             g for g in groups if g.group_id.startswith(ref.lower())
         ]
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            raise NotFound(f"no group called {ref!r}; 'magnet groups' lists them")
+            hidden = " (an encrypted group goes by its id)" if any(g.encrypted and not g.name for g in groups) else ""
+            raise NotFound(f"no group called {ref!r}; 'magnet groups' lists them{hidden}")
         raise MagnetError(f"{ref!r} matches several groups; use more of its id")
 
     def create_group(
@@ -292,20 +302,23 @@ class Home:
         return False
 
     def write_info(self, info: GroupInfo) -> None:
-        data = {"id": info.group_id, "name": info.name, "encrypted": info.encrypted}
-        write_private(info.path / INFO_FILE, json.dumps(data, indent=2).encode())
+        write_private(info.path / INFO_FILE, _info_bytes(info))
 
     def open_group(self, ref: str | GroupInfo | None = None, *, cipher: ChunkCipher | None = None) -> OpenGroup:
         """Open a group for work; `report.problems` says what a damaged store lost."""
         info = ref if isinstance(ref, GroupInfo) else self.find(ref)
         store = GroupStore(info.path, cipher)
-        doc, report = store.open(self.device.device_id)
+        try:
+            doc, report = store.open(self.device.device_id)
+        except BaseException:
+            store.close()  # a damaged store or a wrong passphrase must not keep the lock file open
+            raise
         report.problems.extend(doc.upgrade())
-        name = doc.profile.name
-        if name != info.name:
-            info = GroupInfo(info.group_id, name, info.path, info.encrypted)
-            with contextlib.suppress(OSError, StoreError):
-                self.write_info(info)  # only a cache of the name for `magnet groups`
+        info = GroupInfo(info.group_id, doc.profile.name, info.path, info.encrypted or cipher is not None)
+        with contextlib.suppress(OSError, StoreError):
+            if _read_bytes(info.path / INFO_FILE) != _info_bytes(info):
+                # Only a cache for `magnet groups`; an older one of an encrypted group lost its name here.
+                self.write_info(info)
         model = None
         if not doc.unsaved:
             with contextlib.suppress(OSError, StoreError):
@@ -327,6 +340,20 @@ class Home:
         if model is None or model.group_id != info.group_id or model.schema > SCHEMA_VERSION:
             return None
         return GroupDocument.reading(model, device_id="")
+
+
+def _info_bytes(info: GroupInfo) -> bytes:
+    data: dict[str, object] = {"id": info.group_id, "name": info.name, "encrypted": info.encrypted}
+    if info.encrypted:
+        del data["name"]
+    return json.dumps(data, indent=2).encode()
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def register_device(group: OpenGroup, member_id: str = "", name: str | None = None) -> str:

@@ -107,6 +107,11 @@ class ChunkSealer:
     def __repr__(self) -> str:
         return "ChunkSealer(<key hidden>)"
 
+    @property
+    def data_key(self) -> bytes:
+        """The key itself, for a process of our own that opens the same store (the app's node)."""
+        return self._key
+
     @classmethod
     def create(cls, passphrase: str, params: KdfParams | None = None) -> tuple[ChunkSealer, dict[str, object]]:
         """A new random data key, and the header (to store beside the chunks) that unlocks it."""

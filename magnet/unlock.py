@@ -8,6 +8,7 @@ import sys
 
 from magnet.errors import MagnetError
 from magnet.home import GroupInfo, Home, OpenGroup
+from magnet.safetext import shown
 from magnet.store import ChunkCipher, read_header
 
 PASSPHRASE_ENV = "MAGNET_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
@@ -37,7 +38,7 @@ def unlock(home: Home, ref: str | None, passphrase: str | None = None) -> tuple[
         return info, None
     from magnet.sealing import ChunkSealer
 
-    secret = passphrase if passphrase is not None else ask_passphrase(f"Passphrase for {info.name}: ")
+    secret = passphrase if passphrase is not None else ask_passphrase(f"Passphrase for {shown(info.label)}: ")
     return info, ChunkSealer.unlock(secret, header.meta[SEALING_KEY])
 
 

@@ -19,7 +19,9 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
@@ -33,6 +35,7 @@ from screens.commands import MagnetCommands
 from screens.drafts import Drafts, drafts_for
 from screens.prefs import Prefs, load_prefs, save_prefs
 from screens.session import Session
+from screens.shown_lines import ControlCharacters
 from screens.start import StartScreen
 from screens.sync_link import NodeFactory, NodeNews, PeerView, SyncStatus, SyncUnavailable, default_node_factory
 
@@ -121,9 +124,28 @@ class MagnetApp(App[int]):
         self.sync_changed: Signal[SyncStatus] = Signal(self, "sync-changed")
         self.ready_at: float | None = None
         self._touched: set[str] | None = set()
+        self._shown_lines = ControlCharacters()
         self._touched_lock = threading.Lock()
         self._stop_listening: Callable[[], None] | None = None
         self._peers_timer: Timer | None = None
+
+    # ---- text from the document on the terminal ----------------------------------------------
+
+    def get_line_filters(self) -> list[LineFilter]:
+        """Textual's filters, then the one that shows control characters instead of sending them."""
+        return [*super().get_line_filters(), self._shown_lines]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications quote names from the document ("Ann Lee seen today"): plain text, never markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # ---- starting ----------------------------------------------------------------------------
 
@@ -426,6 +448,9 @@ class MagnetApp(App[int]):
 
 def run_app(home: Home, group: str | None) -> int:
     """`magnet` with no command: the terminal app."""
+    from magnet.safetext import guard_logging
+
+    guard_logging()  # what the sync engine warns about after the app has closed is shown, never obeyed
     app = MagnetApp(home, group)
     try:
         code = app.run()

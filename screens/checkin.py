@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding, BindingType
@@ -22,6 +21,7 @@ from textual.widgets import DataTable, Static
 from magnet.readiness import WELFARE_ORDER, WelfareUnit, welfare_counts, welfare_units
 from magnet.records import CheckIn
 from screens.base import AreaScreen
+from screens.markup import escape
 from screens.prefs import CHECKIN_WINDOWS
 from screens.widgets.modals import InfoModal, PickModal, PromptModal
 from screens.widgets.record_table import Column, RecordTable

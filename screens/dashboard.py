@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.events import Click
@@ -27,6 +26,7 @@ from magnet.readiness import Readiness, is_expired, readiness
 from screens import leads
 from screens.base import AreaScreen, shell
 from screens.leads import Lead, follow
+from screens.markup import escape
 from screens.widgets.topbar import describe_sync
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -31,6 +30,7 @@ from screens.data_files import (
     shown,
     typed_path,
 )
+from screens.markup import escape
 from screens.session import Session
 from screens.widgets.modals import ConfirmModal
 from screens.widgets.tick import Tick

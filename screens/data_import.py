@@ -114,7 +114,7 @@ class ImportModal(ModalScreen[None]):
             with ContentSwitcher(initial="import-nearby", id="import-views"):
                 with Vertical(id="import-nearby"):
                     yield Static("Found nearby (↓ then Enter picks one):", classes="data-label-wide", markup=False)
-                    yield OptionList(id="import-files")
+                    yield OptionList(id="import-files", markup=False)
                 with VerticalScroll(id="import-report"):
                     yield Static("", id="import-headline", markup=False)
                     yield Static("", id="import-lines", markup=False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
@@ -13,6 +12,7 @@ from magnet.fields import choice_label
 from magnet.records import Event
 from screens.events import FORM_FIELDS, ask_rsvp, when, write_minutes
 from screens.live_modal import DetailModal
+from screens.markup import escape
 from screens.session import Session
 from screens.widgets.record_form import RecordForm
 
@@ -57,7 +57,7 @@ class EventDetail(DetailModal[EventView]):
             body.update("It was deleted, perhaps on another device.")
             return
         cancelled = " — CANCELLED" if event.cancelled else ""
-        title.update(f"{event.name} ({choice_label(event.kind)}){cancelled}")
+        title.update(escape(f"{event.name} ({choice_label(event.kind)}){cancelled}"))
         body.update("\n".join(self._lines(data, event)))
 
     def _lines(self, view: EventView, event: Event) -> list[str]:

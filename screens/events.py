@@ -16,7 +16,7 @@ from screens.edits import put_key
 from screens.listing import RecordListScreen
 from screens.session import Session
 from screens.widgets.modals import PickModal, TextModal
-from screens.widgets.record_table import Column
+from screens.widgets.record_table import Column, cell_text
 
 FORM_FIELDS = (
     "name",
@@ -75,7 +75,10 @@ class EventsScreen(RecordListScreen[Event]):
 
     @staticmethod
     def _title(event: Event) -> Text:
-        return Text(event.name, style="strike" if event.cancelled else "", no_wrap=True, overflow="ellipsis")
+        name = cell_text(event.name)
+        if event.cancelled:
+            name.stylize("strike")
+        return name
 
     def _people(self, event: Event) -> str:
         """Who said yes for what is ahead; who came for what is past."""

@@ -8,6 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -65,7 +66,8 @@ class WelcomeScreen(Screen[None]):
             options: list[Option | None] = []
             for info in groups:
                 lock = " (encrypted)" if info.encrypted else ""
-                options.append(Option(f"Open  {info.name}{lock}", id=f"open:{info.group_id}"))
+                prompt = Content(f"Open  {info.label}{lock}")  # a name with [brackets] is not markup
+                options.append(Option(prompt, id=f"open:{info.group_id}"))
             if groups:
                 options.append(None)
             options += [

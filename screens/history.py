@@ -24,6 +24,7 @@ from magnet.history import Edit, FieldChange, Undone, describe, my_recent_change
 from magnet.plural import counted
 from magnet.record import Record
 from magnet.records import COLLECTIONS
+from magnet.safetext import shown
 from screens.base import AreaScreen
 from screens.live_modal import LiveModal
 from screens.session import Session
@@ -88,10 +89,10 @@ def full_text(line: Line | None) -> str:
     when = edit.when.strftime("%a %d %b %Y %H:%M") if edit.when else ""
     head = f"{when} · {edit.who} · {line.what}"
     if change is None:
-        return f"{head}: {edit.summary()}"
+        return shown(f"{head}: {edit.summary()}")
     old = " ".join(change.old_text.split()) or "(empty)"
     new = " ".join(change.new_text.split()) or "(empty)"
-    return f"{head}\n{change.label}: {old} → {new}"
+    return shown(f"{head}\n{change.label}: {old} → {new}", multiline=True)
 
 
 def _when(line: Line) -> str:
@@ -103,8 +104,8 @@ def _change_text(line: Line) -> Text:
     change = line.change
     if change is None:
         return Text(line.edit.summary(), style="italic", no_wrap=True, overflow="ellipsis")
-    old = " ".join(change.old_text.split()) or "(empty)"
-    new = " ".join(change.new_text.split()) or "(empty)"
+    old = shown(" ".join(change.old_text.split())) or "(empty)"
+    new = shown(" ".join(change.new_text.split())) or "(empty)"
     return Text.assemble(
         (f"{change.label}: ", "bold"), (old, "red"), " → ", (new, "green"), no_wrap=True, overflow="ellipsis"
     )
@@ -136,9 +137,9 @@ def ask_undo(host: Any, line: Line) -> None:
         )
         return
     if line.also:
-        question = f"Undo creating {line.what}? They are archived (A shows them, and they can be restored)."
+        question = shown(f"Undo creating {line.what}? They are archived (A shows them, and they can be restored).")
     else:
-        question = "Undo this change?\n\n" + "\n".join(describe(edit))
+        question = "Undo this change?\n\n" + shown("\n".join(describe(edit)), multiline=True)
 
     def undone(results: list[Undone]) -> None:
         restored = sorted({name for result in results for name in result.restored})
@@ -198,7 +199,7 @@ class RecordHistory(LiveModal[list[Edit]]):
         title = data[0].title if data else self.record_id
         noun = self.record_type.NOUN
         self.query_one("#history-title", Static).update(
-            f"History of the {noun} {title}: {len(data)} change{'s' if len(data) != 1 else ''}"
+            shown(f"History of the {noun} {title}: {counted(len(data), 'change')}")
         )
         self.query_one("#history", RecordTable).set_rows(lines_of(data))
 
@@ -316,14 +317,14 @@ async def undo_latest(app: App[Any], session: Session) -> None:
         app.notify("Nothing changed on this device lately", timeout=4)
         return
     choices = [
-        (describe(edit, width=30)[0] + f" · {edit.noun} {edit.title}", edit.change.hex() + edit.record_id)
+        (shown(describe(edit, width=30)[0] + f" · {edit.noun} {edit.title}"), edit.change.hex() + edit.record_id)
         for edit in mine
     ]
     picked = await app.push_screen_wait(PickModal("Undo which of your changes? (newest first)", choices))
     edit = next((e for e in mine if e.change.hex() + e.record_id == picked), None)
     if edit is None:
         return
-    question = "Undo this change?\n\n" + "\n".join(describe(edit))
+    question = "Undo this change?\n\n" + shown("\n".join(describe(edit)), multiline=True)
     if not await app.push_screen_wait(ConfirmModal(question, yes="Undo", no="Keep")):
         return
     device = session.device_id

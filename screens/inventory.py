@@ -187,7 +187,7 @@ class InventoryScreen(AreaScreen[Stock]):
 
     def _item_cell(self, line: ItemLine) -> Text:
         if line.is_lot:
-            return Text("  " + (line.lots[0].location or "(no place)"), no_wrap=True, overflow="ellipsis")
+            return cell_text("  " + (line.lots[0].location or "(no place)"))
         if len(line.lots) > 1:
             marker = "▾ " if line.id in self.records.expanded else "▸ "
             return Text.assemble((marker, "dim"), cell_text(line.name))
@@ -574,7 +574,7 @@ class InventoryScreen(AreaScreen[Stock]):
 
 def item_loans(doc: Any, item: Any) -> list[str]:
     """Who has some of this lot now, for its detail view."""
-    from rich.markup import escape
+    from screens.markup import escape
 
     loans = [loan for loan in open_loans(doc.loans.all()) if loan.item_id == item.id]
     if not loans:

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,7 +26,9 @@ from textual.widgets import Static
 
 from magnet.errors import MagnetError
 from magnet.home import OpenGroup
+from magnet.safetext import shown
 from screens.invites import InviteView, ShortInviteView, create_short_invite
+from screens.markup import escape
 from screens.widgets.modals import InfoModal
 from screens.widgets.topbar import StatusLine
 
@@ -39,7 +40,7 @@ def long_invite_text(invite: InviteView, *, running: bool) -> str:
     where = ", ".join(invite.addresses) or "found by discovery on this network"
     warning = "" if running else f"\n{NOT_RUNNING}\n"
     return (
-        f"On the new device: magnet → Join with an invite, or 'magnet join CODE'.\n"
+        f"On the new device: magnet → Join with an invite, or 'magnet join' (it asks for the code).\n"
         f"One use, until {expires}. Reach this device at: {where}{warning}\n\n"
         f"{invite.code}\n"
     )
@@ -56,7 +57,7 @@ def short_code_text(short: ShortInviteView, now: float) -> str:
         state = f"valid until [b]{until}[/] ({minutes}:{seconds:02d} left)"
     return (
         f"Short code  [b reverse] {escape(short.code)} [/]  {state}\n"
-        "[dim]Type it on the new device: Join with an invite, or 'magnet join CODE'. One use, same network.[/]"
+        "[dim]Type it on the new device: Join with an invite, or 'magnet join' (it asks for the code). One use, same network.[/]"
     )
 
 
@@ -165,7 +166,7 @@ class QrScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         until = datetime.fromtimestamp(self.invite.expires_at).strftime("%a %d %b %H:%M")
-        yield Static(f"Scan to join {self.group} · one use, until {until}", id="qr-title", markup=False)
+        yield Static(shown(f"Scan to join {self.group} · one use, until {until}"), id="qr-title", markup=False)
         with Center():
             yield Static(self.invite.qr, id="qr-code", markup=False)
         yield Static("", id="qr-small", markup=False)

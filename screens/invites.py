@@ -115,7 +115,8 @@ def join_with_code(
     if not code:
         raise MagnetError("paste or type the invite code first")
     before = _stores(home)
-    args = [sys.executable, "-m", "magnet", "--home", str(home.root), "join", code]
+    # The code goes to the child on its standard input: arguments are visible to every user (ps).
+    args = [sys.executable, "-m", "magnet", "--home", str(home.root), "join", "-"]
     if address.strip():
         args += ["--address", address.strip()]
     if me.strip():
@@ -132,7 +133,7 @@ def join_with_code(
             text=True,
             timeout=timeout,
             env=env,
-            stdin=subprocess.DEVNULL,
+            input=code + "\n",
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
@@ -145,7 +146,7 @@ def join_with_code(
     if not new:
         raise MagnetError("the join finished but no new group appeared in this data dir")
     took = time.monotonic() - started
-    return JoinResult(new[0].group_id, f"Joined {new[0].name!r} in {took:.1f} s")
+    return JoinResult(new[0].group_id, f"Joined {new[0].label!r} in {took:.1f} s")  # an encrypted one by id
 
 
 def _stores(home: Home) -> dict[str, tuple[int, int] | None]:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
@@ -14,6 +13,7 @@ from magnet.fields import choice_label, format_value
 from magnet.readiness import events_attended, is_expired, skill_holders, skill_key
 from magnet.records import Certification, Event, Household, Member
 from screens.live_modal import DetailModal
+from screens.markup import escape
 from screens.session import Session
 from screens.widgets.record_form import RecordForm
 
@@ -72,7 +72,9 @@ class MemberDetail(DetailModal[MemberView]):
             return
         archived = " [archived]" if member.archived else ""
         title.update(
-            f"{member.name}{archived} — {choice_label(member.level)} · zone {member.zone or '?'} · {member.status}"
+            escape(
+                f"{member.name}{archived} — {choice_label(member.level)} · zone {member.zone or '?'} · {member.status}"
+            )
         )
         body.update("\n".join(self._lines(view, member)))
 

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding, BindingType
@@ -18,6 +17,7 @@ from magnet.records import Device
 from screens.base import AreaScreen, shell
 from screens.invite_modal import InviteModal
 from screens.invites import InviteView, create_invite
+from screens.markup import escape
 from screens.sync_link import PeerView, SyncStatus, local_addresses
 from screens.widgets.modals import ConfirmModal, PromptModal
 from screens.widgets.record_table import Column, RecordTable, field_column

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
@@ -20,6 +19,7 @@ from magnet.fields import FieldKind, FieldSpec, format_value
 from magnet.record import Record
 from magnet.records import COLLECTIONS
 from screens.live_modal import DetailModal
+from screens.markup import escape
 from screens.session import Session
 from screens.widgets.record_form import RecordForm
 

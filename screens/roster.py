@@ -237,7 +237,7 @@ class RosterScreen(AreaScreen[RosterData]):
 
 def household_members(doc: Any, household: Any) -> list[str]:
     """Who lives there, for the household's details."""
-    from rich.markup import escape
+    from screens.markup import escape
 
     living = sorted((m for m in doc.members.all() if m.household_id == household.id), key=lambda m: m.name.lower())
     if not living:

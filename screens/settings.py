@@ -6,7 +6,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from rich.markup import escape
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -18,6 +17,7 @@ from magnet.fields import parse_value
 from magnet.home import GroupInfo
 from magnet.records import Device, GroupProfile, Member
 from screens.base import AreaScreen
+from screens.markup import escape
 from screens.widgets.modals import PickModal, PromptModal
 from screens.widgets.record_form import RecordForm
 
@@ -64,7 +64,7 @@ class SettingsScreen(AreaScreen[SettingsView]):
             yield Static("Loading…", id="settings-device")
             yield Static("", id="settings-group")
             yield Static("[b]Groups in this data dir[/] [dim](Enter opens one)[/]", id="settings-groups-title")
-            yield OptionList(id="groups")
+            yield OptionList(id="groups", markup=False)  # group names as given, not markup
             yield Static("", id="settings-theme")
 
     def load(self) -> SettingsView:
@@ -99,7 +99,7 @@ class SettingsScreen(AreaScreen[SettingsView]):
         groups.add_options(
             [
                 Option(
-                    ("● " if g.group_id == info.group_id else "  ") + g.name + (" (encrypted)" if g.encrypted else ""),
+                    ("● " if g.group_id == info.group_id else "  ") + g.label + (" (encrypted)" if g.encrypted else ""),
                     id=g.group_id,
                 )
                 for g in data.groups

@@ -59,5 +59,5 @@ class StartScreen(Screen[None]):
                 self.welcome()
 
         self.app.push_screen(
-            PromptModal(f"{info.name} is encrypted on this disk. Passphrase:", password=True), answered
+            PromptModal(f"{info.label} is encrypted on this disk. Passphrase:", password=True), answered
         )

@@ -20,8 +20,11 @@ from pathlib import Path
 from magnet.device import readable_id
 from magnet.errors import MagnetError, NotFound
 from magnet.home import Home, OpenGroup
+from magnet.lognames import NamesById
 from magnet.records import Device
+from magnet.safetext import control_problem, guard_logging, shown
 from magnet.unlock import ask_passphrase, open_with_passphrase
+from sync import child
 from sync.events import DEFAULT_PORT, NodeConfig, NodeEvent
 from sync.interfaces import local_ipv4, pinned, resolve
 from sync.invitebook import DEFAULT_SHORT_TTL, InviteBook
@@ -47,7 +50,7 @@ def _home(args: argparse.Namespace) -> Home:
 def _open(args: argparse.Namespace) -> OpenGroup:
     group = open_with_passphrase(_home(args), args.group)
     for problem in group.report.problems:
-        print(f"magnet: warning: {problem}", file=sys.stderr)
+        print(f"magnet: warning: {shown(problem)}", file=sys.stderr)
     return group
 
 
@@ -62,6 +65,7 @@ def serve(args: argparse.Namespace) -> int:
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )
+    guard_logging()  # a peer's name or refusal reason in a log line is shown, never obeyed
     logging.getLogger("asyncio").setLevel(logging.WARNING)
     if not args.verbose:
         logging.getLogger("zeroconf").setLevel(logging.WARNING)
@@ -75,14 +79,33 @@ def serve(args: argparse.Namespace) -> int:
         dead_after=4 * keepalive,
         backoff_max=min(30.0, 6 * keepalive),
     )
-    group = _open(args)
+    controlled = bool(getattr(args, "control", False))
+    group = child.open_controlled(_home(args), args.group) if controlled else _open(args)
+    hidden = _names_by_id(group) if group.info.encrypted else None
     try:
-        log.info("serving %r as %s", group.info.name, group.home.device.readable_id)
-        asyncio.run(_serve(group, config))
+        if hidden is None:
+            log.info("serving %r as %s", group.info.name, group.home.device.readable_id)
+        else:
+            log.info("serving group %s as %s", group.info.group_id[:8], group.home.device.readable_id)
+        if controlled:
+            asyncio.run(child.run(group, config, stop_on_signals=stop_on_signals))
+        else:
+            asyncio.run(_serve(group, config))
     finally:
         group.close()
+        if hidden is not None:
+            for handler in logging.getLogger().handlers:
+                handler.removeFilter(hidden)
     log.info("stopped; everything received is saved")
     return 0
+
+
+def _names_by_id(group: OpenGroup) -> NamesById:
+    """An encrypted group's log names devices and members by id: the log is at rest too."""
+    names = NamesById.of(group.doc)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(names)
+    return names
 
 
 async def _serve(group: OpenGroup, config: NodeConfig) -> None:
@@ -161,13 +184,13 @@ def invite(args: argparse.Namespace) -> int:
             print(short)
         return 0
     until = datetime.fromtimestamp(code.expires_at).strftime("%Y-%m-%d %H:%M")
-    print(f"Invite to {name!r}: usable once, until {until}.\n")
+    print(f"Invite to {shown(name)!r}: usable once, until {until}.\n")
     print(code.encode() + "\n")
     print(render_qr(code.encode(), ansi=sys.stdout.isatty()) + "\n")
-    print("On the new device:  magnet join CODE --me 'Your Name'")
+    print("On the new device:  magnet join --me 'Your Name'   and paste the code when it asks")
     if short is not None:
         minutes = min(ttl, DEFAULT_SHORT_TTL) / 60
-        print(f"\nOr type the short code (valid {minutes:.0f} min, same network):  magnet join {short}")
+        print(f"\nOr type the short code there instead (valid {minutes:.0f} min, same network):  {short}")
     if addresses:
         print(f"\nThe code tells the new device to look for this one at {', '.join(addresses)}.")
     if not running:
@@ -182,17 +205,23 @@ def invite(args: argparse.Namespace) -> int:
 
 
 def join(args: argparse.Namespace) -> int:
-    invitation = parse_code(args.code)
+    invitation = parse_code(invite_code(args))
     if args.address and (problem := address_problem(args.address)):
         raise MagnetError(f"--address {args.address!r}: {problem}")
     home = _home(args)
-    device_name = (args.name or "").strip()
+    device_name = _plain((args.name or "").strip(), "--name")
     # A shared device (a Pi) may join with only its own name; a person's device says who they are.
-    member = (args.me or "").strip() or ("" if device_name else _ask_name())
+    member = _plain((args.me or "").strip(), "--me") or ("" if device_name else _ask_name())
     # Asked before joining: the invite is used up once the inviter answers.
     passphrase = ask_passphrase("New passphrase: ", confirm=True) if getattr(args, "encrypt", False) else None
     addresses = [args.address] if args.address else []
     interfaces = list(args.interface) or None
+    if args.code not in (None, "-") and not getattr(args, "code_file", None):
+        print(
+            "magnet: warning: other users of this computer can see a code given on the command line; "
+            "next time run 'magnet join' and paste it when asked (or pipe it: ... | magnet join -)",
+            file=sys.stderr,
+        )
     welcome, address = asyncio.run(
         join_group(
             home,
@@ -207,17 +236,49 @@ def join(args: argparse.Namespace) -> int:
     try:
         sealed = " Its data on this disk is encrypted." if passphrase is not None else ""
         who = member or f"the shared device {device_name!r}"
-        print(f"Joined {group.info.name!r} as {who}. This device is {home.device.readable_id}.{sealed}")
+        print(f"Joined {shown(group.info.name)!r} as {shown(who)}. This device is {home.device.readable_id}.{sealed}")
         print("Run 'magnet' (or 'magnet serve') to stay in sync with the group.")
     finally:
         group.close()
     return 0
 
 
+def invite_code(args: argparse.Namespace) -> str:
+    """The invite code from a file (--code-file), standard input (`-`, or a pipe) or a prompt.
+
+    A code on the command line works but is shown to every user of this computer (`ps`) while
+    the join runs, and whoever reads it can join first: `join` warns before it goes ahead.
+    """
+    given: str | None = args.code
+    if getattr(args, "code_file", None):
+        if given is not None:
+            raise MagnetError("give the invite code once: as --code-file or on standard input, not both")
+        try:
+            with open(args.code_file, encoding="utf-8") as f:
+                return f.readline().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MagnetError(f"cannot read the invite code from {args.code_file}: {exc}") from None
+    if given is None and sys.stdin.isatty():
+        return input("Invite code (paste it, or type the short one): ").strip()
+    if given is None or given == "-":
+        code = sys.stdin.readline().strip()
+        if not code:
+            raise MagnetError("no invite code on standard input: magnet join, then paste it when asked")
+        return code
+    return given
+
+
+def _plain(text: str, option: str) -> str:
+    problem = control_problem(text)
+    if problem is not None:
+        raise MagnetError(f"{option}: {problem}")
+    return text
+
+
 def _ask_name() -> str:
     if not sys.stdin.isatty():
-        raise MagnetError("say who you are in the group: magnet join CODE --me 'Your Name'")
-    name = input("Your name in the group: ").strip()
+        raise MagnetError("say who you are in the group: magnet join --me 'Your Name'")
+    name = _plain(input("Your name in the group: ").strip(), "your name")
     if not name:
         raise MagnetError("a name is needed to join")
     return name
@@ -248,8 +309,8 @@ def devices(args: argparse.Namespace) -> int:
                 state = f"last sync {_ago(known.last_sync)}"
             else:
                 state = "never synced with this device"
-            who = member.name if member else "-"
-            print(f"{readable_id(device.device_id)}  {device.name:<24} {who:<20} {state}")
+            who = shown(member.name) if member else "-"
+            print(f"{readable_id(device.device_id)}  {shown(device.name):<24} {who:<20} {state}")
     finally:
         group.close()
     return 0
@@ -286,12 +347,12 @@ def revoke(args: argparse.Namespace) -> int:
         device = find_device(group, args.device)
         epoch = revoke_device(group, device)
         if epoch is None:
-            print(f"{device.name} ({readable_id(device.device_id)}) was already revoked.")
+            print(f"{shown(device.name)} ({readable_id(device.device_id)}) was already revoked.")
             return 0
     finally:
         group.close()
     print(
-        f"Revoked {device.name} ({readable_id(device.device_id)}): this device refuses it from now on, "
+        f"Revoked {shown(device.name)} ({readable_id(device.device_id)}): this device refuses it from now on, "
         "the others as soon as they sync with one that knows."
     )
     print(

@@ -3,6 +3,9 @@
 A device that comes back (a laptop at the next meeting, the Pi after a power cut) is dialed by
 address even where mDNS does not reach, and the heads both sides last agreed on let a diverged
 pair exchange only what is new. One JSON file, `peers.json`, written 0600 and atomically.
+
+For a group encrypted at rest the file holds no device names (they are made from members'
+names): ids, addresses and heads only. The names are in the document, behind the passphrase.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from magnet.errors import StoreError
 from magnet.fileio import write_private
+from magnet.store import STORE_FILE, read_header
 
 PEERS_FILE = "peers.json"
 BOOK_VERSION = 1
@@ -38,8 +43,9 @@ class KnownPeer:
 class PeerBook:
     """The remembered peers of one group on this device. Only the node writes it."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, keep_names: bool | None = None) -> None:
         self.path = directory / PEERS_FILE
+        self.keep_names = names_in_the_clear(directory) if keep_names is None else keep_names
         self.peers: dict[str, KnownPeer] = {}
         self.dirty = False
         self._load()
@@ -57,7 +63,7 @@ class PeerBook:
         peer.last_seen = time.time()
         if address:
             peer.addresses = [address, *[a for a in peer.addresses if a != address]][:MAX_ADDRESSES]
-        if name:
+        if name and self.keep_names:
             peer.name = name
         self.dirty = True
         return peer
@@ -112,12 +118,13 @@ class PeerBook:
                 peer = KnownPeer(
                     device_id=str(entry["device_id"]),
                     addresses=[str(a) for a in entry.get("addresses", [])][:MAX_ADDRESSES],
-                    name=str(entry.get("name", "")),
+                    name=str(entry.get("name", "")) if self.keep_names else "",
                     last_sync=_number(entry.get("last_sync")),
                     last_seen=_number(entry.get("last_seen")) or 0.0,
                     base=tuple(bytes.fromhex(h) for h in entry.get("base", []) if len(h) == 64),
                 )
                 self.peers[peer.device_id] = peer
+                self.dirty |= bool(entry.get("name")) and not self.keep_names  # written before: drop it
         except FileNotFoundError:
             return
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -127,3 +134,12 @@ class PeerBook:
 
 def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def names_in_the_clear(directory: Path) -> bool:
+    """Whether names may be written beside the group's store: not when the store is sealed
+    (encrypted at rest), nor when it cannot be told."""
+    try:
+        return not read_header(directory / STORE_FILE).sealed
+    except StoreError:
+        return False

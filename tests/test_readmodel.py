@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from security.hostile import write_raw
 
 from magnet import crdt, readmodel
 from magnet.document import GroupDocument
@@ -18,7 +19,8 @@ STATE = StoreState(inode=42, size=1234, modified_ns=99)
 def written(tmp_path: Path, sealer: ChunkSealer | None = None) -> GroupDocument:
     doc = GroupDocument.create("Maple St", device_id="ab" * 16, group_id="9f" * 16)
     doc.members.add(name="Ann Lee", skills="radio: certified", zone="B")
-    doc.members.add(name="Bob \x1b]52;c;x\x07", phones="mobile: 555")
+    bob = doc.members.add(name="Bob", phones="mobile: 555")
+    write_raw(doc, "members", bob.id, name="Bob \x1b]52;c;x\x07")  # as a peer's copy may hold it
     raw = doc.export()
     readmodel.write(
         tmp_path,

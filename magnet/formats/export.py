@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import secrets
+import stat
+import unicodedata
+from datetime import date
 from pathlib import Path
 
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError
+from magnet.fileio import fsync_dir
 from magnet.groupkey import GroupSecret
 
 FORMATS = ("json", "csv", "vcard", "ics", "html", "md", "bundle")
@@ -77,18 +84,92 @@ def _whole(fmt: str) -> str:
     }.get(fmt, "the whole group")
 
 
+_SUFFIXES = {
+    "json": ".json",
+    "csv": ".csv",
+    "vcard": ".vcf",
+    "ics": ".ics",
+    "html": ".html",
+    "md": ".md",
+    "bundle": ".mgb",
+}
+_TEMP_TRIES = 16
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def file_name(group_name: str, fmt: str, *, kind: str | None = None, today: date | None = None) -> str:
+    """magnet-<group>-<what>-YYYY-MM-DD.<ext>: the name an export gets in a folder given as -o."""
+    plain = unicodedata.normalize("NFKD", group_name).encode("ascii", "ignore").decode()
+    group = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "group"
+    what = kind or {"html": "binder", "md": "binder", "vcard": "contacts", "ics": "events"}.get(fmt, fmt)
+    stamp = (today or date.today()).isoformat()
+    return f"magnet-{group}-{what}-{stamp}{_SUFFIXES.get(fmt, '')}"
+
+
+def export_target(path: Path, name_in_folder: str) -> Path:
+    """Where an export given `-o path` goes: `path` itself, or `name_in_folder` inside it when it is a folder."""
+    try:
+        if stat.S_ISDIR(os.stat(path).st_mode):
+            return path / name_in_folder
+    except OSError:
+        pass  # not there (yet): the file is created; anything else is write_export's to refuse
+    return path
+
+
+def _refusal(path: Path) -> str | None:
+    """Why an export must not replace what is at `path` (None: nothing there, or a regular file).
+
+    Renaming over a FIFO, a device (/dev/full, as root) or a symlink would replace it, not
+    write to it: only a plain file a person chose is ever replaced.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if stat.S_ISREG(mode):
+        return None
+    what = next((word for test, word in _KINDS if test(mode)), "not a regular file")
+    return f"it is {what}; an export replaces only a regular file (or give a folder to write into)"
+
+
+def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
+    """A new, empty, owner-only file beside the target: created exclusively (O_EXCL), never
+    through a symlink (O_NOFOLLOW), under a random name no one can plant in advance."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(_TEMP_TRIES):
+        temp = folder / f".{name}.{secrets.token_hex(6)}.part"
+        try:
+            return os.open(temp, flags, 0o600), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
 def write_export(path: Path, data: str | bytes) -> int:
     """Write an export to `path`; the number of bytes.
 
     Written beside the target and renamed over it, so a USB stick pulled out mid-write leaves
     the old file (or none), never half a bundle that looks whole. Owner-only (0600) whatever it
     holds: a roster is neighbors' names and phones, and other accounts on this computer are not
-    the group. (A stick's FAT ignores modes, which is why bundles come with a warning.)
+    the group. (A stick's FAT ignores modes, which is why bundles come with a warning.) Only a
+    regular file is ever replaced; see `_refusal`.
     """
     raw = data if isinstance(data, bytes) else data.encode("utf-8")
-    temp = path.with_name(f".{path.name}.part")
+    problem = _refusal(path)
+    if problem is not None:
+        raise MagnetError(f"cannot write {path}: {problem}")
+    temp: Path | None = None
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, temp = _create_temp(path.parent, path.name)
         try:
             view = memoryview(raw)
             while view:
@@ -96,9 +177,17 @@ def write_export(path: Path, data: str | bytes) -> int:
             os.fsync(fd)
         finally:
             os.close(fd)
+        problem = _refusal(path)  # swapped for something else while we wrote?
+        if problem is not None:
+            raise MagnetError(f"cannot write {path}: {problem}")
         os.replace(temp, path)
-    except OSError as exc:
+        temp = None
         with contextlib.suppress(OSError):
-            temp.unlink()
+            fsync_dir(path.parent)
+    except OSError as exc:
         raise MagnetError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                temp.unlink()
     return len(raw)

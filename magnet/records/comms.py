@@ -26,7 +26,7 @@ class Channel(Record):
 
     name: str = text("Channel", required=True, aliases=("channel", "method"))
     tier: str = choice("PACE tier", PaceTier, default="primary", aliases=("tier", "pace"))
-    details: str = text("Details", help="Group chat name, phone tree, board location")
+    details: str = text("Details", help="Group chat name, phone tree, board location", multiline=True)
     radio_channel: str = text("Radio channel", aliases=("channel number",))
     frequency: str = text("Frequency", aliases=("freq", "mhz"))
     phone: str = text("Phone")
@@ -46,7 +46,7 @@ class Announcement(Record):
     KIND = Kind("announcements", noun="announcement")
 
     name: str = text("Headline", required=True, aliases=("title", "subject"))
-    body: str = text("Message")
+    body: str = text("Message", multiline=True)
     urgency: str = choice("Urgency", AnnouncementUrgency, default="info")
     posted_at: datetime | None = moment("Posted")
     author_id: str = ref("Author", "members")

@@ -62,7 +62,7 @@ class Exchange(Record):
     kind: str = choice("Kind", ExchangeKind, default="request")
     member_id: str = ref("From", "members")
     category: str = text("Category")
-    details: str = text("Details")
+    details: str = text("Details", multiline=True)
     state: str = choice("State", ExchangeState, default="open")
     match_id: str = ref("Matched with", "exchanges")
     posted_at: datetime | None = moment("Posted")

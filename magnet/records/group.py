@@ -18,12 +18,12 @@ class GroupProfile(Record):
     name: str = text("Group name", required=True)
     area: str = text("Area", help="The streets or blocks the group covers")
     meeting_place: str = text("Meeting place")
-    mission: str = text("Mission")
+    mission: str = text("Mission", multiline=True)
     created: date | None = date_field("Created")
     rally_points: dict[str, dict[str, Any]] = entries(
         "Rally points",
         name=text("Name", required=True),
         place=text("Where"),
-        notes=text("Notes"),
+        notes=text("Notes", multiline=True),
         order=integer("Order"),
     )

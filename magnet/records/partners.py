@@ -74,7 +74,7 @@ class Partner(Record):
     offers: frozenset[str] = tags(
         "Offers", aliases=("offer", "offers", "provides", "resources", "what they offer", "services")
     )
-    agreements: str = text("Agreements", aliases=("agreement", "mou", "terms"))
+    agreements: str = text("Agreements", aliases=("agreement", "mou", "terms"), multiline=True)
     last_contact: date | None = date_field("Last contact", aliases=("last contacted", "last contact date", "contacted"))
     follow_up: date | None = date_field("Follow up by", aliases=("follow up", "next contact", "follow-up"))
-    notes: str = text("Notes", aliases=("note", "comments"))
+    notes: str = text("Notes", aliases=("note", "comments"), multiline=True)

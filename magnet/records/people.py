@@ -306,9 +306,11 @@ class Member(Record):
     skills: dict[str, str] = mapping(
         "Skills", values=SkillLevel, value_default="basic", aliases=("skill", "skills", "abilities", "expertise")
     )
-    special_needs: str = text("Special needs", sensitive=True, aliases=("needs", "access needs", "special needs"))
+    special_needs: str = text(
+        "Special needs", sensitive=True, aliases=("needs", "access needs", "special needs"), multiline=True
+    )
     medical_notes: str = text(
-        "Medical notes", sensitive=True, aliases=("medical", "medical info", "health", "allergies")
+        "Medical notes", sensitive=True, aliases=("medical", "medical info", "health", "allergies"), multiline=True
     )
     consent_share: bool = flag(
         "Shares contact details",
@@ -316,7 +318,7 @@ class Member(Record):
         help="May the group share this member's phone and email with other members?",
     )
     last_active: date | None = date_field("Last active")
-    notes: str = text("Notes", aliases=("note", "comments", "comment"))
+    notes: str = text("Notes", aliases=("note", "comments", "comment"), multiline=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -395,8 +397,8 @@ class Household(Record):
         "People", minimum=0, aliases=("size", "household size", "people", "residents", "number of people"), default=1
     )
     pets: str = text("Pets")
-    special_needs: str = text("Special needs", sensitive=True, aliases=("needs", "access needs"))
-    notes: str = text("Notes")
+    special_needs: str = text("Special needs", sensitive=True, aliases=("needs", "access needs"), multiline=True)
+    notes: str = text("Notes", multiline=True)
 
 
 class RoleKind(StrEnum):
@@ -412,8 +414,8 @@ class Role(Record):
 
     name: str = text("Name", required=True)
     kind: str = choice("Kind", RoleKind, default="role")
-    responsibilities: str = text("Responsibilities")
-    how_to_join: str = text("How to join")
+    responsibilities: str = text("Responsibilities", multiline=True)
+    how_to_join: str = text("How to join", multiline=True)
 
 
 @dataclass(frozen=True, kw_only=True)

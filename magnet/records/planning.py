@@ -53,7 +53,7 @@ class Survey(Record):
     KIND = Kind("surveys", noun="survey")
 
     name: str = text("Title", required=True, aliases=("title", "survey"))
-    purpose: str = text("Purpose")
+    purpose: str = text("Purpose", multiline=True)
     opened: date | None = date_field("Opened")
     closed: bool = flag("Closed")
     questions: dict[str, dict[str, Any]] = entries(
@@ -91,7 +91,7 @@ class Need(Record):
     priority: str = choice("Priority", Priority, default="medium")
     survey_id: str = ref("Survey", "surveys")
     mentions: int = integer("Mentions", minimum=0)
-    description: str = text("Description")
+    description: str = text("Description", multiline=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,7 +99,7 @@ class Goal(Record):
     KIND = Kind("goals", noun="goal")
 
     name: str = text("Goal", required=True, aliases=("title", "goal", "objective"))
-    description: str = text("Description")
+    description: str = text("Description", multiline=True)
     need_ids: frozenset[str] = tags("Needs it meets", ref_to="needs")
     owner_id: str = ref("Owner", "members")
     target_date: date | None = date_field("Target date", aliases=("due", "deadline", "by"))

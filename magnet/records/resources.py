@@ -120,7 +120,7 @@ class InventoryItem(Record):
         minimum=0,
         help="blank: usual for the unit (gallon of water 1, meal 1/3)",
     )
-    notes: str = text("Notes", aliases=("note", "comments"))
+    notes: str = text("Notes", aliases=("note", "comments"), multiline=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,4 +134,4 @@ class Loan(Record):
     due_back: date | None = date_field("Due back")
     returned: bool = flag("Returned")
     returned_on: date | None = date_field("Returned on")
-    notes: str = text("Notes")
+    notes: str = text("Notes", multiline=True)

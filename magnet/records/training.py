@@ -32,7 +32,7 @@ class Course(Record):
     skill: str = text("Skill it gives", help="The skill name a completion adds, e.g. 'first aid'")
     hours: int = integer("Hours", minimum=0)
     valid_months: int = integer("Valid for (months)", minimum=0, help="0 when it never expires")
-    description: str = text("Description")
+    description: str = text("Description", multiline=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,7 +45,7 @@ class TrainingRecord(Record):
     course_id: str = ref("Course", "courses", required=True)
     completed: date | None = date_field("Completed", required=True)
     event_id: str = ref("Session", "events")
-    notes: str = text("Notes")
+    notes: str = text("Notes", multiline=True)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
@@ -26,6 +25,7 @@ from magnet.communication import (
 )
 from magnet.fields import choice_label
 from magnet.records import Announcement, Channel, Member, MemberStatus
+from screens.markup import escape
 from screens.planning.ask import member_choices
 from screens.planning.tabs import TabbedPage
 from screens.widgets.modals import InfoModal, PickModal

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,6 +17,7 @@ from magnet.evaluation import bar
 from magnet.fields import choice_label
 from magnet.records import Event, Goal, Need
 from screens.live_modal import LiveModal
+from screens.markup import escape
 from screens.planning.entries import entry_form
 from screens.planning.goals import GOAL_FIELDS, record_value
 from screens.session import Session

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
@@ -19,6 +18,7 @@ from textual.binding import Binding, BindingType
 from magnet.membership import QUIET_DAYS, Post, Seen, group_last_seen, mark_active, posts, quiet, role_key
 from magnet.plural import counted
 from magnet.records import Role, RoleKind
+from screens.markup import escape
 from screens.planning.ask import member_choices
 from screens.planning.tabs import TabbedPage
 from screens.widgets.modals import InfoModal, PickModal

@@ -186,7 +186,7 @@ class NeedsScreen(TabbedPage[NeedsData]):
 
 def need_goals(doc: Any, need: Need) -> list[str]:
     """The goals meeting a need, for its details."""
-    from rich.markup import escape
+    from screens.markup import escape
 
     meeting = goals_meeting(need.id, doc.goals.all())
     if not meeting:

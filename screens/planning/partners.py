@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
@@ -17,6 +16,7 @@ from textual.binding import Binding, BindingType
 from magnet.partnering import NeedSupport, follow_ups_due, out_of_touch, record_contact, support_for_needs
 from magnet.plural import counted
 from magnet.records import Partner
+from screens.markup import escape
 from screens.planning.ask import ask_date
 from screens.planning.needs import priority_text
 from screens.planning.tabs import TabbedPage

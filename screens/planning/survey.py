@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -24,6 +23,7 @@ from magnet.needs import SurveyTally, apply_tally, tally
 from magnet.records import QuestionKind, Survey
 from magnet.surveys import questions, record_response
 from screens.live_modal import LiveModal
+from screens.markup import escape
 from screens.planning.ask import ask_survey, member_choices
 from screens.planning.entries import entry_form
 from screens.session import Session

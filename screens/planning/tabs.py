@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from rich.markup import escape
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
+from screens.markup import escape
 from screens.planning.page import PlanPage
 from screens.widgets.record_table import RecordTable
 

@@ -151,7 +151,7 @@ class PickModal(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="dialog-text", markup=False)
             yield Input(placeholder="type to narrow", id="pick-filter", compact=True)
-            yield OptionList(id="pick-list")
+            yield OptionList(id="pick-list", markup=False)  # names as given, not markup
 
     def on_mount(self) -> None:
         self._fill("")

@@ -19,7 +19,6 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -38,6 +37,7 @@ from magnet.membership import role_key
 from magnet.record import Record
 from magnet.records import COLLECTIONS, Member, RoleKind
 from screens.drafts import Drafts
+from screens.markup import escape
 from screens.widgets.fields import FieldEditor, Raw, editable, initial_raw
 from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.modals import ChoiceModal, PromptModal

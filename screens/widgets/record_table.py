@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import RowKey
 
 from magnet.record import Record, display
+from magnet.safetext import shown
 
 T = TypeVar("T")
 SEARCH_PAUSE = 0.15
@@ -117,8 +118,9 @@ def field_column(
 
 
 def cell_text(value: str) -> Text:
-    """How any text from the group's records becomes a table cell (one line, never markup)."""
-    return Text(value, no_wrap=True, overflow="ellipsis")
+    """How any text from the group's records becomes a table cell: one line, never markup, and
+    control characters shown, never obeyed (magnet.safetext)."""
+    return Text(shown(value), no_wrap=True, overflow="ellipsis")
 
 
 def _plain(cell: Cell) -> str:
@@ -126,7 +128,7 @@ def _plain(cell: Cell) -> str:
 
 
 def _as_text(cell: Cell) -> Text:
-    """Cells are shown as given: a name with [brackets] is not markup."""
+    """Cells are shown as given: a name with [brackets] is not markup, an escape is not obeyed."""
     return cell if isinstance(cell, Text) else cell_text(cell)
 
 

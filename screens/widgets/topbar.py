@@ -12,6 +12,8 @@ from textual.events import Click
 from textual.widget import Widget
 from textual.widgets import Static
 
+from magnet.safetext import shown
+
 if TYPE_CHECKING:
     from screens.base import Shell
     from screens.sync_link import SyncStatus
@@ -90,7 +92,8 @@ class Where(Widget):
         if not self.group:
             return area
         left = room - len(self.area) - 3
-        group = self.group if len(self.group) <= left else self.group[: max(left - 1, 0)] + "…"
+        name = shown(self.group)
+        group = name if len(name) <= left else name[: max(left - 1, 0)] + "…"
         if left < 2:
             return area
         return Text.assemble(group, " · ", area)

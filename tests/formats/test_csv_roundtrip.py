@@ -18,6 +18,7 @@ from magnet.formats.columns import CSV_KINDS
 from magnet.formats.csv_export import export_csv, headers_for
 from magnet.formats.csv_import import import_csv
 from magnet.record import SYSTEM_FIELDS, Record
+from magnet.safetext import BIDI_CONTROLS
 
 DEVICE = "ab" * 16
 
@@ -174,12 +175,19 @@ def test_the_export_is_excel_friendly() -> None:
     assert b"\r\n" in data
 
 
-_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\n"), max_size=40).map(
-    str.strip
-)
+_BIDI = "".join(map(chr, BIDI_CONTROLS))  # refused on input, like every control character
+_text = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc", "Zl", "Zp"), whitelist_characters="\n", blacklist_characters=_BIDI
+    ),
+    max_size=40,
+).map(str.strip)
+_line = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters=_BIDI), max_size=40
+).map(str.strip)
 _word = (
     st.text(
-        alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters=",;:=\n"),
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters=",;:=\n" + _BIDI),
         min_size=1,
         max_size=12,
     )
@@ -191,9 +199,9 @@ _word = (
 @st.composite
 def members(draw: st.DrawFn) -> dict[str, Any]:
     return {
-        "name": draw(_text.filter(bool)),
-        "zone": draw(_text),
-        "email": draw(_text),
+        "name": draw(_line.filter(bool)),
+        "zone": draw(_line),
+        "email": draw(_line),
         "notes": draw(_text),
         "languages": draw(st.frozensets(_word, max_size=3)),
         "skills": draw(

@@ -21,6 +21,7 @@ from magnet.formats.csv_export import export_csv
 from magnet.formats.csv_import import import_csv, plan_csv
 from magnet.home import Home
 from magnet.record import SYSTEM_FIELDS
+from magnet.safetext import BIDI_CONTROLS
 
 DEVICE = "ab" * 16
 
@@ -136,12 +137,19 @@ def test_a_copied_row_and_a_changed_household_name(tmp_path: Path) -> None:
     assert members["Al Lee"].id != members["Ann Lee"].id
 
 
-_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\n"), max_size=30).map(
-    str.strip
-)
+_BIDI = "".join(map(chr, BIDI_CONTROLS))  # refused on input, like every control character
+_text = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc", "Zl", "Zp"), whitelist_characters="\n", blacklist_characters=_BIDI
+    ),
+    max_size=30,
+).map(str.strip)
+_line = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters=_BIDI), max_size=30
+).map(str.strip)
 _word = (
     st.text(
-        alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters=",;:=\n"),
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters=",;:=\n" + _BIDI),
         min_size=1,
         max_size=10,
     )
@@ -153,11 +161,11 @@ _word = (
 @st.composite
 def members(draw: st.DrawFn) -> dict[str, Any]:
     return {
-        "name": draw(_text.filter(bool)),
-        "zone": draw(_text),
-        "email": draw(_text),
+        "name": draw(_line.filter(bool)),
+        "zone": draw(_line),
+        "email": draw(_line),
         "notes": draw(_text),
-        "organisation": draw(_text),
+        "organisation": draw(_line),
         "languages": draw(st.frozensets(_word, max_size=3)),
         "skills": draw(st.dictionaries(_word, st.sampled_from(["basic", "trained", "certified"]), max_size=2)),
         "phones": draw(st.dictionaries(_word, _word, max_size=2)),

@@ -96,11 +96,12 @@ async def test_a_device_joins_the_running_app_with_the_short_code_it_shows(home:
         result = await asyncio.to_thread(
             join_with_code, joiner, code, me="Bo Typed", passphrase="correct horse battery", timeout=120
         )
-        assert "Joined 'Sample Street MAG'" in result.message
+        doc = session(app).doc
+        assert result.group_id == doc.group_id and result.message.startswith(f"Joined 'group {doc.group_id[:8]}'")
         [joined] = joiner.groups()
         assert joined.encrypted, "asked to encrypt: the new copy is sealed at rest"
         assert b"Sample Street" not in (joined.path / "store.mgn").read_bytes()
-        doc = session(app).doc
+        assert b"Sample Street" not in (joined.path / "group.json").read_bytes(), "nor its name beside it"
         await until(pilot, lambda: any(d.device_id == joiner.device.device_id for d in doc.devices.all()), wait=30)
         book = InviteBook(session(app).group.path)
         assert [i.status(datetime.now().timestamp()) for i in book.invites() if i.kind == "short"] == ["used"]

@@ -1,0 +1,165 @@
+"""Text from the document or a peer, made harmless on a terminal; and refused where it is typed.
+
+A member's name is data, never terminal control. `Eve \\x1b]52;c;...\\x07` printed raw writes the
+reader's clipboard (OSC 52) or window title (OSC 0); `\\r` overwrites what a line said; a bidi
+override reorders what follows it. What is already in the document or arrives from a peer is
+never rewritten: it is shown through `shown()`, which swaps every such character for a visible
+stand-in (C0 as its Control Pictures symbol, `␛`, `␇`; C1, bidi controls, line separators and lone
+surrogates as `\\x9b` / `\\u202e`). What a person types, imports or sends to join is checked by
+`control_problem()` and refused with one clear line.
+
+Logging goes through `SafeFormatter`, installed by `guard_logging()` where `magnet serve` and the
+app set logging up, so no log call needs to remember any of this.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import unicodedata
+
+LINE_BREAK = 0x0A
+TAB = 0x09
+# Embeddings, overrides (U+202A-U+202E) and isolates (U+2066-U+2069) reorder the text after them.
+# The marks LRM, RLM and ALM only set the direction of their neighbours: names in Arabic or
+# Hebrew need them, and they cannot move text about, so they stay.
+BIDI_CONTROLS = frozenset([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+LINE_SEPARATORS = frozenset({0x2028, 0x2029})
+SURROGATES = range(0xD800, 0xE000)
+
+_NAMES = {
+    0x00: "a NUL character",
+    0x07: "a bell character",
+    0x08: "a backspace",
+    TAB: "a tab",
+    LINE_BREAK: "a line break",
+    0x0D: "a carriage return",
+    0x1B: "an escape character",
+    0x7F: "a delete character",
+}
+
+
+def _stand_in(code: int) -> str:
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ … ␟: one cell wide, so tables stay aligned
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    if code < 0xA0:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def _unsafe_codes() -> list[int]:
+    return [*range(0x20), *range(0x7F, 0xA0), *BIDI_CONTROLS, *LINE_SEPARATORS, *SURROGATES]
+
+
+_ONE_LINE = {code: _stand_in(code) for code in _unsafe_codes()}
+_MULTILINE = {code: stand for code, stand in _ONE_LINE.items() if code not in (LINE_BREAK, TAB)}
+
+
+def _pattern(codes: dict[int, str]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(codes)) + "]")
+
+
+_UNSAFE_ONE_LINE = _pattern(_ONE_LINE)
+_UNSAFE_MULTILINE = _pattern(_MULTILINE)
+
+
+def shown(text: object, *, multiline: bool = False) -> str:
+    """`text` as a terminal may print it: every control character visible, none obeyed.
+
+    `multiline` keeps line breaks and tabs (notes, minutes, a traceback); a name or a log line
+    shows them as ␊ and ␉, so one line stays one line.
+    """
+    value = text if isinstance(text, str) else str(text)
+    unsafe = _UNSAFE_MULTILINE if multiline else _UNSAFE_ONE_LINE
+    if unsafe.search(value) is None:
+        return value
+    return value.translate(_MULTILINE if multiline else _ONE_LINE)
+
+
+def is_safe(text: str, *, multiline: bool = False) -> bool:
+    return (_UNSAFE_MULTILINE if multiline else _UNSAFE_ONE_LINE).search(text) is None
+
+
+def control_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Why `text` may not be stored (None when it may): the first character a terminal would obey.
+
+    Single-line fields (names above all) take no control character at all; multi-line ones keep
+    line breaks and tabs. Callers normalise Windows line ends first (`one_kind_of_line_end`).
+    """
+    found = (_UNSAFE_MULTILINE if multiline else _UNSAFE_ONE_LINE).search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    what = _NAMES.get(code)
+    if what is None and code in BIDI_CONTROLS:
+        what = "a bidirectional control, which reorders the text after it"
+    elif what is None and code in SURROGATES:
+        return "is not valid text (a lone surrogate)"
+    elif what is None:
+        what = "a control character"
+        if name := unicodedata.name(found.group(), ""):
+            what += f" ({name.lower()})"
+    where = "" if multiline else "; it is one line of plain text"
+    return f"contains {what} (U+{code:04X}){where}"
+
+
+def one_kind_of_line_end(text: str) -> str:
+    """Windows (\\r\\n) and old Mac (\\r) line ends as \\n: what a spreadsheet cell or a paste holds."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+# ---- logs ----------------------------------------------------------------------------------
+
+
+class SafeFormatter(logging.Formatter):
+    """Log lines whose data cannot steer the terminal (or the journal) that shows them.
+
+    Wraps the handler's own formatter: the message becomes one line whatever a peer put in it,
+    a traceback keeps its line breaks and loses everything else.
+    """
+
+    def __init__(self, inner: logging.Formatter | None = None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.msg, record.args, record.exc_text, record.stack_info
+        try:
+            record.msg, record.args = shown(record.getMessage()), None
+            if record.exc_info and not record.exc_text:
+                record.exc_text = self.inner.formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = shown(record.exc_text, multiline=True)
+            if record.stack_info:
+                record.stack_info = shown(record.stack_info, multiline=True)
+            return self.inner.format(record)
+        finally:
+            record.msg, record.args, record.exc_text, record.stack_info = saved
+
+
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Like Python's last resort, writes to whatever `sys.stderr` is at the time: the app swaps
+    it for its own while it runs, so a line logged then never lands in the middle of the screen."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def guard_logging(level: int = logging.WARNING) -> None:
+    """Wrap the formatter of every handler of the root logger in a `SafeFormatter`.
+
+    With no handler at all (the app configures none), add one on stderr at `level`: Python's
+    last-resort handler would otherwise print raw.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        last_resort = _CurrentStderr()
+        last_resort.setLevel(level)
+        root.addHandler(last_resort)
+    for handler in root.handlers:
+        if not isinstance(handler.formatter, SafeFormatter):
+            handler.setFormatter(SafeFormatter(handler.formatter))
