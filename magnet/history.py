@@ -11,9 +11,9 @@ no side of a concurrent edit is lost. (A change that only deleted, within the se
 device's previous edit, leaves no op to find; magnet's own stamp makes that rare.)
 
 Who: an actor id starts with the device id's first 8 bytes (`crdt.new_actor_id`), and the group's
-devices say which member a device speaks for. When: the stamp the change wrote. What: the record
-as the change found it against the record as the change left it, field by field; when: the
-`updated_at` stamp the record carried after it.
+devices say which member a device speaks for. When: the `updated_at` stamp the record carried
+after the change. What: the record as the change found it against the record as the change left
+it, field by field.
 
 Undo writes the old values back as a new change, so it syncs like any edit and shows in history.
 """
@@ -24,7 +24,7 @@ import bisect
 import functools
 import threading
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -519,10 +519,3 @@ def describe(edit: Edit, *, width: int = 60) -> list[str]:
 def _short(text: str, width: int) -> str:
     one = " ".join(text.split())
     return one if len(one) <= width else one[: width - 1] + "…"
-
-
-def edits_by_record(edits: Iterable[Edit]) -> dict[tuple[str, str], list[Edit]]:
-    grouped: dict[tuple[str, str], list[Edit]] = {}
-    for edit in edits:
-        grouped.setdefault((edit.collection, edit.record_id), []).append(edit)
-    return grouped

@@ -195,7 +195,9 @@ async def ask_rsvp(screen: Host, event: Event) -> None:
 
 
 async def write_minutes(screen: Host, event: Event) -> None:
-    text = await screen.app.push_screen_wait(TextModal(f"Minutes: {event.name} ({when(event)})", event.minutes))
+    text = await screen.app.push_screen_wait(
+        TextModal(f"Minutes: {event.name} ({when(event)})", event.minutes, draft_key=f"minutes:{event.id}")
+    )
     if text is None or text == event.minutes:
         return
     doc = screen.session.doc

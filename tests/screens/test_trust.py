@@ -499,3 +499,28 @@ async def test_on_a_narrow_terminal_the_names_stay_as_the_other_columns_scroll(h
         table.scroll_x = table.max_scroll_x
         await settle(pilot)
         assert "Water jug" in screen_text(app) and "Garage" in screen_text(app)
+
+
+async def test_minutes_ask_before_their_typing_is_dropped_and_are_kept_as_a_draft(home: Home) -> None:
+    from screens.widgets.modals import TextModal
+
+    app = make_app(small_group(home))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        doc = session(app).doc
+        meeting = doc.events.add(name="Monthly meeting", starts=session(app).now() + timedelta(days=2))
+        await pilot.press("3")
+        await until(pilot, lambda: app.current_mode == "events" and app.screen.loaded_once)  # type: ignore[attr-defined]
+        await pilot.press("m")
+        await wait_for(pilot, TextModal)
+        await type_text(pilot, "Water barrels ordered")
+        await until(pilot, lambda: app.drafts is not None and f"minutes:{meeting.id}" in app.drafts.all())
+        await pilot.press("escape")
+        await wait_for(pilot, ChoiceModal)
+        await pilot.press("k")
+        await wait_for(pilot, TextModal)
+        await pilot.press("escape")
+        await wait_for(pilot, ChoiceModal)
+        await pilot.press("s")
+        await until(pilot, lambda: doc.events.get(meeting.id).minutes == "Water barrels ordered")
+        assert app.drafts is not None and not app.drafts.all()
