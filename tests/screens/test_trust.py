@@ -212,7 +212,7 @@ async def palette(pilot: Pilot[Any], words: str) -> None:
     await pilot.press("ctrl+p")
     await until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
     pilot.app.screen.query_one(CommandInput).value = words
-    await settle(pilot, rounds=2)
+    await settle(pilot, rounds=1)
     await pilot.press("enter")
 
 
