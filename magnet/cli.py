@@ -395,6 +395,34 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    """`magnet history`: the group's recent changes; `magnet history KIND ID`: one record's."""
+    from magnet.history import describe, recent_changes, record_history
+
+    if (args.kind is None) != (args.id is None):
+        raise MagnetError("give both a kind and a record (magnet history members 'Ann Lee'), or neither")
+    group = open_group(args)
+    try:
+        if args.kind is None:
+            edits = recent_changes(group.doc, limit=args.limit)
+            heading = f"The {len(edits)} latest changes to {group.info.name}, newest first:"
+        else:
+            collection = _collection(group.doc, args.kind)
+            record_id = _resolve(collection, args.id)
+            edits = record_history(group.doc, collection.name, record_id, limit=args.limit)
+            title = collection.get(record_id).title
+            heading = f"Changes to the {collection.record_type.NOUN} {title}, newest first:"
+    finally:
+        group.close()
+    print(shown(heading))
+    for edit in edits:
+        lines = describe(edit, width=50)
+        if args.kind is None:
+            lines[0] += f"  ({edit.noun} {edit.title}, {edit.record_id[:8]})"
+        print("\n".join(shown(line) for line in lines))
+    return 0
+
+
 def cmd_service(args: argparse.Namespace) -> int:
     from magnet.service import service_command
 
@@ -507,6 +535,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", "-f", choices=["table", "tsv", "json"], default="table", help="table (default), tsv or json"
     )
     p.add_argument("--sensitive", action="store_true", help="include sensitive fields (addresses, medical notes)")
+
+    p = command("history", cmd_history, "who changed what and when: the group's latest changes, or one record's")
+    p.add_argument("kind", nargs="?", help="the kind of record (members, items, events, ...)")
+    p.add_argument("id", nargs="?", help="id, id prefix or exact name")
+    p.add_argument("--limit", "-n", type=int, default=30, help="how many changes to show (default 30)")
 
     p = command("add", cmd_add, "add a record: magnet add members name='Ann Lee' zone=B")
     p.add_argument("kind")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from automerge.core import ObjType, ScalarType, Transaction
 
+from magnet.checks import check_entry, check_record
 from magnet.errors import NotFound, ValidationError
 from magnet.fields import FieldKind, FieldSpec, parse_entry, parse_value
 from magnet.record import Record, decode_record
@@ -154,6 +155,7 @@ class Collection(Generic[R]):
         for key, spec in self.record_type.specs().items():
             if spec.required and key not in parsed:
                 raise ValidationError(key, "must not be empty")
+        check_record(self._doc, self.record_type, parsed, None)
         return parsed
 
     # ---- writing ----------------------------------------------------------------------------
@@ -209,6 +211,7 @@ class Collection(Generic[R]):
         changed = {k: v for k, v in parsed.items() if getattr(current, k) != v}
         if not changed:
             return current
+        check_record(self._doc, self.record_type, changed, current)
         with self._doc.change(self.name, record_id) as tx:
             obj = self._record_obj(tx, record_id)
             for key, value in changed.items():
@@ -268,6 +271,7 @@ class Collection(Generic[R]):
                 spec, {**{k: v for k, v in existing[entry_id].items() if k in spec.entry_fields}, **values}
             )
             old = existing[entry_id]
+        check_entry(self.record_type, field, {**old, **parsed})
         entry_id = entry_id or new_id()
         with self._doc.change(self.name, record_id) as tx:
             obj = self._record_obj(tx, record_id)

@@ -11,7 +11,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from magnet.document import GroupDocument
-from magnet.records import Certification, CheckIn, Course, Event, Household, InventoryItem, Loan, Member, Welfare
+from magnet.records import (
+    Announcement,
+    Certification,
+    CheckIn,
+    Course,
+    Event,
+    Goal,
+    Household,
+    InventoryItem,
+    Loan,
+    Member,
+    Partner,
+    Welfare,
+)
 
 # Skills every group should have someone for, whatever courses it runs.
 ESSENTIAL_SKILLS = ("first aid", "cpr", "radio", "search and rescue", "fire safety")
@@ -274,6 +287,21 @@ def open_loans(loans: Iterable[Loan]) -> list[Loan]:
     return found
 
 
+def is_overdue(loan: Loan, today: date) -> bool:
+    """Still out after the day it was due back."""
+    return not loan.archived and not loan.returned and loan.due_back is not None and loan.due_back < today
+
+
+def overdue_loans(loans: Iterable[Loan], *, today: date) -> list[Loan]:
+    """Loans still out past their due date, longest overdue first."""
+    return [loan for loan in open_loans(loans) if is_overdue(loan, today)]
+
+
+def out_of_stock(items: Iterable[InventoryItem]) -> list[InventoryItem]:
+    """Items the group keeps a line for and has none of (whether or not a minimum is set)."""
+    return [i for i in items if not i.archived and i.quantity <= 0]
+
+
 # ---- skills and certifications ---------------------------------------------------------------
 
 
@@ -375,15 +403,25 @@ class Readiness:
     open_loans: int
     members: int
     households: int
+    overdue_loans: list[Loan] = field(default_factory=list)
+    out_of_stock: list[InventoryItem] = field(default_factory=list)
+    goals_behind: list[Goal] = field(default_factory=list)
+    live_goals: int = 0
+    pinned: Announcement | None = None  # the newest pinned announcement
+    follow_ups: list[Partner] = field(default_factory=list)  # due within a week or overdue, soonest first
 
 
 def readiness(doc: GroupDocument, *, now: datetime, checkin_since: datetime | None = None) -> Readiness:
     """Read the collections the dashboard needs and answer every question at once."""
+    from magnet import goals, partnering  # they read the document too; imported when used
+
     today = now.date()
     members = doc.members.all()
     households = doc.households.all()
     items = doc.inventory.all()
     certs = doc.certifications.all()
+    loans = doc.loans.all()
+    all_goals = doc.goals.all()
     units = welfare_units(households, members, doc.checkins.all(), since=checkin_since)
     people = headcount(households, members)
     return Readiness(
@@ -396,7 +434,19 @@ def readiness(doc: GroupDocument, *, now: datetime, checkin_since: datetime | No
         water_days=days_on_hand(items, "water", people, today=today),
         food_days=days_on_hand(items, "food", people, today=today),
         people=people,
-        open_loans=len(open_loans(doc.loans.all())),
+        open_loans=len(open_loans(loans)),
         members=len(members),
         households=len(households),
+        overdue_loans=overdue_loans(loans, today=today),
+        out_of_stock=out_of_stock(items),
+        goals_behind=[s.goal for s in goals.behind(all_goals, today)],
+        live_goals=sum(1 for g in all_goals if g.status in goals.LIVE),
+        pinned=pinned_announcement(doc.announcements.all()),
+        follow_ups=partnering.follow_ups_due(doc.partners.all(), today=today),
     )
+
+
+def pinned_announcement(announcements: Iterable[Announcement]) -> Announcement | None:
+    """The pinned announcement everyone should see, the newest when several are pinned."""
+    pinned = [a for a in announcements if a.pinned and not a.archived]
+    return max(pinned, key=lambda a: a.posted_at or a.created_at or datetime.min, default=None)

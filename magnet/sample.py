@@ -270,8 +270,10 @@ SIZES = {
 }
 
 
-def create_demo_group(home: Home, *, name: str = "Sample Street MAG", size: str = "demo", seed: int = 7) -> OpenGroup:
-    """A new group in `home`, filled with sample records."""
+def create_demo_group(
+    home: Home, *, name: str = "Sample Street MAG", size: str = "demo", seed: int = 7, today: date | None = None
+) -> OpenGroup:
+    """A new group in `home`, filled with sample records (dated around `today`, default the real one)."""
     existing = {g.name.lower() for g in home.groups()}
     final = name
     counter = 2
@@ -290,7 +292,7 @@ def create_demo_group(home: Home, *, name: str = "Sample Street MAG", size: str 
     group.doc.put_rally_point(
         name="St. Mark's church lot", place="Cedar Ave & 5th", notes="If the park floods", order=2
     )
-    populate(group.doc, SIZES[size], seed=seed)
+    populate(group.doc, SIZES[size], seed=seed, today=today)
     return group
 
 

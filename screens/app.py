@@ -32,6 +32,7 @@ from magnet.errors import MagnetError
 from magnet.home import GroupInfo, Home
 from screens.areas import AREA_BY_ID, AREAS, CRISIS_AREA, HOME_AREA
 from screens.commands import MagnetCommands
+from screens.drafts import Drafts, drafts_for
 from screens.prefs import Prefs, load_prefs, save_prefs
 from screens.session import Session
 from screens.shown_lines import ControlCharacters
@@ -57,6 +58,7 @@ class MagnetApp(App[int]):
         Binding("exclamation_mark", "crisis", "Crisis check-in", show=False),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
         Binding("ctrl+o", "data", "Data in and out", show=False),
+        Binding("ctrl+z", "undo", "Undo my last change", show=False),
         Binding("ctrl+q", "quit", "Quit", show=False),
         # Priority: the app moves focus before it hands on the next key of a burst (a fast typist,
         # a paste over SSH); otherwise keys after a Tab reach the field the Tab was leaving.
@@ -116,6 +118,7 @@ class MagnetApp(App[int]):
         self.clock = clock
         self.prefs: Prefs = load_prefs(home.root)
         self.session: Session | None = None
+        self.drafts: Drafts | None = None
         self.sync = SyncStatus()
         self.doc_changed: Signal[frozenset[str] | None] = Signal(self, "doc-changed")
         self.sync_changed: Signal[SyncStatus] = Signal(self, "sync-changed")
@@ -211,6 +214,8 @@ class MagnetApp(App[int]):
     async def _opened(self, message: Opened) -> None:
         session = message.session
         self.session = session
+        info = session.group.info
+        self.drafts = drafts_for(info.path, encrypted=info.encrypted)
         for problem in session.group.report.problems:
             self.notify(problem, title="Store repaired", severity="warning", timeout=15)
         self._stop_listening = session.doc.add_listener(self._heard_change)
@@ -221,6 +226,14 @@ class MagnetApp(App[int]):
                 await self.remove_mode(area.id)
             self.add_mode(area.id, partial(self._area_screen, area.id))
         await self.switch_mode(HOME_AREA)
+        kept = self.drafts.all()
+        if kept:
+            titles = ", ".join(sorted({d.title for d in kept.values()}))
+            self.notify(
+                f"Not saved yet, kept from before: {titles}. Open the same form to go on.",
+                title="Drafts",
+                timeout=12,
+            )
         self.save_prefs(self.prefs.edit(last_group=session.group.info.group_id))
         if self.ready_at is not None:
             self._start_node(session)
@@ -361,6 +374,14 @@ class MagnetApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
+    def action_undo(self) -> None:
+        """Offer this device's latest changes, newest first, and undo the one picked."""
+        from screens.history import undo_latest
+
+        if self.session is None:
+            return
+        self.run_worker(undo_latest(self, self.session), group="undo", exclusive=True)
+
     def action_data(self) -> None:
         """Exports, printing, imports and USB bundles, from anywhere."""
         from screens.data import open_data
@@ -389,6 +410,7 @@ class MagnetApp(App[int]):
             if area.id in self._modes:
                 await self.remove_mode(area.id)
         session, self.session = self.session, None
+        self.drafts = None
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None

@@ -37,6 +37,13 @@ AREAS: tuple[Area, ...] = (
     Area("peers", "Peers", "6", "Devices that sync with this one; invites", "screens.peers:PeersScreen"),
     Area("settings", "Settings", "7", "This device, groups, theme", "screens.settings:SettingsScreen"),
     Area("plan", "Plan", "8", "Needs, goals, comms, partners, training, report", "screens.planning.hub:PlanScreen"),
+    Area(
+        "history",
+        "History",
+        "9",
+        "Recent changes across the group: who, what, when; undo",
+        "screens.history:RecentScreen",
+    ),
 )
 
 AREA_BY_ID = {area.id: area for area in AREAS}

@@ -9,12 +9,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from magnet.records import Event, Member
 from screens.edits import toggle_tag
 from screens.live_modal import LiveModal
 from screens.session import Session
+from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.record_table import Column, RecordTable
 from screens.widgets.topbar import StatusLine
 
@@ -66,7 +67,7 @@ class AttendanceScreen(LiveModal[Roll]):
                 placeholder="/ find a person",
                 id="roll",
             )
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @property
     def roll(self) -> RecordTable[Member]:

@@ -18,12 +18,12 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from magnet.errors import MagnetError
 from magnet.record import Record
 from screens.session import Session
+from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.sidebar import Sidebar
 from screens.widgets.topbar import TopBar
 
@@ -85,7 +85,7 @@ class AreaScreen(Screen[None], Generic[D]):
             yield Sidebar(self.AREA)
             with Vertical(id="body"):
                 yield from self.compose_body()
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def compose_body(self) -> Iterator[Any]:
         raise NotImplementedError
@@ -203,6 +203,18 @@ class AreaScreen(Screen[None], Generic[D]):
 
         form = RecordForm(self.session.doc, record_type, record, fields=fields, defaults=defaults, title=title)
         self.app.push_screen(form, saved)
+
+    def open_detail(
+        self,
+        record: Record,
+        *,
+        fields: Sequence[str] | None = None,
+        related: Callable[[Any, Any], list[str]] | None = None,
+    ) -> None:
+        """Enter on a row: the record's details (e edits there, h shows its history)."""
+        from screens.record_detail import RecordDetail
+
+        self.app.push_screen(RecordDetail(self.session, type(record), record.id, fields=fields, related=related))
 
     def confirm_archive(self, record: Record, then: Callable[[Record], None] | None = None) -> None:
         """Archive (or restore an archived) record after asking; it stays in history either way."""

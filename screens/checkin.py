@@ -83,16 +83,18 @@ class CheckInScreen(AreaScreen[Sweep]):
                     lambda u: (WELFARE_ORDER.get(u.status, 1), u.zone.lower(), u.name.lower()),
                     width=10,
                 ),
-                Column("name", "Household", lambda u: u.name if u.is_household else f"{u.name} (alone)", width=20),
+                Column(
+                    "name", "Household", lambda u: u.name if u.is_household else f"{u.name} (alone)", width=20, least=14
+                ),
                 Column("zone", "Zone", lambda u: u.zone, lambda u: (u.zone.lower(), u.name.lower()), width=4),
                 Column(
                     "when",
                     "When",
                     self._when,
                     lambda u: u.report.at if u.report and u.report.at else datetime.min,
-                    width=6,
+                    width=8,
                 ),
-                Column("by", "Checked by", self._who, width=12),
+                Column("by", "Checked by", self._who, width=12, grow=1, least=8),
                 Column("note", "Note", lambda u: u.report.note if u.report else "", width=24),
                 Column("people", "Ppl", lambda u: str(u.people), lambda u: u.people, width=3),
             ],

@@ -31,6 +31,7 @@ class EventDetail(DetailModal[EventView]):
         Binding("r", "rsvp", "RSVP"),
         Binding("p", "attendance", "Attendance"),
         Binding("m", "minutes", "Minutes"),
+        Binding("h", "history", "History"),
     ]
 
     def __init__(self, session: Session, event_id: str) -> None:
@@ -104,6 +105,11 @@ class EventDetail(DetailModal[EventView]):
                 self.write(lambda: self.session.doc.events.update(event.id, **values))
 
         self.app.push_screen(RecordForm(self.session.doc, Event, event, fields=FORM_FIELDS), saved)
+
+    def action_history(self) -> None:
+        from screens.history import open_history
+
+        open_history(self.app, self.session, Event, self.event_id)
 
     def action_rsvp(self) -> None:
         event = self._event()

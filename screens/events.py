@@ -16,7 +16,7 @@ from screens.edits import put_key
 from screens.listing import RecordListScreen
 from screens.session import Session
 from screens.widgets.modals import PickModal, TextModal
-from screens.widgets.record_table import Column
+from screens.widgets.record_table import Column, cell_text
 
 FORM_FIELDS = (
     "name",
@@ -67,18 +67,27 @@ class EventsScreen(RecordListScreen[Event]):
     def columns(self) -> Sequence[Column[Event]]:
         return [
             Column("starts", "When", when, lambda e: e.starts or datetime.min, width=19),
+            Column("name", "Title", self._title, width=24),
             Column("kind", "Kind", lambda e: choice_label(e.kind), width=8),
-            Column("name", "Title", lambda e: Text(e.name, style="strike") if e.cancelled else e.name, width=24),
-            Column("rsvp", "RSVP", lambda e: str(rsvp_count(e)), rsvp_count, width=4),
-            Column(
-                "came",
-                "Came",
-                lambda e: str(len(e.attendance)) if e.attendance else "",
-                lambda e: len(e.attendance),
-                width=4,
-            ),
+            Column("people", "People", self._people, self._head_count, width=6),
             Column("place", "Place", lambda e: e.place, width=20),
         ]
+
+    @staticmethod
+    def _title(event: Event) -> Text:
+        name = cell_text(event.name)
+        if event.cancelled:
+            name.stylize("strike")
+        return name
+
+    def _people(self, event: Event) -> str:
+        """Who said yes for what is ahead; who came for what is past."""
+        if self.past:
+            return f"{len(event.attendance)} came" if event.attendance else ""
+        return f"{rsvp_count(event)} yes" if event.rsvps else ""
+
+    def _head_count(self, event: Event) -> int:
+        return len(event.attendance) if self.past else rsvp_count(event)
 
     def search_terms(self) -> dict[str, Any]:
         return {"kind": lambda e, v: e.kind.startswith(v), "place": lambda e, v: v in e.place.lower()}
@@ -112,6 +121,11 @@ class EventsScreen(RecordListScreen[Event]):
         if self.past:
             self.action_switch()  # the dashboard leads to what is coming up
         super().focus_on(search)
+
+    def show_tab(self, tab: str) -> None:
+        """Show what is coming up ("upcoming") or what is past ("past")."""
+        if (tab == "past") != self.past:
+            self.action_switch()
 
     def action_switch(self) -> None:
         self.past = not self.past
@@ -181,7 +195,9 @@ async def ask_rsvp(screen: Host, event: Event) -> None:
 
 
 async def write_minutes(screen: Host, event: Event) -> None:
-    text = await screen.app.push_screen_wait(TextModal(f"Minutes: {event.name} ({when(event)})", event.minutes))
+    text = await screen.app.push_screen_wait(
+        TextModal(f"Minutes: {event.name} ({when(event)})", event.minutes, draft_key=f"minutes:{event.id}")
+    )
     if text is None or text == event.minutes:
         return
     doc = screen.session.doc

@@ -10,10 +10,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from magnet.errors import MagnetError
+from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.modals import ConfirmModal, PromptModal
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class WelcomeScreen(Screen[None]):
             ]
             yield OptionList(*options, id="welcome-choices")
             yield Static("", id="welcome-status", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @on(OptionList.OptionSelected, "#welcome-choices")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

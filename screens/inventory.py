@@ -1,4 +1,10 @@
-"""Inventory: supplies by category and location, quick +/- adjustments, loans, warnings, days on hand."""
+"""Inventory as a stock sheet: one line per item with its total, where it is kept and who holds it.
+
+The same item kept in eight places (the sample's AA batteries) is one line with its total and its
+places; Enter (or space) opens it to show each lot, and + - = l r e x on the line ask which lot
+when there are several. Flags say what needs doing: LOW (under its minimum), NONE (nothing left,
+minimum or not), EXP/EXPIRED, out on loan, and OVERDUE when a loan is past its due date.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +14,86 @@ from datetime import date
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.widgets import ContentSwitcher, Static
 
 from magnet.errors import MagnetError
 from magnet.fields import FieldKind, FieldSpec, choice_label, parse_number
-from magnet.readiness import days_on_hand, expiring_items, headcount, open_loans
+from magnet.plural import counted
+from magnet.readiness import days_on_hand, expiring_items, headcount, is_overdue, open_loans
 from magnet.records import InventoryItem, Loan
-from screens.listing import RecordListScreen
+from screens.base import AreaScreen
 from screens.widgets.modals import ConfirmModal, PickModal, PromptModal
-from screens.widgets.record_table import Column, RecordTable, field_column
+from screens.widgets.record_table import Column, RecordTable, cell_text
 
 AMOUNT = FieldSpec(FieldKind.NUMBER, "Amount", name="amount")
 LOAN_FIELDS = ("item_id", "member_id", "quantity", "lent_on", "due_back", "notes")
+ITEM_FIELDS = tuple(InventoryItem.specs())
+
+
+def line_key(item: InventoryItem) -> tuple[str, str]:
+    """Lots of one item: the same name and unit, however they were typed."""
+    return (" ".join(item.name.lower().split()), item.unit.strip().lower())
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """One line of the stock sheet: an item (all its lots), or one lot shown under it."""
+
+    lots: tuple[InventoryItem, ...]
+    is_lot: bool = False
+
+    @property
+    def id(self) -> str:
+        """A single lot's line is keyed by the item's id, so it is found the same way either way."""
+        if self.is_lot or len(self.lots) == 1:
+            return self.lots[0].id
+        name, unit = line_key(self.lots[0])
+        return f"item:{name}:{unit}"
+
+    @property
+    def item(self) -> InventoryItem | None:
+        """The lot this line is about, when it is about one."""
+        return self.lots[0] if len(self.lots) == 1 else None
+
+    @property
+    def name(self) -> str:
+        return self.lots[0].name
+
+    @property
+    def unit(self) -> str:
+        return self.lots[0].unit
+
+    @property
+    def quantity(self) -> float:
+        return sum(lot.quantity for lot in self.lots if not lot.archived or self.is_lot)
+
+    @property
+    def category(self) -> str:
+        return self.lots[0].category
+
+    @property
+    def archived(self) -> bool:
+        return all(lot.archived for lot in self.lots)
+
+    @property
+    def live(self) -> list[InventoryItem]:
+        return [lot for lot in self.lots if not lot.archived] or list(self.lots)
+
+
+def stock_lines(items: Sequence[InventoryItem]) -> list[ItemLine]:
+    """Items grouped into lines: every lot of one item (name and unit) on one line."""
+    grouped: dict[tuple[str, str], list[InventoryItem]] = {}
+    for item in items:
+        grouped.setdefault(line_key(item), []).append(item)
+    return [
+        ItemLine(tuple(sorted(lots, key=lambda i: (i.archived, i.location.lower(), i.id)))) for lots in grouped.values()
+    ]
+
+
+def lots_of(line: ItemLine) -> Sequence[ItemLine]:
+    return [ItemLine((lot,), is_lot=True) for lot in line.lots] if len(line.lots) > 1 else []
 
 
 @dataclass(frozen=True)
@@ -35,95 +107,147 @@ class Stock:
     expiring: frozenset[str]
     out: dict[str, float] = field(default_factory=dict)
     today: date = field(default_factory=date.today)
+    overdue: frozenset[str] = frozenset()  # items with a loan past its due date
 
 
 def _days(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
-class InventoryScreen(RecordListScreen[InventoryItem]):
+class InventoryScreen(AreaScreen[Stock]):
     AREA = "inventory"
     TITLE_TEXT = "Inventory"
     HELP = (
-        "The group's supplies. + and - add or take one, = adjusts by any amount: adjustments from "
-        "several devices at once all add up. l lends the item to a member, r records its return; "
-        "t shows every loan. A loan leaves the count alone (the item is still the group's) and shows "
-        "as 'out'. Search: cat:water loc:garage is:low is:expiring is:out. f picks a filter."
+        "The group's supplies, one line per item with its total, where it is kept and who holds it; "
+        "Enter or space opens a line kept in several places to show each lot. + and - add or take "
+        "one, = adjusts by any amount: adjustments from several devices at once all add up. l lends "
+        "to a member (never more than is on the shelf), r records a return; t shows every loan, "
+        "overdue ones first. Flags: LOW under the minimum, NONE nothing left, EXP expiring, out on "
+        "loan, OVERDUE. Search: cat:water loc:garage is:low is:none is:expiring is:out is:overdue."
     )
-    RECORD_TYPE = InventoryItem
-    SORT = "name"
     WATCHES: ClassVar[frozenset[str] | None] = frozenset({"inventory", "loans", "members", "households"})
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add", "Add"),
+        Binding("e", "edit", "Edit"),
+        Binding("x", "archive", "Archive"),
         Binding("plus", "adjust(1)", "±1"),
         Binding("minus", "adjust(-1)", "Take one", show=False),
         Binding("equals_sign", "adjust_by", "By…"),
         Binding("l", "lend", "Lend"),
         Binding("r", "give_back", "Return"),
         Binding("t", "switch", "Loans"),
+        Binding("space", "expand", "Lots", show=False),
         Binding("f", "filter", "Filter"),
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stock = Stock([], [], {}, 0, None, None, frozenset())
+        self.focus_key: str | None = None
 
-    # ---- the item list -----------------------------------------------------------------------
+    # ---- the stock sheet ---------------------------------------------------------------------
 
-    def _states(self, item: InventoryItem) -> set[str]:
+    def _states(self, line: ItemLine) -> set[str]:
         states = set()
-        if item.minimum > 0 and item.quantity < item.minimum:
-            states.add("low")
-        if item.id in self.stock.expiring:
-            states.add("expiring")
-            if item.expires is not None and item.expires < self.stock.today:
-                states.add("expired")
-        if self.stock.out.get(item.id):
-            states.add("out")
+        for item in line.live:
+            if item.minimum > 0 and item.quantity < item.minimum:
+                states.add("low")
+            if item.quantity <= 0:
+                states.add("none")
+            if item.id in self.stock.expiring:
+                states.add("expiring")
+                if item.expires is not None and item.expires < self.stock.today:
+                    states.add("expired")
+            if self.stock.out.get(item.id):
+                states.add("out")
+            if item.id in self.stock.overdue:
+                states.add("overdue")
+        if line.quantity <= 0:
+            states.add("none")
         return states
 
-    def _flags(self, item: InventoryItem) -> Text:
-        text = Text()
-        if item.minimum > 0 and item.quantity < item.minimum:
-            text.append("LOW ", style="bold red")
-        if item.id in self.stock.expiring:
-            expired = item.expires is not None and item.expires < self.stock.today
-            text.append("EXPIRED " if expired else "EXP ", style="bold red" if expired else "yellow")
-        out = self.stock.out.get(item.id)
-        if out:
-            text.append(f"out {out:g}", style="cyan")
+    def _flags(self, line: ItemLine) -> Text:
+        states = self._states(line)
+        flags: list[tuple[str, str]] = []
+        if "none" in states and (line.is_lot or line.quantity <= 0):
+            flags.append(("NONE", "bold white on red"))
+        elif "low" in states:
+            flags.append(("LOW", "bold red"))
+        if "overdue" in states:
+            flags.append(("OVERDUE", "bold white on red"))
+        if "expiring" in states:
+            flags.append(("EXPIRED", "bold red") if "expired" in states else ("EXP", "yellow"))
+        out = sum(self.stock.out.get(item.id, 0) for item in line.live)
+        if out and "overdue" not in states:
+            flags.append((f"out {out:g}", "cyan"))
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for index, (word, style) in enumerate(flags):
+            text.append((" " if index else "") + word, style=style)
         return text
 
-    def columns(self) -> Sequence[Column[InventoryItem]]:
+    def _item_cell(self, line: ItemLine) -> Text:
+        if line.is_lot:
+            return cell_text("  " + (line.lots[0].location or "(no place)"))
+        if len(line.lots) > 1:
+            marker = "▾ " if line.id in self.records.expanded else "▸ "
+            return Text.assemble((marker, "dim"), cell_text(line.name))
+        return cell_text(line.name)
+
+    def _where(self, line: ItemLine) -> str:
+        if line.is_lot or len(line.lots) == 1:
+            return line.lots[0].location if not line.is_lot else ""
+        places = sorted({lot.location for lot in line.live if lot.location}, key=str.lower)
+        if not places:
+            return ""
+        return places[0] if len(places) == 1 else counted(len(places), "place")
+
+    def _holder(self, line: ItemLine) -> str:
+        holders = {lot.holder_id for lot in line.live}
+        if len(holders) == 1:
+            holder = next(iter(holders))
+            return self.stock.names.get(holder, "?") if holder else ""
+        known = {h for h in holders if h}
+        return counted(len(known), "person", "people") if known else ""
+
+    def _expiry(self, line: ItemLine) -> date:
+        dates = [lot.expires for lot in line.live if lot.expires is not None and lot.quantity > 0]
+        return min(dates) if dates else date.max
+
+    def _expires(self, line: ItemLine) -> str:
+        """The month the first lot expires ('Jun 26'): enough for a stock sheet; the day is in its details."""
+        first = self._expiry(line)
+        return first.strftime("%b %y") if first != date.max else ""
+
+    def columns(self) -> Sequence[Column[ItemLine]]:
         return [
-            field_column(InventoryItem, "name", width=20),
+            Column("name", "Item", self._item_cell, lambda line: line.name.lower(), width=18, least=14),
             Column(
                 "quantity",
                 "Qty",
-                lambda i: f"{i.quantity:g} {i.unit}".strip(),
-                lambda i: i.quantity,
-                width=9,
+                lambda line: f"{line.quantity:g} {line.unit}".strip(),
+                lambda line: line.quantity,
+                width=10,
             ),
-            Column("flags", "!", self._flags, lambda i: self._flags(i).plain, width=8),
-            Column("category", "Category", lambda i: choice_label(i.category), width=9),
-            field_column(InventoryItem, "location", "Where", width=16),
-            field_column(InventoryItem, "expires", width=10),
-            Column("minimum", "Min", lambda i: f"{i.minimum:g}" if i.minimum else "", lambda i: i.minimum, width=4),
+            Column("flags", "!", self._flags, lambda line: self._flags(line).plain, width=8),
+            Column("places", "Where", self._where, width=14, least=8),
+            Column("holder", "Held by", self._holder, width=12, grow=1, least=8),
+            Column("expires", "Expires", self._expires, self._expiry, width=7),
         ]
 
-    def search_terms(self) -> Mapping[str, Callable[[InventoryItem, str], bool]]:
-        def category(item: InventoryItem, wanted: str) -> bool:
-            return choice_label(item.category).lower().startswith(wanted)
+    def search_terms(self) -> Mapping[str, Callable[[ItemLine, str], bool]]:
+        def category(line: ItemLine, wanted: str) -> bool:
+            return choice_label(line.category).lower().startswith(wanted)
 
-        def where(item: InventoryItem, wanted: str) -> bool:
-            return wanted in item.location.lower()
+        def where(line: ItemLine, wanted: str) -> bool:
+            return any(wanted in lot.location.lower() for lot in line.live)
 
-        def state(item: InventoryItem, wanted: str) -> bool:
-            return any(word.startswith(wanted) for word in self._states(item))
+        def state(line: ItemLine, wanted: str) -> bool:
+            return any(word.startswith(wanted) for word in self._states(line))
 
         return {"cat": category, "category": category, "loc": where, "location": where, "is": state}
 
-    def haystack(self, record: InventoryItem) -> str:
-        return f"{record.notes} {self.stock.names.get(record.holder_id, '')}"
+    def haystack(self, record: ItemLine) -> str:
+        return " ".join(f"{lot.notes} {lot.location} {self.stock.names.get(lot.holder_id, '')}" for lot in record.live)
 
     def compose_body(self) -> Iterator[Any]:
         yield Static("", classes="area-head", id="head")
@@ -132,34 +256,44 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
                 self.columns(),
                 search_terms=self.search_terms(),
                 haystack=self.haystack,
-                sort=self.SORT,
-                placeholder="/ search · cat:water loc:garage is:low is:expiring is:out",
+                sort="name",
+                placeholder="/ search · cat:water loc:garage is:low is:none is:out",
+                sub_rows=lots_of,
                 id="records",
             )
             yield RecordTable(
                 [
-                    Column("item", "Item", lambda loan: self._item_name(loan.item_id), width=22),
-                    Column("member", "Borrower", lambda loan: self.stock.names.get(loan.member_id, "?"), width=20),
+                    Column("item", "Item", lambda loan: self._item_name(loan.item_id), width=18),
+                    Column("member", "Borrower", lambda loan: self.stock.names.get(loan.member_id, "?"), width=16),
                     Column("quantity", "Qty", lambda loan: f"{loan.quantity:g}", lambda loan: loan.quantity, width=5),
-                    field_column(Loan, "lent_on", "Lent", width=10),
-                    field_column(Loan, "due_back", "Due", width=10),
-                    Column(
-                        "returned",
-                        "Back",
-                        lambda loan: (
-                            loan.returned_on.isoformat() if loan.returned_on else ("yes" if loan.returned else "")
-                        ),
-                        width=10,
-                    ),
+                    Column("lent", "Lent", lambda loan: loan.lent_on.isoformat() if loan.lent_on else "", width=10),
+                    Column("due", "Due", self._due, lambda loan: loan.due_back or date.max, width=10),
+                    Column("returned", "Back", self._back, width=10),
                 ],
-                search_terms={"open": lambda loan, _v: not loan.returned},
-                sort="due_back",
-                placeholder="/ search loans · open:",
+                search_terms={
+                    "open": lambda loan, _v: not loan.returned,
+                    "is": lambda loan, v: "overdue".startswith(v) and is_overdue(loan, self.stock.today),
+                },
+                sort="due",
+                placeholder="/ search loans · open: is:overdue",
                 id="loans",
             )
 
+    def _due(self, loan: Loan) -> Text:
+        day = loan.due_back.isoformat() if loan.due_back else ""
+        return Text(day, style="bold white on red" if is_overdue(loan, self.stock.today) else "")
+
+    @staticmethod
+    def _back(loan: Loan) -> str:
+        return loan.returned_on.isoformat() if loan.returned_on else ("yes" if loan.returned else "")
+
     def _item_name(self, item_id: str) -> str:
         return next((i.name for i in self.stock.items if i.id == item_id), "?")
+
+    @property
+    def records(self) -> RecordTable[ItemLine]:
+        table: RecordTable[ItemLine] = self.query_one("#records", RecordTable)
+        return table
 
     @property
     def loans(self) -> RecordTable[Loan]:
@@ -172,7 +306,7 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
 
     # ---- data --------------------------------------------------------------------------------
 
-    def load(self) -> Stock:  # type: ignore[override]
+    def load(self) -> Stock:
         doc = self.session.doc
         today = self.session.now().date()
         items = doc.inventory.all(include_archived=True)
@@ -193,24 +327,53 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
             frozenset(i.id for i in expiring_items(live, today=today)),
             out,
             today,
+            frozenset(loan.item_id for loan in loans if is_overdue(loan, today)),
         )
 
-    def show(self, data: Stock) -> None:  # type: ignore[override]
+    def show(self, data: Stock) -> None:
         self.stock = data
-        super().show(data.items)
+        self.records.set_rows(stock_lines(data.items))
         self.loans.set_rows(data.loans)
+        if self.focus_key and self.records.select(self.focus_key):
+            self.focus_key = None
         live = [i for i in data.items if not i.archived]
-        low = sum(1 for i in live if i.minimum > 0 and i.quantity < i.minimum)
+        lines = stock_lines(live)
+        low = sum(1 for line in lines if "low" in self._states(line))
+        empty = sum(1 for line in lines if line.quantity <= 0)
+        overdue = sum(1 for loan in data.loans if is_overdue(loan, data.today))
         short = any(d is not None and d < 3 for d in (data.water_days, data.food_days))
         view = "[b reverse] Items [/] Loans " if self.view == "records" else " Items [b reverse] Loans [/]"
+        loans_out = len(open_loans(data.loans))
+        late = f" · [b red]{overdue} overdue[/]" if overdue else ""
         head = self.query_one("#head", Static)
         head.update(
             f"{view} water [b]{_days(data.water_days)}[/] d · food [b]{_days(data.food_days)}[/] d "
-            f"({data.people} people)\n[b]{low}[/] below minimum · [b]{len(data.expiring)}[/] expiring · "
-            f"{len(open_loans(data.loans))} out on loan"
+            f"for {counted(data.people, 'person', 'people')}\n[b]{low}[/] low · [b]{empty}[/] none left · "
+            f"[b]{len(data.expiring)}[/] expiring · {loans_out} out on loan{late}"
         )
         head.display = True
-        head.set_class(short or low > 0, "alert")
+        head.set_class(short or low > 0 or overdue > 0, "alert")
+
+    # ---- which lot -----------------------------------------------------------------------------
+
+    def _line(self) -> ItemLine | None:
+        if self.view == "loans":
+            loan = self.loans.current
+            item = next((i for i in self.stock.items if loan and i.id == loan.item_id), None)
+            return ItemLine((item,), is_lot=True) if item is not None else None
+        return self.records.current
+
+    async def _lot(self, verb: str) -> InventoryItem | None:
+        """The lot the person means: the line's own, or the one they pick from its places."""
+        line = self._line()
+        if line is None:
+            return None
+        if line.item is not None:
+            return line.item
+        lots = line.live
+        choices = [(f"{lot.location or '(no place)'} — {lot.quantity:g} {lot.unit}".rstrip(), lot.id) for lot in lots]
+        picked = await self.app.push_screen_wait(PickModal(f"{verb} {line.name}: which lot?", choices))
+        return next((lot for lot in lots if lot.id == picked), None)
 
     # ---- actions -----------------------------------------------------------------------------
 
@@ -219,22 +382,71 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
             self.action_switch()  # a lead is about items, never loans
         super().focus_on(search)
 
+    def show_tab(self, tab: str) -> None:
+        """Show the items ("records") or the loans ("loans")."""
+        if tab != self.view:
+            self.action_switch()
+
     def action_switch(self) -> None:
         switcher = self.query_one("#stock-views", ContentSwitcher)
         switcher.current = "loans" if self.view == "records" else "records"
         self.show(self.stock)
         (self.loans if self.view == "loans" else self.records).table.focus()
 
-    def _item(self) -> InventoryItem | None:
-        if self.view == "loans":
-            loan = self.loans.current
-            return next((i for i in self.stock.items if loan and i.id == loan.item_id), None)
-        return self.records.current
+    def action_expand(self) -> None:
+        self.records.toggle()
+
+    @on(RecordTable.Chosen, "#records")
+    def _chosen(self, event: RecordTable.Chosen) -> None:
+        """Enter: a line kept in several places opens to show them; one lot opens its details."""
+        event.stop()
+        line: ItemLine = event.row
+        if line.item is None:
+            self.records.toggle(line)
+            return
+        self._open_detail(line.item)
+
+    def _open_detail(self, item: InventoryItem) -> None:
+        from screens.record_detail import RecordDetail
+
+        self.app.push_screen(RecordDetail(self.session, InventoryItem, item.id, related=item_loans))
+
+    def action_add(self) -> None:
+        self.open_form(InventoryItem, then=self._select_later)
+
+    def _select_later(self, item: InventoryItem) -> None:
+        self.focus_key = item.id
+        if self.records.select(item.id):
+            self.focus_key = None
+
+    def action_edit(self) -> None:
+        self._edit()
+
+    @work(exclusive=True, group="inventory-ask")
+    async def _edit(self) -> None:
+        item = await self._lot("Edit")
+        if item is not None:
+            self.open_form(InventoryItem, item, fields=ITEM_FIELDS)
+
+    def action_archive(self) -> None:
+        self._archive()
+
+    @work(exclusive=True, group="inventory-ask")
+    async def _archive(self) -> None:
+        item = await self._lot("Archive")
+        if item is not None:
+            self.confirm_archive(item)
 
     def action_adjust(self, delta: float) -> None:
-        item = self._item()
-        if item is None:
-            return
+        self._adjust_lot(delta)
+
+    @work(exclusive=True, group="inventory-ask")
+    async def _adjust_lot(self, delta: float) -> None:
+        item = await self._lot("Add to" if delta > 0 else "Take from")
+        if item is not None:
+            self._adjust(item, delta)
+
+    def _adjust(self, item: InventoryItem, delta: float) -> None:
         inventory = self.session.doc.inventory
         self.write(
             lambda: inventory.adjust(item.id, "quantity", delta),
@@ -242,7 +454,11 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
         )
 
     def action_adjust_by(self) -> None:
-        item = self._item()
+        self._adjust_by()
+
+    @work(exclusive=True, group="inventory-ask")
+    async def _adjust_by(self) -> None:
+        item = await self._lot("Adjust")
         if item is None:
             return
 
@@ -255,28 +471,30 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
                 return str(exc)
             return None
 
-        def answered(text: str | None) -> None:
-            if text and text.strip():
-                self.action_adjust(float(text.replace(",", "")))
-
-        self.app.push_screen(
+        where = f" at {item.location}" if item.location else ""
+        text = await self.app.push_screen_wait(
             PromptModal(
-                f"{item.name}: {item.quantity:g} {item.unit} on hand. Add (or take, with -):",
+                f"{item.name}{where}: {item.quantity:g} {item.unit} on hand. Add (or take, with -):",
                 placeholder="e.g. 12 or -3",
                 check=check,
-            ),
-            answered,
+            )
         )
+        if text and text.strip():
+            self._adjust(item, float(text.replace(",", "")))
 
     def action_lend(self) -> None:
-        item = self._item()
+        self._lend()
+
+    @work(exclusive=True, group="inventory-ask")
+    async def _lend(self) -> None:
+        item = await self._lot("Lend")
         if item is None:
             return
         self.open_form(
             Loan,
             fields=LOAN_FIELDS,
             defaults={"item_id": item.id, "quantity": 1, "lent_on": self.stock.today},
-            title=f"Lend {item.name}",
+            title=f"Lend {item.name}" + (f" from {item.location}" if item.location else ""),
         )
 
     def action_give_back(self) -> None:
@@ -285,12 +503,13 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
             if loan is not None and not loan.returned:
                 self._confirm_return(loan)
             return
-        item = self.records.current
-        if item is None:
+        line = self.records.current
+        if line is None:
             return
-        loans = [loan for loan in open_loans(self.stock.loans) if loan.item_id == item.id]
+        ids = {lot.id for lot in line.lots}
+        loans = [loan for loan in open_loans(self.stock.loans) if loan.item_id in ids]
         if not loans:
-            self.notify(f"No open loans of {item.name}", timeout=3)
+            self.notify(f"No open loans of {line.name}", timeout=3)
             return
         if len(loans) == 1:
             self._confirm_return(loans[0])
@@ -305,7 +524,7 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
             if loan is not None:
                 self._confirm_return(loan)
 
-        self.app.push_screen(PickModal(f"Which loan of {item.name} came back?", choices), picked)
+        self.app.push_screen(PickModal(f"Which loan of {line.name} came back?", choices), picked)
 
     def _confirm_return(self, loan: Loan) -> None:
         who = self.stock.names.get(loan.member_id, "?")
@@ -327,7 +546,13 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
         places = sorted({i.location for i in live if i.location})
         choices = [(f"category: {c}", f"cat:{c.replace(' ', '_')}") for c in categories]
         choices += [(f"location: {p}", f"loc:{p.lower().split()[0]}") for p in places]
-        choices += [("below minimum", "is:low"), ("expiring soon", "is:exp"), ("out on loan", "is:out")]
+        choices += [
+            ("below minimum", "is:low"),
+            ("none left", "is:none"),
+            ("expiring soon", "is:exp"),
+            ("out on loan", "is:out"),
+            ("loan overdue", "is:overdue"),
+        ]
 
         def picked(term: str | None) -> None:
             if term:
@@ -341,6 +566,22 @@ class InventoryScreen(RecordListScreen[InventoryItem]):
 
     @on(RecordTable.Chosen, "#loans")
     def _loan_chosen(self, event: RecordTable.Chosen) -> None:
+        from screens.record_detail import RecordDetail
+
         event.stop()
-        if not event.row.returned:
-            self._confirm_return(event.row)
+        self.app.push_screen(RecordDetail(self.session, Loan, event.row.id))
+
+
+def item_loans(doc: Any, item: Any) -> list[str]:
+    """Who has some of this lot now, for its detail view."""
+    from screens.markup import escape
+
+    loans = [loan for loan in open_loans(doc.loans.all()) if loan.item_id == item.id]
+    if not loans:
+        return ["[dim]Nothing out on loan.[/]"]
+    lines = [f"[b]Out on loan ({len(loans)})[/]"]
+    for loan in loans:
+        member = doc.members.find(loan.member_id)
+        due = f", due {loan.due_back.isoformat()}" if loan.due_back else ""
+        lines.append(f"  {loan.quantity:g} to {escape(member.name if member else '?')}{due}")
+    return lines

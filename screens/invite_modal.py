@@ -4,6 +4,9 @@ A long code can be scanned or pasted; a short one (42-K4ZQ-7M2P) is for the neig
 cannot scan and who will not type sixty characters. It is a SPAKE2 password, never a key, lives
 15 minutes, works once, and works only on this network, where the node advertises its nameplate.
 Its expiry is counted down on screen, so nobody reads out a code that already lapsed.
+
+The QR code gets a screen of its own (q): at 80x24 it needs about 20 of the 24 rows, with the
+narrowest quiet zone a scanner accepts (one module, checked with zbarimg by the tests).
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Center, Vertical, VerticalScroll
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from magnet.errors import MagnetError
 from magnet.home import OpenGroup
+from magnet.safetext import shown
 from screens.invites import InviteView, ShortInviteView, create_short_invite
 from screens.markup import escape
 from screens.widgets.modals import InfoModal
@@ -63,7 +68,10 @@ class InviteModal(InfoModal):
     InviteModal #short-code { height: auto; margin-bottom: 1; display: none; }
     InviteModal #short-code.shown { display: block; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "short", "Short code")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "show_qr", "QR code"),
+        Binding("s", "short", "Short code"),
+    ]
 
     class ShortMade(Message):
         def __init__(self, short: ShortInviteView | None, problem: str = "") -> None:
@@ -99,9 +107,9 @@ class InviteModal(InfoModal):
             yield Static("", id="short-code")
             with VerticalScroll(classes="info-body"):
                 yield Static(self.body, markup=False, classes="info-text", id="invite-text")
-                if self.qr:
-                    yield Static(self.qr, markup=False, classes="qr")
-            hint = "Escape closes" if self.invite is None else "s also makes a short code to type · Escape closes"
+            hint = (
+                "Escape closes" if self.invite is None else "s: a short code to type · q: the QR code · Escape closes"
+            )
             yield Static(hint, classes="dialog-hint", id="invite-hint")
 
     def on_mount(self) -> None:
@@ -112,6 +120,10 @@ class InviteModal(InfoModal):
 
     def action_short(self) -> None:
         self._make_short()
+
+    def action_show_qr(self) -> None:
+        if self.invite is not None:
+            self.app.push_screen(QrScreen(self.invite, self.group.info.name))
 
     @work(thread=True, exclusive=True, group="short-invite", exit_on_error=False)
     def _make_short(self) -> None:
@@ -140,3 +152,41 @@ class InviteModal(InfoModal):
     def _tick(self) -> None:
         if self.short is not None:
             self.query_one("#short-code", Static).update(short_code_text(self.short, self.clock()))
+
+
+class QrScreen(ModalScreen[None]):
+    """The invite's QR code alone on the screen, so all of it fits a terminal of 80x24."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,enter", "close", "Back to the code")]
+
+    def __init__(self, invite: InviteView, group: str) -> None:
+        super().__init__()
+        self.invite = invite
+        self.group = group
+
+    def compose(self) -> ComposeResult:
+        until = datetime.fromtimestamp(self.invite.expires_at).strftime("%a %d %b %H:%M")
+        yield Static(shown(f"Scan to join {self.group} · one use, until {until}"), id="qr-title", markup=False)
+        with Center():
+            yield Static(self.invite.qr, id="qr-code", markup=False)
+        yield Static("", id="qr-small", markup=False)
+        yield Static("Escape: back to the code as text", id="qr-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self._fits()
+
+    def on_resize(self) -> None:
+        self._fits()
+
+    def _fits(self) -> None:
+        rows = self.invite.qr.count("\n") + 1
+        width = len(self.invite.qr.split("\n", 1)[0])
+        small = self.query_one("#qr-small", Static)
+        if self.size.height and (self.size.height < rows + 2 or self.size.width < width):
+            small.update(f"Make the terminal at least {width}x{rows + 2} to show all of the code.")
+            small.display = True
+        else:
+            small.display = False
+
+    def action_close(self) -> None:
+        self.dismiss(None)

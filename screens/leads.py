@@ -34,6 +34,11 @@ SKILLS = Lead("plan", page="t", tab="matrix")
 TRAINING = Lead("plan", page="t")
 ROSTER = Lead("roster")
 PEERS = Lead("peers")
+OVERDUE_LOANS = Lead("inventory", search="is:overdue")
+EMPTY_STOCK = Lead("inventory", search="is:none")
+GOALS = Lead("plan", page="g")
+ANNOUNCEMENTS = Lead("plan", page="c", tab="news")
+FOLLOW_UPS = Lead("plan", page="p")
 
 
 async def follow(app: App[Any], lead: Lead) -> None:

@@ -56,8 +56,8 @@ class RecordListScreen(AreaScreen[Sequence[R]], Generic[R]):
         return ""
 
     def chosen(self, record: R) -> None:
-        """Enter on a row: edit it, unless the subclass shows something richer."""
-        self.action_edit()
+        """Enter on a row: its details (e edits), unless the subclass shows something richer."""
+        self.open_detail(record, fields=self.FORM_FIELDS)
 
     # ---- the screen --------------------------------------------------------------------------
 

@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from magnet.errors import MagnetError
 from screens.session import Session
+from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.topbar import StatusLine
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ class DetailModal(LiveModal[D]):
             yield Static("", classes="dialog-text", id="detail-title")
             with VerticalScroll(classes="info-body", id="detail-scroll"):
                 yield Static("Loading…", classes="info-text", id="detail-body")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

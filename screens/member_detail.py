@@ -36,6 +36,7 @@ class MemberDetail(DetailModal[MemberView]):
         Binding("e", "edit", "Edit"),
         Binding("p", "private", "Private fields"),
         Binding("c", "certify", "Add certification"),
+        Binding("h", "history", "History"),
     ]
 
     def __init__(self, session: Session, member_id: str) -> None:
@@ -151,6 +152,11 @@ class MemberDetail(DetailModal[MemberView]):
                 self.write(lambda: self.session.doc.members.update(member.id, **values))
 
         self.app.push_screen(RecordForm(self.session.doc, Member, member, show_private=self.show_private), saved)
+
+    def action_history(self) -> None:
+        from screens.history import open_history
+
+        open_history(self.app, self.session, Member, self.member_id)
 
     def action_certify(self) -> None:
         def saved(values: dict[str, Any] | None) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.widgets import ContentSwitcher, Static
 
@@ -129,6 +129,11 @@ class PeersScreen(AreaScreen[list[Device]]):
 
     # ---- actions -----------------------------------------------------------------------------
 
+    def show_tab(self, tab: str) -> None:
+        """Show the peers ("peers") or the group's devices ("devices")."""
+        if tab != self.query_one("#peer-views", ContentSwitcher).current:
+            self.action_switch()
+
     def action_switch(self) -> None:
         switcher = self.query_one("#peer-views", ContentSwitcher)
         switcher.current = "devices" if switcher.current == "peers" else "peers"
@@ -173,6 +178,11 @@ class PeersScreen(AreaScreen[list[Device]]):
             self.notify(f"Revoked {device.name}; the group key is now epoch {epoch}", title="Device revoked")
 
         self.write(lambda: revoke_device(group, device), revoked)
+
+    @on(RecordTable.Chosen, "#devices")
+    def _device_chosen(self, event: RecordTable.Chosen) -> None:
+        event.stop()
+        self.open_detail(event.row, fields=("name", "device_id", "member_id", "added_at", "revoked", "revoked_at"))
 
     def action_add_peer(self) -> None:
         def answered(address: str | None) -> None:

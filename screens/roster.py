@@ -172,6 +172,11 @@ class RosterScreen(AreaScreen[RosterData]):
 
     # ---- actions -----------------------------------------------------------------------------
 
+    def show_tab(self, tab: str) -> None:
+        """Show the members or the households (how the palette and the dashboard lead here)."""
+        if tab != self.view:
+            self.action_switch()
+
     def action_switch(self) -> None:
         switcher = self.query_one("#roster-views", ContentSwitcher)
         switcher.current = "households" if self.view == "members" else "members"
@@ -227,4 +232,14 @@ class RosterScreen(AreaScreen[RosterData]):
     @on(RecordTable.Chosen, "#households")
     def _household_chosen(self, event: RecordTable.Chosen) -> None:
         event.stop()
-        self.open_form(Household, event.row)
+        self.open_detail(event.row, related=household_members)
+
+
+def household_members(doc: Any, household: Any) -> list[str]:
+    """Who lives there, for the household's details."""
+    from screens.markup import escape
+
+    living = sorted((m for m in doc.members.all() if m.household_id == household.id), key=lambda m: m.name.lower())
+    if not living:
+        return ["[dim]No member lives here (the household counts its people anyway).[/]"]
+    return [f"[b]Members ({len(living)})[/] " + escape(", ".join(m.name for m in living))]

@@ -86,6 +86,7 @@ def test_a_collection_is_created_by_the_same_bytes_on_every_device_and_every_run
 def test_containers_two_devices_create_at_once_keep_both_sides_entries() -> None:
     base = older_group(bare_member="0000000000000b0b")
     a, b = device(base, DEVICE_A), device(base, DEVICE_B)
+    a.roles.add(name="captain")  # the group's list (magnet.checks): a role is described before it is given
     a.members.update("0000000000000b0b", skills="radio: certified", languages="French", roles="captain")
     b.members.update("0000000000000b0b", skills="first aid", languages="Wolof")
     sync(a, b)

@@ -59,6 +59,7 @@ def test_an_update_cannot_blank_a_required_field(doc: GroupDocument) -> None:
 
 def test_groups_may_name_their_own_membership_levels(doc: GroupDocument) -> None:
     assert doc.members.add(name="Ann", level="Core Team").level == "core_team"
+    doc.roles.add(name="Youth crew", kind="level")  # a level of its own is described on purpose first
     assert doc.members.add(name="Bob", level="Youth crew").level == "Youth crew"
 
 

@@ -109,6 +109,8 @@ def test_concurrent_set_members_merge() -> None:
 
 def test_removing_a_tag_on_one_side_and_adding_another_elsewhere() -> None:
     a, b = replicas()
+    for role in ("block captain", "cook", "radio operator"):
+        a.roles.add(name=role)
     ann = a.members.add(name="Ann", roles="block captain, cook")
     sync(a, b)
     a.members.update(ann.id, roles="block captain")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from magnet.checks import from_a_spreadsheet
 from magnet.collection import Collection, new_id
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError, ValidationError
@@ -183,7 +184,8 @@ class ImportPlan:
         # Decided again now: the group may have changed since the plan was shown.
         summary.changes, summary.kept = [], []
         _describe_updates(self.doc, CSV_KINDS[summary.kind], self.updates, summary)
-        _store(self.doc, summary.kind, self.new_rows, self.updates, summary)
+        with from_a_spreadsheet():  # the file's levels and roles come with it (magnet.checks)
+            _store(self.doc, summary.kind, self.new_rows, self.updates, summary)
         summary.applied = True
         return summary
 

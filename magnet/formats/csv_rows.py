@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from magnet.checks import from_a_spreadsheet
 from magnet.document import GroupDocument
 from magnet.errors import ValidationError
 from magnet.fields import FieldKind, parse_value, split_list
@@ -90,6 +91,7 @@ class RowBuilder:
         readings: Readings | None = None,
         title_at: TitleAt | None = None,
     ) -> None:
+        self.doc = doc
         self.kind = kind
         self.columns = columns
         self.record_type = CSV_KINDS[kind]
@@ -174,6 +176,13 @@ class RowBuilder:
         for name, spec in self.record_type.specs().items():
             if spec.required and not values.get(name):
                 problems.append(self._explain(ValidationError(name, "must not be empty")))
+        if not problems and base is None:
+            # The group's own checks too (an event that ends before it starts), with the line number.
+            with from_a_spreadsheet():
+                try:
+                    self.doc.collection(self.record_type).validate_new(values)
+                except ValidationError as exc:
+                    problems.append(self._explain(exc))
         return built, problems
 
     def _localised(self, column: Column, value: str) -> str:

@@ -3,21 +3,22 @@
 Times are floating local time (no time zone): magnet stores an event's wall-clock time as the
 person typed it, the group's document records no time zone, and everyone in a neighborhood group
 lives in the same one, so "18:30" shows as 18:30 in every member's calendar. An event without an
-end (or with an end before its start) is given one hour. The UID is the event's id within its
+end has no DTEND (the RFC reads that as ending when it starts): the file never invents a length
+nobody gave. An end before the start (kept from before magnet checked it, or written by an old
+peer) is left out the same way and said in the description. The UID is the event's id within its
 group, so importing a newer file updates events in place instead of duplicating them.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from magnet.document import GroupDocument
 from magnet.fields import choice_label
 from magnet.formats.contentlines import escape_text, render
 from magnet.records import Event
 
-DEFAULT_LENGTH = timedelta(hours=1)
 PRODID = "-//magnet//Mutual Assistance Group events//EN"
 
 
@@ -54,14 +55,14 @@ def export_ics(doc: GroupDocument, *, now: datetime | None = None) -> bytes:
 def event_lines(event: Event, *, group_id: str, stamp: datetime) -> list[str]:
     """One VEVENT; `stamp` is when the file was made (DTSTAMP), the event's own edit is LAST-MODIFIED."""
     assert event.starts is not None
-    ends = event.ends if event.ends is not None and event.ends > event.starts else event.starts + DEFAULT_LENGTH
+    ends = event.ends if event.ends is not None and event.ends > event.starts else None
     lines = [
         "BEGIN:VEVENT",
         f"UID:{event.id}@{group_id}.magnet",
         f"DTSTAMP:{_utc(stamp)}",
         f"LAST-MODIFIED:{_utc(event.updated_at or stamp)}",
         f"DTSTART:{_local(event.starts)}",
-        f"DTEND:{_local(ends)}",
+        *([f"DTEND:{_local(ends)}"] if ends is not None else []),
         f"SUMMARY:{escape_text(event.name)}",
         f"CATEGORIES:{escape_text(choice_label(event.kind))}",
         f"STATUS:{'CANCELLED' if event.cancelled else 'CONFIRMED'}",
@@ -75,6 +76,8 @@ def event_lines(event: Event, *, group_id: str, stamp: datetime) -> list[str]:
     description = event.agenda
     if event.virtual_link and event.place:
         description = f"{description}\n\nOnline: {event.virtual_link}".strip()
+    if event.ends is not None and ends is None:
+        description = f"{description}\n\nThe end recorded, {event.ends:%Y-%m-%d %H:%M}, is not after the start.".strip()
     if description:
         lines.append(f"DESCRIPTION:{escape_text(description)}")
     lines.append("END:VEVENT")

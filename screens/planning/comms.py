@@ -86,7 +86,7 @@ class CommsScreen(TabbedPage[CommsData]):
                         "Tier",
                         lambda c: choice_label(c.tier),
                         lambda c: (tiers.get(c.tier, 9), c.name),
-                        width=9,
+                        width=11,
                     ),
                     field_column(Channel, "name", width=14),
                     Column("reach", "How", how_to_reach, width=19),
@@ -223,10 +223,9 @@ class CommsScreen(TabbedPage[CommsData]):
         event.stop()
         row = event.row
         if isinstance(row, Announcement):
-            when = f"{row.posted_at:%a %d %b %Y %H:%M}" if row.posted_at else ""
-            self.app.push_screen(InfoModal(row.name, f"{choice_label(row.urgency)} · {when}\n\n{row.body}"))
+            self.open_detail(row, fields=(*ANNOUNCEMENT_FIELDS, "posted_at", "author_id"))
         elif isinstance(row, Channel):
-            self.action_edit()
+            self.open_detail(row, fields=CHANNEL_FIELDS)
         elif isinstance(row, TreeLine):
             self.action_set_caller()
 

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 
 from magnet.community import AHEAD_DAYS, RECENT_DAYS, Celebration, celebrations
+from magnet.plural import counted
 from magnet.records import Event, EventKind
 from screens.planning.tabs import TabbedPage
 from screens.widgets.record_table import Column, RecordTable
@@ -27,6 +28,11 @@ KIND_TEXT = {
     "welcome": Text("welcome", style="cyan"),
     "social": Text("social", style="yellow"),
 }
+
+
+def celebrate_line(good_news: list[Celebration]) -> str:
+    """'42 things to celebrate': the count the Celebrations list shows, socials ahead included."""
+    return f"{counted(len(good_news), 'thing')} to celebrate"
 
 
 @dataclass(frozen=True)
@@ -55,10 +61,10 @@ class CommunityScreen(TabbedPage[CommunityData]):
         if tab == "news":
             return RecordTable(
                 [
-                    Column("day", "When", lambda c: f"{c.day:%a %d %b}", lambda c: c.day, width=10),
+                    Column("day", "When", lambda c: f"{c.day:%a %d %b %y}", lambda c: c.day, width=13),
                     Column("kind", "", lambda c: KIND_TEXT.get(c.kind, Text(c.kind)), width=9),
-                    Column("title", "What", lambda c: c.title, width=22),
-                    Column("detail", "", lambda c: c.detail, width=16),
+                    Column("title", "What", lambda c: c.title, width=22, least=12),
+                    Column("detail", "", lambda c: c.detail, width=16, least=16),
                 ],
                 key=lambda c: f"{c.kind}:{c.ref}:{c.day.isoformat()}:{c.title}",
                 is_archived=None,
@@ -67,7 +73,7 @@ class CommunityScreen(TabbedPage[CommunityData]):
             )
         return RecordTable(
             [
-                Column("starts", "When", self._when, lambda e: e.starts or datetime.min, width=15),
+                Column("starts", "When", self._when, lambda e: e.starts or datetime.min, width=21),
                 Column("name", "Social", lambda e: e.name, width=24),
                 Column("people", "RSVP/came", self._people, width=9),
             ],
@@ -79,7 +85,7 @@ class CommunityScreen(TabbedPage[CommunityData]):
     def _when(self, event: Event) -> Text:
         if event.starts is None:
             return Text("")
-        return Text(f"{event.starts:%a %d %b %H:%M}", style="bold" if event.starts >= self.data.now else "dim")
+        return Text(f"{event.starts:%a %d %b %Y %H:%M}", style="bold" if event.starts >= self.data.now else "dim")
 
     @staticmethod
     def _people(event: Event) -> str:
@@ -95,8 +101,14 @@ class CommunityScreen(TabbedPage[CommunityData]):
     def show(self, data: CommunityData) -> None:
         self.data = data
         ahead = [c for c in data.good_news if c.kind == "social"]
-        note = f"{len(data.good_news) - len(ahead)} things to celebrate · " + (
-            f"next social: {ahead[0].title} {ahead[0].day:%a %d %b}" if ahead else "no social planned: a plans one"
+        note = (
+            celebrate_line(data.good_news)
+            + " · "
+            + (
+                f"next social: {ahead[0].title} {ahead[0].day:%a %d %b %Y}"
+                if ahead
+                else "no social planned: a plans one"
+            )
         )
         self.fill({"news": data.good_news, "socials": data.socials}, note)
 

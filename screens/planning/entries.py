@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from magnet.checks import check_entry
 from magnet.document import GroupDocument
 from magnet.fields import FieldSpec, parse_entry
 from magnet.record import Record, decode_scalar
@@ -72,6 +73,7 @@ def entry_form(
 
     def parse(values: Mapping[str, Any]) -> dict[str, Any]:
         checked = parse_entry(spec.named(field), {**stored(), **values})
+        check_entry(record_type, field, checked)  # a scale question with choices is refused here, typing kept
         return {k: v for k, v in checked.items() if k in values}
 
     current = fetch() if entry_id else None

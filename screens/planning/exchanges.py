@@ -17,11 +17,11 @@ from textual.binding import Binding, BindingType
 
 from magnet import exchanges
 from magnet.fields import choice_label
+from magnet.plural import counted
 from magnet.records import Exchange
 from screens.listing import RecordListScreen
-from screens.markup import escape
 from screens.planning.page import PlanPage
-from screens.widgets.modals import InfoModal, PickModal
+from screens.widgets.modals import PickModal
 from screens.widgets.record_table import Column, field_column
 
 POST_FIELDS = ("kind", "name", "category", "details", "member_id")
@@ -108,7 +108,7 @@ class ExchangesScreen(PlanPage[Sequence[Exchange]], RecordListScreen[Exchange]):
         offers = sum(1 for e in live if e.kind == "offer" and e.state == exchanges.OPEN)
         matches = len(exchanges.suggestions(live))
         broken = len(exchanges.broken(live))
-        head = f"open: {requests} requests, {offers} offers · [b cyan]{matches} to match (m)[/]"
+        head = f"open: {counted(requests, 'request')}, {counted(offers, 'offer')} · [b cyan]{matches} to match (m)[/]"
         if broken:
             head += f" · [b red]{broken} matched twice: u reopens[/]"
         head += "" if self.show_finished else " · [dim]f finished[/]"
@@ -172,21 +172,12 @@ class ExchangesScreen(PlanPage[Sequence[Exchange]], RecordListScreen[Exchange]):
         self.write(lambda: exchanges.move(doc, item.id, state, at=now))
 
     def chosen(self, record: Exchange) -> None:
-        e = escape
-        partner = next((x for x in self.everything if x.id == record.match_id), None)
-        lines = [
-            f"[b]{choice_label(record.kind).capitalize()}[/] from {e(self.names.get(record.member_id, 'someone'))}"
-            + f" · {choice_label(record.state)}",
-        ]
-        if record.category:
-            lines.append(f"Category: {e(record.category)}")
-        if record.details:
-            lines += ["", e(record.details)]
-        if partner is not None:
-            lines += ["", f"[b]Matched with[/] {e(partner.name)} from {e(self.names.get(partner.member_id, '?'))}"]
-            if partner.match_id != record.id:
-                lines.append("[b red]…which was matched with something else on another device: u reopens this one[/]")
-        when = [f"posted {record.posted_at:%d %b %Y %H:%M}" if record.posted_at else ""]
-        when.append(f"done {record.done_at:%d %b %Y}" if record.done_at else "")
-        lines += ["", " · ".join(w for w in when if w)]
-        self.app.push_screen(InfoModal(record.name, "\n".join(lines), markup=True))
+        self.open_detail(record, fields=(*POST_FIELDS, "state", "match_id", "posted_at", "done_at"), related=match_note)
+
+
+def match_note(doc: Any, record: Exchange) -> list[str]:
+    """A match the other side does not return (two devices matched it twice), for the details."""
+    partner = doc.exchanges.find(record.match_id) if record.match_id else None
+    if partner is not None and partner.match_id != record.id:
+        return ["[b red]Its match was matched with something else on another device: u reopens this one[/]"]
+    return []

@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from magnet import goals
 from magnet.evaluation import bar
@@ -21,8 +21,10 @@ from screens.markup import escape
 from screens.planning.entries import entry_form
 from screens.planning.goals import GOAL_FIELDS, record_value
 from screens.session import Session
+from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.modals import PickModal
 from screens.widgets.record_form import RecordForm
+from screens.widgets.topbar import StatusLine
 
 MILESTONE_FIELDS = ("title", "due")
 
@@ -47,6 +49,7 @@ class GoalDetail(LiveModal[GoalView]):
         Binding("n", "link_need", "Need"),
         Binding("l", "link_event", "Event"),
         Binding("e", "edit", "Edit"),
+        Binding("h", "history", "History"),
     ]
 
     def __init__(self, session: Session, goal_id: str) -> None:
@@ -54,11 +57,12 @@ class GoalDetail(LiveModal[GoalView]):
         self.goal_id = goal_id
 
     def compose(self) -> ComposeResult:
+        yield StatusLine()
         with Vertical(classes="dialog"):
             yield Static("", classes="dialog-text", id="goal-title")
             with VerticalScroll(classes="info-body", id="goal-scroll"):
                 yield Static("Loading…", classes="info-text", id="goal-body")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -241,6 +245,11 @@ class GoalDetail(LiveModal[GoalView]):
             return doc.goals.update(goal.id, event_ids=fresh.event_ids | {event_id})
 
         self.write(lambda: doc.atomic(toggle))
+
+    def action_history(self) -> None:
+        from screens.history import open_history
+
+        open_history(self.app, self.session, Goal, self.goal_id)
 
     def action_edit(self) -> None:
         goal = self._goal()

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from magnet import goals
 from magnet.evaluation import bar
 from magnet.fields import choice_label
+from magnet.plural import counted
 from magnet.records import Goal
 from screens.listing import RecordListScreen
 from screens.planning.ask import ask_number
@@ -87,7 +88,9 @@ class GoalsScreen(PlanPage[Sequence[Goal]], RecordListScreen[Goal]):
         live = [g for g in data if not g.archived]
         late = sum(1 for g in live if self.standings[g.id].behind)
         done = sum(1 for g in live if g.status == "done")
-        head = f"{len(live)} goals · [b red]{late} behind[/] · {done} done   [dim]Enter opens · v progress[/]"
+        head = (
+            f"{counted(len(live), 'goal')} · [b red]{late} behind[/] · {done} done   [dim]Enter opens · v progress[/]"
+        )
         self.query_one("#head").update(head)  # type: ignore[attr-defined]
         self.query_one("#head").display = True
 

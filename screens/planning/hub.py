@@ -17,7 +17,8 @@ from magnet.needs import unmet_needs
 from magnet.plural import counted
 from magnet.skills import group_skills
 from screens.base import AreaScreen
-from screens.planning.pages import PAGE_BY_KEY, PAGES, PLAN_AREA, Page, PlanCommands, open_page
+from screens.planning.community import celebrate_line
+from screens.planning.pages import PAGE_BY_KEY, PAGES, PLAN_AREA, Page, open_page
 from screens.widgets.record_table import Column, RecordTable
 
 
@@ -52,14 +53,17 @@ def statuses(doc: GroupDocument, *, now: Any) -> dict[str, str]:
     good_news = celebrations(doc, now=now)
     return {
         "n": f"{counted(len(unmet), 'need')} without a goal · {counted(len(surveys), 'open survey')}",
-        "g": f"{len(live_goals)} goals under way · {len(late)} behind",
-        "c": "; ".join(problems) if problems else f"PACE plan complete · {len(doc.announcements.all())} announcements",
-        "m": f"{len(posts)} levels and roles · {len(quiet)} not seen for {membership.QUIET_DAYS} days",
-        "p": f"{len(due)} follow-ups due · {len(silent)} out of touch",
+        "g": f"{counted(len(live_goals), 'goal')} under way · {len(late)} behind",
+        "c": "; ".join(problems)
+        if problems
+        else f"PACE plan complete · {counted(len(doc.announcements.all()), 'announcement')}",
+        "m": f"{counted(len(posts), 'level or role', 'levels and roles')} · "
+        f"{len(quiet)} not seen for {membership.QUIET_DAYS} days",
+        "p": f"{counted(len(due), 'follow-up')} due · {len(silent)} out of touch",
         "t": f"{counted(len(renew), 'certificate')} to renew · gaps in {counted(zones_short, 'zone')}",
         "r": f"{len(open_items)} open · {counted(len(matches), 'possible match', 'possible matches')}",
         "e": "the report for the last three months",
-        "y": f"{len(good_news)} things to celebrate" + (f", next: {good_news[0].title}" if good_news else ""),
+        "y": celebrate_line(good_news),
     }
 
 
@@ -71,7 +75,6 @@ class PlanScreen(AreaScreen[Sequence[Step]]):
         "c communication, m membership, p partners, t training, r requests and offers, e evaluation, "
         "y community. Escape on a page comes back here."
     )
-    COMMANDS: ClassVar[set[Any]] = {PlanCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(page.key, f"open_page('{page.key}')", page.title, show=page.key in "ngcr") for page in PAGES
     ]

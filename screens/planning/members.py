@@ -16,6 +16,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 
 from magnet.membership import QUIET_DAYS, Post, Seen, group_last_seen, mark_active, posts, quiet, role_key
+from magnet.plural import counted
 from magnet.records import Role, RoleKind
 from screens.markup import escape
 from screens.planning.ask import member_choices
@@ -113,7 +114,8 @@ class MembershipScreen(TabbedPage[MembershipData]):
         notes = {
             "posts": (f"[yellow]{undescribed} held but not described yet (a)[/] · " if undescribed else "")
             + "Enter shows holders · g gives to a member",
-            "quiet": f"{len(data.quiet)} of {data.members} not seen for {QUIET_DAYS} days · m seen today",
+            "quiet": f"{len(data.quiet)} of {counted(data.members, 'member')} not seen for {QUIET_DAYS} days"
+            " · m seen today",
         }
         self.fill({"posts": data.posts, "quiet": data.quiet}, notes[self.tab])
 
@@ -143,7 +145,14 @@ class MembershipScreen(TabbedPage[MembershipData]):
     def on_record_table_chosen(self, event: RecordTable.Chosen) -> None:
         event.stop()
         row = event.row
-        if isinstance(row, Post):
+        if isinstance(row, Post) and row.role is not None:
+            holders = [m.name for m in row.holders]
+            self.open_detail(
+                row.role,
+                fields=ROLE_FIELDS,
+                related=lambda _doc, _role: [f"[b]Held by {len(holders)}[/] " + escape(", ".join(holders))],
+            )
+        elif isinstance(row, Post):
             lines = [escape(row.responsibilities) or "[dim]No responsibilities written yet (e writes them).[/]"]
             if row.role is not None and row.role.how_to_join:
                 lines += ["", "[b]How to join[/]", escape(row.role.how_to_join)]

@@ -175,10 +175,20 @@ class NeedsScreen(TabbedPage[NeedsData]):
         event.stop()
         if isinstance(event.row, Survey):
             self._open_survey(event.row)
-        else:
-            self.action_edit()
+        elif isinstance(event.row, Need):
+            self.open_detail(event.row, fields=NEED_FIELDS, related=need_goals)
 
     def _open_survey(self, survey: Survey) -> None:
         from screens.planning.survey import SurveyDetail
 
         self.app.push_screen(SurveyDetail(self.session, survey.id))
+
+
+def need_goals(doc: Any, need: Need) -> list[str]:
+    """The goals meeting a need, for its details."""
+    from screens.markup import escape
+
+    meeting = goals_meeting(need.id, doc.goals.all())
+    if not meeting:
+        return ["[yellow]No goal meets it yet: l links one[/]"]
+    return ["[b]Goals meeting it[/] " + escape(", ".join(g.name for g in meeting))]

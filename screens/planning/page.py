@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
 
 from screens.base import AreaScreen
-from screens.planning.pages import PLAN_AREA, PlanCommands
+from screens.planning.pages import PLAN_AREA
 
 D = TypeVar("D")
 
 
 class PlanPage(AreaScreen[D]):
     AREA = PLAN_AREA
-    COMMANDS: ClassVar[set[Any]] = {PlanCommands}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Plan")]
 
     def action_back(self) -> None:

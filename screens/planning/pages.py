@@ -1,17 +1,15 @@
 """The planning pages, in the order the group works through them, and how to open one from anywhere.
 
 They live under one area of the shell ("Plan", a digit away), each pushed over the plan's own
-overview, so the shell's digits and sidebar stay as they are and Escape always leads back.
+overview, so the shell's digits and sidebar stay as they are and Escape always leads back. The
+command palette reaches each of them, and each of their lists, from anywhere (screens/commands.py).
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any
-
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
     from screens.session import Session
@@ -63,24 +61,3 @@ async def open_page(app: Any, session: Session, page: Page) -> None:
     cls = page.load()
     if not isinstance(app.screen, cls):
         await app.push_screen(cls(session))
-
-
-class PlanCommands(Provider):
-    """'Plan: Goals', 'Plan: Training', ... in the palette of every planning screen."""
-
-    def _commands(self) -> list[tuple[str, Any, str]]:
-        session = getattr(self.app, "session", None)
-        if session is None:
-            return []
-        return [(f"Plan: {p.title}", partial(open_page, self.app, session, p), p.summary) for p in PAGES]
-
-    async def discover(self) -> Hits:
-        for name, run, help_text in self._commands():
-            yield DiscoveryHit(name, run, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, run, help_text in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), run, help=help_text)

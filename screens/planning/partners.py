@@ -14,6 +14,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 
 from magnet.partnering import NeedSupport, follow_ups_due, out_of_touch, record_contact, support_for_needs
+from magnet.plural import counted
 from magnet.records import Partner
 from screens.markup import escape
 from screens.planning.ask import ask_date
@@ -60,7 +61,7 @@ class PartnersScreen(TabbedPage[PartnersData]):
             return RecordTable(
                 [
                     field_column(Partner, "name", width=20),
-                    field_column(Partner, "kind", width=9),
+                    field_column(Partner, "kind", width=10),
                     Column("last", "Last contact", self._last, lambda p: p.last_contact or date.min, width=12),
                     Column("follow", "Follow up", self._follow, lambda p: p.follow_up or date.max, width=10),
                 ],
@@ -114,7 +115,7 @@ class PartnersScreen(TabbedPage[PartnersData]):
         self.data = data
         overdue = sum(1 for p in data.partners if p.id in data.due and p.follow_up and p.follow_up < data.today)
         alert = f"[b red]{overdue} overdue[/] · " if overdue else ""
-        note = f"{alert}{len(data.due)} follow-ups due · {len(data.silent)} not contacted for 90 days"
+        note = f"{alert}{counted(len(data.due), 'follow-up')} due · {len(data.silent)} not contacted for 90 days"
         self.fill({"partners": data.partners, "support": data.support}, note)
 
     # ---- actions -----------------------------------------------------------------------------
@@ -146,7 +147,7 @@ class PartnersScreen(TabbedPage[PartnersData]):
         event.stop()
         row = event.row
         if isinstance(row, Partner):
-            self.action_edit()
+            self.open_detail(row, fields=PARTNER_FIELDS, related=partner_fits)
         elif isinstance(row, NeedSupport):
             lines = [escape(row.need.description)] if row.need.description else []
             for partner, offers in row.partners:
@@ -156,3 +157,11 @@ class PartnersScreen(TabbedPage[PartnersData]):
             if not row.partners:
                 lines.append("No partner offers anything that fits yet.")
             self.app.push_screen(InfoModal(f"Who could help: {row.need.name}", "\n".join(lines), markup=True))
+
+
+def partner_fits(doc: Any, partner: Partner) -> list[str]:
+    """The needs a partner's offers fit, for its details."""
+    fits = [s.need.name for s in support_for_needs(doc.needs.all(), [partner]) if s.partners]
+    if not fits:
+        return ["[dim]Its offers fit none of the group's needs yet.[/]"]
+    return ["[b]Could help with[/] " + escape(", ".join(fits))]

@@ -15,7 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from magnet.evaluation import bar
 from magnet.fields import choice_label
@@ -27,7 +27,9 @@ from screens.markup import escape
 from screens.planning.ask import ask_survey, member_choices
 from screens.planning.entries import entry_form
 from screens.session import Session
+from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.modals import ConfirmModal, PickModal, PromptModal
+from screens.widgets.topbar import StatusLine
 
 QUESTION_FIELDS = ("text", "kind", "options", "category", "signals")
 SOMEONE_ELSE = "__someone__"
@@ -63,12 +65,12 @@ def question_lines(result: SurveyTally) -> list[str]:
 class SurveyDetail(LiveModal[SurveyView]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back"),
-        Binding("q", "add_question", "Question"),
-        Binding("e", "edit_question", "Edit question"),
-        Binding("d", "drop_question", "Remove question"),
         Binding("r", "respond", "Record answers"),
         Binding("m", "mine", "My answers"),
         Binding("n", "make_needs", "Make needs"),
+        Binding("q", "add_question", "Question"),
+        Binding("e", "edit_question", "Edit question"),
+        Binding("d", "drop_question", "Remove question"),
         Binding("c", "close_survey", "Close/open"),
     ]
 
@@ -77,11 +79,12 @@ class SurveyDetail(LiveModal[SurveyView]):
         self.survey_id = survey_id
 
     def compose(self) -> ComposeResult:
+        yield StatusLine()
         with Vertical(classes="dialog"):
             yield Static("", classes="dialog-text", id="survey-title")
             with VerticalScroll(classes="info-body", id="survey-scroll"):
                 yield Static("Loading…", classes="info-text", id="survey-body")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

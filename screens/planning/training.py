@@ -17,6 +17,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from magnet.plural import counted
 from magnet.readiness import CERT_WARNING_DAYS
 from magnet.records import Certification, Course, Event, TrainingRecord
 from magnet.skills import SkillsMatrix, group_skills
@@ -162,8 +163,8 @@ class TrainingScreen(TabbedPage[TrainingData]):
             "courses": "s schedules a session · c records a completion",
             "certs": f"[b red]{lapsed} lapsed[/] · [b yellow]{expiring} expiring within {CERT_WARNING_DAYS} days[/]"
             + " · r renews",
-            "matrix": f"[b red]{gaps} gaps[/] · [b yellow]{risky} at risk[/] in {len(data.zones)} zones"
-            + " · GAP: nobody today · 1!: lapsing",
+            "matrix": f"[b red]{counted(gaps, 'gap')}[/] · [b yellow]{risky} at risk[/] in "
+            f"{counted(len(data.zones), 'zone')}" + " · GAP: nobody today · 1!: lapsing",
         }
         self._fill_matrix(data.matrix)
         self.counts["matrix"] = gaps  # before fill(), which draws the tab headline
@@ -209,7 +210,11 @@ class TrainingScreen(TabbedPage[TrainingData]):
 
     def on_record_table_chosen(self, event: RecordTable.Chosen) -> None:
         event.stop()
-        self.action_edit()
+        row = event.row
+        if isinstance(row, Course):
+            self.open_detail(row, fields=COURSE_FIELDS)
+        elif isinstance(row, Holding):
+            self.open_detail(row.certificate, fields=CERT_FIELDS)
 
     def action_schedule(self) -> None:
         course = self.current

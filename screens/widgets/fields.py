@@ -78,6 +78,7 @@ class FieldEditor(Vertical):
             self.editor = editor
 
     def __init__(self, spec: FieldSpec, value: Raw, ref_options: Sequence[tuple[str, str]] = ()) -> None:
+        """`ref_options` (label, value): what a reference may point at, or an open choice's list."""
         super().__init__(classes="field", id=f"field-{spec.name}")
         self.spec = spec
         self.initial: Raw = value
@@ -100,6 +101,12 @@ class FieldEditor(Vertical):
         kind = spec.kind
         if kind is FieldKind.FLAG:
             return Tick("", bool(value), compact=True, classes="editor")
+        if kind is FieldKind.CHOICE and self.ref_options:
+            # An open choice offered from a list (the group's membership levels).
+            options = list(self.ref_options)
+            if value and value not in {v for _, v in options}:
+                options.insert(0, (str(value), str(value)))
+            return Select(options, value=str(value or options[0][1]), allow_blank=False, compact=True, classes="editor")
         if kind is FieldKind.CHOICE and not spec.open_choice:
             options = [(choice_label(c), c) for c in spec.choices]
             current = str(value) if str(value) in spec.choices else spec.choices[0]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from datetime import datetime
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Key
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -48,6 +50,48 @@ class ConfirmModal(ModalScreen[bool]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+
+class ChoiceModal(ModalScreen[str]):
+    """A question with a few answers, each a button with its own key; Escape gives `default`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "pick_default", "Back", show=False)]
+
+    def __init__(self, question: str, answers: Sequence[tuple[str, str, str]], *, default: str) -> None:
+        """`answers`: (label, key, value); the first is focused."""
+        super().__init__(classes="small-modal")
+        self.question = question
+        self.answers = list(answers)
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-text", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                for index, (label, key, value) in enumerate(self.answers):
+                    yield Button(
+                        f"{label} ({key})",
+                        id=f"answer-{value}",
+                        compact=True,
+                        variant="primary" if index == 0 else "default",
+                    )
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def on_key(self, event: Key) -> None:
+        for _label, key, value in self.answers:
+            if event.key == key:
+                event.stop()
+                self.dismiss(value)
+                return
+
+    def action_pick_default(self) -> None:
+        self.dismiss(self.default)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss((event.button.id or "").removeprefix("answer-"))
 
 
 class PromptModal(ModalScreen[str | None]):
@@ -153,17 +197,20 @@ class PickModal(ModalScreen[str | None]):
 
 
 class TextModal(ModalScreen[str | None]):
-    """A page of text (minutes, a note); ctrl+s keeps it, Escape drops the changes."""
+    """A page of text (minutes, a note); ctrl+s keeps it. Escape on changed text asks first, and
+    with a `draft_key` the text is kept as a draft (screens/drafts.py) until saved or discarded."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, title: str, text: str = "") -> None:
+    def __init__(self, title: str, text: str = "", *, draft_key: str | None = None) -> None:
         super().__init__(classes="text-modal")
         self.title_text = title
         self.text = text
+        self.draft_key = draft_key
+        self._draft_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -172,13 +219,62 @@ class TextModal(ModalScreen[str | None]):
             yield Static("ctrl+s saves · Escape cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        area = self.query_one(TextArea)
+        draft = self._drafts().get(self.draft_key) if self.draft_key and self._drafts() else None
+        if draft is not None and isinstance(draft.values.get("text"), str):
+            area.text = str(draft.values["text"])
+            self.notify(f"Brought back what you typed on {draft.at:%a %d %b %H:%M}, not saved yet", timeout=6)
+        area.focus()
+
+    def _drafts(self) -> Any:
+        return getattr(self.app, "drafts", None)
+
+    @on(TextArea.Changed)
+    def _changed(self) -> None:
+        if self.draft_key and self._drafts() is not None:
+            if self._draft_timer is not None:
+                self._draft_timer.stop()
+            self._draft_timer = self.set_timer(0.5, self._keep)
+
+    def _keep(self) -> None:
+        self._draft_timer = None
+        drafts = self._drafts()
+        if drafts is not None and self.draft_key:
+            text = self.query_one(TextArea).text
+            drafts.put(self.draft_key, self.title_text, {"text": text} if text != self.text else {}, datetime.now())
+
+    def _drop(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        drafts = self._drafts()
+        if drafts is not None and self.draft_key:
+            drafts.drop(self.draft_key)
 
     def action_save(self) -> None:
+        self._drop()
         self.dismiss(self.query_one(TextArea).text)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self.query_one(TextArea).text == self.text:
+            self._drop()
+            self.dismiss(None)
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save()
+            elif choice == "discard":
+                self._drop()
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ChoiceModal(
+                "You changed the text. Leave it?",
+                [("Keep editing", "k", "keep"), ("Discard", "d", "discard"), ("Save", "s", "save")],
+                default="keep",
+            ),
+            answered,
+        )
 
 
 class InfoModal(ModalScreen[None]):

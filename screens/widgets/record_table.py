@@ -27,17 +27,75 @@ from magnet.safetext import shown
 
 T = TypeVar("T")
 SEARCH_PAUSE = 0.15
+SCROLLBAR = 2  # the list's own scrollbar, kept free so a long list never needs to scroll sideways
 QUICK_ROWS = 300
 Cell = str | Text
 
 
+NAME_KEYS = frozenset({"name", "title", "item", "member", "need"})
+# Free text that reads fine cut short and takes what room is left after the names.
+FREE_KEYS = frozenset(
+    {"skills", "place", "location", "notes", "note", "details", "how", "reach", "trigger", "duties", "who"}
+    | {"goals", "detail", "error", "address", "agenda", "offers", "holder", "places", "confirms"}
+)
+
+
 @dataclass(frozen=True)
 class Column(Generic[T]):
+    """One column: its width is where it starts; `grow` says how much of any spare width it takes.
+
+    Columns share the table's width: spare columns go to those that grow (names and free text by
+    default, a name twice as much), and when the table is narrower than the widths add up to,
+    growing columns give way down to `least` before anything scrolls.
+    """
+
     key: str
     label: str
     cell: Callable[[T], Cell]
     sort_key: Callable[[T], Any] | None = None
     width: int | None = None
+    grow: int | None = None  # None: names 2, free text 1, the rest 0
+    least: int | None = None  # narrowest it gets (default: its label, at least 4)
+
+    def weight(self) -> int:
+        if self.grow is not None:
+            return self.grow
+        if self.key in NAME_KEYS:
+            return 2
+        return 1 if self.key in FREE_KEYS else 0
+
+    def narrowest(self) -> int:
+        if self.least is not None:
+            return self.least
+        if self.key in NAME_KEYS:
+            return min(self.width or 12, 12)
+        return min(self.width or 4, max(4, len(self.label)))
+
+
+def fit_widths(columns: Sequence[Column[Any]], room: int, padding: int) -> list[int]:
+    """Widths for `columns` in `room` cells (each column also takes `padding` cells).
+
+    Spare room goes to growing columns by weight; missing room is taken from them, widest first,
+    never below their narrowest; fixed columns keep their width.
+    """
+    widths = [c.width or max(len(c.label), 4) for c in columns]
+    spare = room - sum(widths) - padding * len(columns)
+    growing = [i for i, c in enumerate(columns) if c.weight() > 0]
+    if spare > 0 and growing:
+        total = sum(columns[i].weight() for i in growing)
+        given = 0
+        for n, i in enumerate(growing):
+            share = spare - given if n == len(growing) - 1 else spare * columns[i].weight() // total
+            widths[i] += share
+            given += share
+    while spare < 0:
+        shrinkable = [i for i in growing if widths[i] > columns[i].narrowest()]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: (widths[i] - columns[i].narrowest(), -i))
+        widths[widest] -= 1
+        spare += 1
+    return widths
 
 
 def field_column(
@@ -59,13 +117,19 @@ def field_column(
     return Column(name, label or spec.label, lambda r: display(r, name), sort_key, width)
 
 
+def cell_text(value: str) -> Text:
+    """How any text from the group's records becomes a table cell: one line, never markup, and
+    control characters shown, never obeyed (magnet.safetext)."""
+    return Text(shown(value), no_wrap=True, overflow="ellipsis")
+
+
 def _plain(cell: Cell) -> str:
     return cell.plain if isinstance(cell, Text) else cell
 
 
 def _as_text(cell: Cell) -> Text:
     """Cells are shown as given: a name with [brackets] is not markup, an escape is not obeyed."""
-    return cell if isinstance(cell, Text) else Text(shown(cell), no_wrap=True, overflow="ellipsis")
+    return cell if isinstance(cell, Text) else cell_text(cell)
 
 
 class FixedWidthTable(DataTable[Text]):
@@ -81,6 +145,28 @@ class FixedWidthTable(DataTable[Text]):
             super()._update_dimensions(new_rows)
             return
         super()._update_dimensions(list(new_rows)[:1])
+
+    def set_widths(self, widths: Sequence[int]) -> None:
+        """Give the columns new widths (the table's width changed)."""
+        changed = False
+        for column, width in zip(self.ordered_columns, widths, strict=False):
+            if column.width != width:
+                column.width = width
+                changed = True
+        if changed:
+            self._clear_caches()
+            self._require_update_dimensions = True
+            self.refresh()
+
+    def action_scroll_home(self) -> None:
+        """Home: the first row; the names stay in sight (a list is read by rows, not columns)."""
+        if self.row_count:
+            self.move_cursor(row=0)
+
+    def action_scroll_end(self) -> None:
+        """End: the last row, with the name column where it was."""
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
 
 
 class RecordTable(Vertical, Generic[T]):
@@ -117,6 +203,7 @@ class RecordTable(Vertical, Generic[T]):
         reverse: bool = False,
         stable_order: bool = False,
         placeholder: str = "/ search",
+        sub_rows: Callable[[T], Sequence[T]] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="record-table")
@@ -130,6 +217,10 @@ class RecordTable(Vertical, Generic[T]):
         self.stable_order = stable_order
         self.show_archived = False
         self.placeholder = placeholder
+        # A row may stand for several (an item kept in eight places): its children show under it
+        # when it is expanded, and the ones a search matches show under it anyway.
+        self.sub_rows = sub_rows
+        self.expanded: set[str] = set()
         self._rows: list[T] = []
         self._by_key: dict[str, T] = {}
         self._keys: list[str] = []
@@ -146,8 +237,30 @@ class RecordTable(Vertical, Generic[T]):
             yield Input(placeholder=self.placeholder, compact=True, classes="table-search")
             yield Static("", classes="table-count")
 
+    def _pinned(self) -> int:
+        """Columns up to the name stay put when the table scrolls sideways."""
+        for index, column in enumerate(self.columns[:3]):
+            if column.key in NAME_KEYS:
+                return index + 1
+        return 0
+
+    def on_resize(self) -> None:
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Share the table's width between its columns (on mount and whenever it is resized)."""
+        table = self.table
+        room = self.size.width - SCROLLBAR
+        if room <= 0:
+            return
+        widths = fit_widths(self.columns, room, 2 * table.cell_padding)
+        table.set_widths(widths)
+        # Pinned only when the columns still do not fit: then the name stays put as the rest scrolls.
+        overflow = sum(widths) + 2 * table.cell_padding * len(widths) > room
+        table.fixed_columns = self._pinned() if overflow else 0
+
     @property
-    def table(self) -> DataTable[Text]:
+    def table(self) -> FixedWidthTable:
         return self.query_one(FixedWidthTable)
 
     @property
@@ -159,7 +272,25 @@ class RecordTable(Vertical, Generic[T]):
     def set_rows(self, rows: Sequence[T]) -> None:
         self._rows = list(rows)
         self._by_key = {self.row_key(r): r for r in self._rows}
+        if self.sub_rows is not None:
+            for row in self._rows:
+                self._by_key.update((self.row_key(child), child) for child in self.sub_rows(row))
         self._refresh_rows()
+
+    def _kids(self, row: T) -> Sequence[T]:
+        return self.sub_rows(row) if self.sub_rows is not None else ()
+
+    def toggle(self, row: T | None = None) -> bool:
+        """Expand or fold the row (the one under the cursor by default); False when it has no children."""
+        row = row if row is not None else self.current
+        if row is None:
+            return False
+        key = self.row_key(row)
+        if key not in {self.row_key(r) for r in self._rows} or len(self._kids(row)) < 2:
+            return False
+        self.expanded ^= {key}
+        self._refresh_rows()
+        return True
 
     @property
     def rows(self) -> list[T]:
@@ -178,6 +309,12 @@ class RecordTable(Vertical, Generic[T]):
         return self._by_key.get(self._keys[table.cursor_row])
 
     def select(self, key: str) -> bool:
+        """Put the cursor on the row `key` (opening the row it sits under); False when not shown."""
+        if key not in self._keys and self.sub_rows is not None:
+            parent = next((r for r in self._rows if key in {self.row_key(k) for k in self._kids(r)}), None)
+            if parent is not None and len(self._kids(parent)) > 1 and self.row_key(parent) not in self.expanded:
+                self.expanded.add(self.row_key(parent))
+                self._refresh_rows()
         if key in self._keys:
             self.table.move_cursor(row=self._keys.index(key))
             return True
@@ -199,12 +336,38 @@ class RecordTable(Vertical, Generic[T]):
         terms = self.search.value.lower().split() if self.is_mounted else []
         found = []
         for row in self._rows:
-            if not self.show_archived and self.is_archived is not None and self.is_archived(row):
+            if not self._shows(row):
                 continue
-            if terms and not self._matches(row, terms):
+            if terms and not self._matches(row, terms) and not self._matching_kids(row, terms):
                 continue
             found.append(row)
         return found
+
+    def _shows(self, row: T) -> bool:
+        return self.show_archived or self.is_archived is None or not self.is_archived(row)
+
+    def _matching_kids(self, row: T, terms: list[str]) -> list[T]:
+        kids = self._kids(row)
+        if len(kids) < 2:
+            return []
+        return [kid for kid in kids if self._shows(kid) and self._matches(kid, terms)]
+
+    def _with_children(self, rows: list[T]) -> list[T]:
+        """Each row, then (expanded) all its children or (searching) the children the search finds."""
+        if self.sub_rows is None:
+            return rows
+        terms = self.search.value.lower().split() if self.is_mounted else []
+        shown: list[T] = []
+        for row in rows:
+            shown.append(row)
+            kids = self._kids(row)
+            if len(kids) < 2:
+                continue
+            if self.row_key(row) in self.expanded:
+                shown.extend(kid for kid in kids if self._shows(kid))
+            elif terms:
+                shown.extend(self._matching_kids(row, terms))
+        return shown
 
     def _matches(self, row: T, terms: list[str]) -> bool:
         text: str | None = None
@@ -236,7 +399,7 @@ class RecordTable(Vertical, Generic[T]):
     def _refresh_rows(self) -> None:
         if not self.is_mounted:
             return
-        rows = self._ordered(self._visible())
+        rows = self._with_children(self._ordered(self._visible()))
         self._resort = False
         keys = [self.row_key(r) for r in rows]
         cells = {k: tuple(c.cell(r) for c in self.columns) for k, r in zip(keys, rows, strict=True)}
@@ -261,8 +424,9 @@ class RecordTable(Vertical, Generic[T]):
         self._show_count()
 
     def _show_count(self) -> None:
-        total = sum(1 for r in self._rows if self.show_archived or self.is_archived is None or not self.is_archived(r))
-        shown = len(self._keys)
+        total = sum(1 for r in self._rows if self._shows(r))
+        top = {self.row_key(r) for r in self._rows}
+        shown = sum(1 for k in self._keys if k in top)
         arrow = "↓" if self.sort_reverse else "↑"
         column = next((c.label for c in self.columns if c.key == self.sort_column), "")
         parts = [f"{shown} of {total}" if shown != total else f"{total}"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Click
+from textual.widget import Widget
 from textual.widgets import Static
 
-from screens.markup import escape
+from magnet.safetext import shown
 
 if TYPE_CHECKING:
     from screens.base import Shell
@@ -76,6 +78,27 @@ class StatusLine(Horizontal):
         yield PeersIndicator(classes="peers-indicator")
 
 
+class Where(Widget):
+    """'Group · Area': the group's name gives way first, since the area tells people where they are."""
+
+    def __init__(self, group: str, area: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.group = group
+        self.area = area
+
+    def render(self) -> Text:
+        room = self.content_size.width
+        area = Text(self.area, style="bold")
+        if not self.group:
+            return area
+        left = room - len(self.area) - 3
+        name = shown(self.group)
+        group = name if len(name) <= left else name[: max(left - 1, 0)] + "…"
+        if left < 2:
+            return area
+        return Text.assemble(group, " · ", area)
+
+
 class TopBar(Horizontal):
     def __init__(self, group: str, area: str) -> None:
         super().__init__(id="topbar")
@@ -83,6 +106,6 @@ class TopBar(Horizontal):
         self.area = area
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{escape(self.group)} · [b]{escape(self.area)}[/]", id="where", markup=True)
+        yield Where(self.group, self.area, id="where")
         yield Static("[b]F1[/] help [b]F2[/] crisis", id="keys-hint", markup=True)
         yield PeersIndicator(id="peers-indicator", classes="peers-indicator")

@@ -46,6 +46,8 @@ def filled_group() -> GroupDocument:
     doc = new_doc()
     lee = doc.households.add(name="Lee", zone="B", address="12 Maple St", people=4, pets="cat", special_needs="stairs")
     lee2 = doc.households.add(name="Lee", zone="C", people=2)  # a namesake: only the ID tells them apart
+    for name, kind in (("block captain", "role"), ("medic", "role"), ("Street rep", "level")):
+        doc.roles.add(name=name, kind=kind)  # the source group's list; the target gets them from the file
     ann = doc.members.add(
         name="Ann Lee",
         household_id=lee.id,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 
+import pytest
 from icalendar import Calendar
 
+from magnet.collection import put_scalar
 from magnet.document import GroupDocument
+from magnet.errors import ValidationError
 from magnet.formats.export import export_group
+from magnet.records import Event
 
 DEVICE = "ef" * 16
 
@@ -56,9 +60,24 @@ def test_icalendar_reads_every_event_with_its_details() -> None:
     assert drill.decoded("DTSTAMP").tzinfo is not None  # DTSTAMP is UTC, as the RFC requires
     assert str(events["Potluck"]["STATUS"]) == "CANCELLED"
     potluck = events["Potluck"]
-    assert potluck.decoded("DTEND") - potluck.decoded("DTSTART") == timedelta(hours=1)  # no end: one hour
+    assert "DTEND" not in potluck  # no end given: none invented (the RFC reads it as ending at its start)
     online = events["Planning call"]
     assert str(online["URL"]) == "https://meet.example/abc" and str(online["LOCATION"]) == "https://meet.example/abc"
+
+
+def test_an_end_before_the_start_is_left_out_and_said_never_replaced_by_an_hour() -> None:
+    doc, ids = group_with_events()
+    with pytest.raises(ValidationError, match="ends: 2026-06-06 09:00 is not after the start"):
+        doc.events.update(ids["drill"], ends="2026-06-06 09:00")
+    # An old peer, from before magnet checked ends, wrote one anyway.
+    with doc.change("events", ids["drill"]) as tx:
+        record = tx.get(doc.collection_obj("events"), ids["drill"])
+        assert record is not None
+        put_scalar(tx, record[1], "ends", Event.spec("ends"), datetime(2026, 6, 6, 9, 0))
+    drill = parse(export_group(doc, "ics"))  # type: ignore[arg-type]
+    event = next(e for uid, e in drill.items() if uid.startswith(ids["drill"]))
+    assert "DTEND" not in event  # type: ignore[operator]
+    assert "The end recorded, 2026-06-06 09:00, is not after the start." in str(event["DESCRIPTION"])  # type: ignore[index]
 
 
 def test_uids_are_stable_per_event_across_exports() -> None:

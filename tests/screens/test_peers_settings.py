@@ -23,9 +23,9 @@ async def test_dashboard_cards_lead_to_their_screens(home: Home) -> None:
         await until(pilot, lambda: app.current_mode == "checkin")
         await pilot.press("1", "right", "enter")
         await until(pilot, lambda: app.current_mode == "events")
-        await pilot.press("1", "down", "enter")  # the skills card, under the events card
-        await until(pilot, lambda: app.current_mode == "plan")  # its Training page
-        await pilot.press("1", "left", "enter")  # supplies, beside skills
+        await pilot.press("1", "down", "enter")  # the goals card, under the events card
+        await until(pilot, lambda: app.current_mode == "plan")  # the Goals page
+        await pilot.press("1", "left", "enter")  # supplies, beside goals
         await until(pilot, lambda: app.current_mode == "inventory")
 
 
@@ -40,9 +40,11 @@ async def test_invite_shows_a_one_time_code_and_its_qr(home: Home) -> None:
         await until(pilot, lambda: isinstance(app.screen, InfoModal), wait=20)
         text = screen_text(app)
         assert "MAGNET:" in text
-        assert "█" in text or "▀" in text, "the QR code is drawn"
         assert "not running" in text, "says the invite needs sync running here"
-        await pilot.press("escape")
+        await pilot.press("q")  # the QR code, on a screen of its own
+        await until(pilot, lambda: "Scan to join" in screen_text(app))
+        assert "█" in screen_text(app) or "▀" in screen_text(app), "the QR code is drawn"
+        await pilot.press("escape", "escape")
         await settle(pilot)
         assert isinstance(app.screen, PeersScreen)
 

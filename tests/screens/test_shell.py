@@ -37,7 +37,7 @@ async def test_first_run_offers_create_join_and_sample_then_the_sample_opens(hom
         assert app.current_mode == "dashboard"
         welfare = app.screen.query_one("#card-welfare", Card)
         assert "95 households" in text_of(welfare)
-        assert "240 members" in text_of(app.screen.query_one("#card-roster", Card))
+        assert "240 members" in text_of(app.screen.query_one("#card-group", Card))
     assert [g.name for g in home.groups()] == ["Sample Street MAG"]
 
 

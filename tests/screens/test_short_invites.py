@@ -60,7 +60,7 @@ async def test_the_long_invite_also_makes_a_short_code_and_a_new_one_retires_the
         await ready(pilot)
         await pilot.press("6", "i")
         await until(pilot, lambda: isinstance(app.screen, InviteModal) and "MAGNET:" in screen_text(app), wait=20)
-        assert "s also makes a short code" in screen_text(app)
+        assert "s: a short code to type" in screen_text(app)
         assert not SHORT.search(screen_text(app))
         await pilot.press("s")
         await until(pilot, lambda: SHORT.search(screen_text(app)) is not None)

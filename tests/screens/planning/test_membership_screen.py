@@ -9,7 +9,8 @@ from textual.widgets import Input
 
 from magnet.home import Home
 from screens.planning.members import MembershipScreen
-from screens.widgets.modals import InfoModal, PickModal
+from screens.record_detail import RecordDetail
+from screens.widgets.modals import PickModal
 
 NOW = datetime(2026, 5, 4, 10, 0)
 
@@ -33,7 +34,7 @@ async def test_roles_with_holders_giving_a_role_and_marking_a_quiet_member_seen(
         assert "2 held but not described yet" in screen_text(app), "volunteer (Cy) and active member (Bob)"
         screen.table().select("level:core_team")
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InfoModal) and "Ann Lead" in screen_text(app))
+        await until(pilot, lambda: isinstance(app.screen, RecordDetail) and "Held by 1 Ann Lead" in screen_text(app))
         assert "Run meetings, keep the roster" in screen_text(app)
         await pilot.press("escape")
 
