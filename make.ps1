@@ -49,6 +49,6 @@ switch ($Target) {
         Invoke-Step 'mypy' @()
         Invoke-Step 'mypy' @('--platform', 'darwin')
         Invoke-Step 'mypy' @('--platform', 'win32')
-        Invoke-Step 'pytest' @('-q')
+        Invoke-Step 'pytest' @('-q', '-n', '2')
     }
 }
