@@ -51,6 +51,11 @@ class Wakeup:
                 return rings
             rings += 1
 
+    def nudge(self) -> None:
+        """Ring this doorbell from this process (to wake a thread waiting on it)."""
+        with contextlib.suppress(OSError):
+            self.socket.sendto(b"", ("127.0.0.1", self.port))
+
     def close(self) -> None:
         self._alive.close()
         with contextlib.suppress(OSError):

@@ -7,6 +7,7 @@ block (polling the store, starting or stopping the node) runs off the UI thread.
 from __future__ import annotations
 
 import contextlib
+import selectors
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,9 +18,11 @@ from magnet.document import GroupDocument
 from magnet.errors import MagnetError
 from magnet.home import OpenGroup
 from magnet.records import Device, Member
+from magnet.wakeup import Wakeup
 from screens.sync_link import NodeFactory, NodeLike, SyncUnavailable
 
-POLL_INTERVAL = 0.3
+# Rings carry other processes' commits at once; this only catches a ring that got lost.
+POLL_INTERVAL = 2.0
 T = TypeVar("T")
 
 
@@ -33,6 +36,7 @@ class Session:
         self.checkin_since_hours = 24
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
+        self._bell: Wakeup | None = None
         self._closed = False
         self._close_lock = threading.Lock()
         # Writes go through one thread, in the order people made them, and never wait on the
@@ -77,26 +81,42 @@ class Session:
     # ---- other processes on this data dir -----------------------------------------------------
 
     def start_polling(self, on_problem: Callable[[str], None], interval: float = POLL_INTERVAL) -> None:
-        """Pick up what other processes commit (a `magnet serve` beside us, a CLI import)."""
+        """Pick up what other processes commit (the node's process, a CLI import) the moment they do.
+
+        The thread sleeps until the store's doorbell rings (magnet.wakeup); `interval` is only
+        the fallback for a ring that got lost, so an idle app does nothing.
+        """
         if self._poller is not None:
             return
+        bell = self.group.doorbell()
+        self._bell = bell
 
         def loop() -> None:
             last_problem = ""
-            while not self._stop.wait(interval):
-                try:
-                    # Under the document's lock: the node's thread journals merges through the
-                    # same store, and the store's scan position must not move under either.
-                    self.group.poll()
-                    problem = self.group.store.last_problem or ""
-                except MagnetError as exc:
-                    problem = str(exc)
-                if problem and problem != last_problem:
-                    on_problem(problem)
-                last_problem = problem
+            with selectors.DefaultSelector() as selector:
+                selector.register(bell.socket, selectors.EVENT_READ)
+                while not self._stop.is_set():
+                    if selector.select(interval):
+                        bell.drain()
+                    if self._stop.is_set():
+                        return
+                    last_problem = self._poll_once(on_problem, last_problem)
 
         self._poller = threading.Thread(target=loop, name="magnet-poll", daemon=True)
         self._poller.start()
+
+    def _poll_once(self, on_problem: Callable[[str], None], last_problem: str) -> str:
+        """Merge what other processes appended; report a new problem once."""
+        try:
+            # Under the document's lock: a node on this process's thread journals merges through
+            # the same store, and the store's scan position must not move under either.
+            self.group.poll()
+            problem = self.group.store.last_problem or ""
+        except MagnetError as exc:
+            problem = str(exc)
+        if problem and problem != last_problem:
+            on_problem(problem)
+        return problem
 
     # ---- the sync node ------------------------------------------------------------------------
 
@@ -123,6 +143,8 @@ class Session:
         self._stop.set()
         self._writer.shutdown(wait=True)
         if self._poller is not None:
+            if self._bell is not None:
+                self._bell.nudge()  # wake the poller now, not at its fallback interval
             self._poller.join(timeout=2)
         if self.node is not None:
             with contextlib.suppress(Exception):

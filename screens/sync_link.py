@@ -156,13 +156,14 @@ def interfaces_from_env() -> list[str] | None:
 
 
 def default_node_factory(group: OpenGroup, on_event: Callable[[Any], None]) -> NodeLike:
-    """The real node from `sync.runner`, imported only now so start-up stays fast."""
+    """The real node, in a process of its own (sync.process_node): a large merge runs on the other
+    core and never holds this process's interpreter lock. Imported only now so start-up stays fast."""
     try:
-        from sync import runner  # type: ignore[attr-defined, unused-ignore]
+        from sync.events import NodeConfig
+        from sync.process_node import NodeProcess
     except ImportError as exc:
         raise SyncUnavailable("sync is not in this build yet: working offline") from exc
-    config = runner.NodeConfig(interfaces=interfaces_from_env())
-    node: NodeLike = runner.NodeHandle(group, config, on_event=on_event)
+    node: NodeLike = NodeProcess(group, NodeConfig(interfaces=interfaces_from_env()), on_event=on_event)
     return node
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,17 @@ def loopback(**changes: Any) -> Any:
     return config
 
 
-async def test_a_second_node_edits_while_the_app_runs_with_a_form_open(tmp_path: Path) -> None:
+def app_node(where: str) -> Any:
+    """The app's node: on a thread of the app (sync.runner) or in its own process (the default)."""
+    if where == "thread":
+        return lambda group, hear: runner.NodeHandle(group, loopback(), hear)
+    from sync.process_node import NodeProcess
+
+    return lambda group, hear: NodeProcess(group, loopback(), hear)
+
+
+@pytest.mark.parametrize("where", ["thread", "process"])
+async def test_a_second_node_edits_while_the_app_runs_with_a_form_open(tmp_path: Path, where: str) -> None:
     ann_home = Home(tmp_path / "ann")
     ann_group = ann_home.create_group("Maple Street MAG", member_name="Ann Lee")
     secure.ensure_keyring(ann_group.path)
@@ -39,7 +50,7 @@ async def test_a_second_node_edits_while_the_app_runs_with_a_form_open(tmp_path:
     KeyRing.load(ann_group.path).save(bo_group.path)
     ann_group.close()
 
-    app = MagnetApp(ann_home, None, node_factory=lambda group, hear: runner.NodeHandle(group, loopback(), hear))
+    app = MagnetApp(ann_home, None, node_factory=app_node(where))
     bo_node: Any = None
     try:
         async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -48,6 +59,9 @@ async def test_a_second_node_edits_while_the_app_runs_with_a_form_open(tmp_path:
             bo_node = runner.NodeHandle(bo_group, loopback(peers=[f"127.0.0.1:{app.sync.port}"]))
             await asyncio.to_thread(bo_node.start)
             await until(pilot, lambda: "1 peer" in screen_text(app).splitlines()[0], wait=20)
+            if where == "process":
+                child = session(app).node._process  # type: ignore[union-attr]
+                assert child is not None and child.pid != os.getpid() and child.poll() is None
 
             await pilot.press("2")
             await until(pilot, lambda: isinstance(app.screen, RosterScreen) and app.screen.loaded_once)
