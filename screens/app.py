@@ -126,6 +126,7 @@ class MagnetApp(App[int]):
         self._touched: set[str] | None = set()
         self._shown_lines = ControlCharacters()
         self._touched_lock = threading.Lock()
+        self._touch_due = False  # a DocTouched message is on its way to the UI thread
         self._stop_listening: Callable[[], None] | None = None
         self._peers_timer: Timer | None = None
 
@@ -267,6 +268,9 @@ class MagnetApp(App[int]):
                 self._touched = None
             else:
                 self._touched |= change.collections
+            if self._touch_due:
+                return  # one message carries every change until the UI thread takes them
+            self._touch_due = True
         self.post_message(self.DocTouched())
 
     @on(DocTouched)
@@ -274,6 +278,7 @@ class MagnetApp(App[int]):
         with self._touched_lock:
             touched = None if self._touched is None else frozenset(self._touched)
             self._touched = set()
+            self._touch_due = False
         self.doc_changed.publish(touched)
 
     # ---- the sync node -----------------------------------------------------------------------

@@ -50,6 +50,8 @@ def describe_sync(status: SyncStatus, now: datetime | None = None) -> tuple[str,
 class PeersIndicator(Static):
     """Connected peers and the last sync, always visible; a click opens the peers screen."""
 
+    _shown: tuple[str, str] = ("", "")
+
     def on_mount(self) -> None:
         shell = cast("Shell", self.app)
         shell.sync_changed.subscribe(self, self.show_status)
@@ -57,10 +59,16 @@ class PeersIndicator(Static):
         self.set_interval(15, lambda: self.show_status(cast("Shell", self.app).sync))
 
     def show_status(self, status: SyncStatus) -> None:
+        """Repaint only what changed: a class change restyles the screen, and a sync reports often."""
         text, state = describe_sync(status)
-        self.update(text)
-        self.remove_class("online", "idle", "offline")
-        self.add_class(state)
+        if (text, state) == self._shown:
+            return
+        if text != self._shown[0]:
+            self.update(text)
+        if state != self._shown[1]:
+            self.remove_class("online", "idle", "offline")
+            self.add_class(state)
+        self._shown = (text, state)
 
     def on_click(self, event: Click) -> None:
         cast("Shell", self.app).go("peers")
