@@ -204,6 +204,29 @@ class MagnetApp(App[int]):
             return
         self.post_message(self.Opened(session))
 
+    @work(thread=True, exclusive=True, group="values", exit_on_error=False)
+    def _check_values(self, session: Session) -> None:
+        """Values another program stored that do not fit their fields: said once, after the first screen."""
+        from magnet.problems import find_problems
+
+        problems = find_problems(session.doc)
+        if not problems:
+            return
+        from magnet.safetext import shown
+
+        count = len(problems)
+        first = shown(problems[0].describe())  # a record's name is the document's text: shown, never obeyed
+        self.call_from_thread(
+            self.notify,
+            f"{count} stored value{'s do' if count != 1 else ' does'} not fit {'their fields' if count != 1 else 'its field'} "
+            f"(written by another program or version), e.g. {first}. magnet shows "
+            f"{'them' if count != 1 else 'it'} as empty and keeps the stored value; 'magnet check' lists every one.",
+            title="Values magnet cannot read",
+            severity="warning",
+            timeout=20,
+            markup=False,
+        )
+
     @on(OpenFailed)
     def _open_failed(self, message: OpenFailed) -> None:
         if message.locked and message.info is not None:
@@ -253,6 +276,8 @@ class MagnetApp(App[int]):
         self.ready_at = time.time()
         if self.session is not None and self.session.node is None:
             self._start_node(self.session)
+        if self.session is not None:
+            self._check_values(self.session)
         path = os.environ.get(READY_FILE_ENV)
         if path:
             with open(path, "w") as out:
