@@ -215,7 +215,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             if total:
                 active = len(collection)
                 archived = f"  (+{total - active} archived)" if total != active else ""
-                lines.append(f"  {collection.name:<15} {active:>6}{archived}")
+                lines.append(f"  {collection.record_type.KIND.heading:<22} {active:>6}{archived}")
         problems = find_problems(doc)
         if problems:
             verb = "does" if len(problems) == 1 else "do"

@@ -60,7 +60,7 @@ class Kind:
     plural: str = ""  # "members"; noun + "s" when empty
     words: tuple[str, ...] = ()  # other words people type for it ("calltree", "offers")
     title: str = "name"  # the field a list shows for one record
-    section: str = ""  # the heading exports and printouts use; the plural, capitalised, when empty
+    section: str = ""  # the heading people read for the collection (magnet info); the plural, capitalised, when empty
     since: int = 1  # the schema step that created the collection
     sheet: Sheet | None = None  # None: not kept in spreadsheets
 

@@ -71,7 +71,7 @@ def test_demo_creates_a_realistic_group(capsys: pytest.CaptureFixture[str]) -> N
     assert "240 members" in out
     assert main(["info"]) == 0
     info = capsys.readouterr().out
-    assert "inventory" in info and "events" in info
+    assert "Items" in info and "Events" in info
 
 
 def test_adjust_and_set_by_name(capsys: pytest.CaptureFixture[str]) -> None:

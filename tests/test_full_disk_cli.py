@@ -96,7 +96,7 @@ def test_changes_that_fit_are_saved_and_said_so_even_when_compaction_cannot_be(
     assert code == 0, err
     code, out, err = run(capsys, home, "adjust", water, "--", "-2")
     assert code == 0 and out.strip() == "Water: 3", err
-    for reading, shows in ((["list", "members"], "Bob"), (["info"], "members"), (["export"], '"Bob"')):
+    for reading, shows in ((["list", "members"], "Bob"), (["info"], "Members"), (["export"], '"Bob"')):
         code, out, err = run(capsys, home, *reading)
         assert code == 0 and shows in out, (reading, err)
 
@@ -128,7 +128,7 @@ def test_changes_that_do_not_fit_fail_and_change_nothing(small_disk: Path, capsy
     code, out, err = run(capsys, home, "list", "members")
     assert code == 0 and "Ann" in out and "Bob" not in out, err
     code, out, err = run(capsys, home, "info")
-    assert code == 0 and "members" in out, err
+    assert code == 0 and "Members" in out, err
     target = small_disk / "export.json"
     code, _, err = run(capsys, home, "export", "--format", "json", "-o", str(target))
     assert code == 1 and "No space left on device" in err and not target.exists(), err

@@ -155,7 +155,7 @@ def test_reading_commands_answer_from_the_read_model_after_a_write(tmp_path: Pat
     cli(home, "add", "members", "name=Bob Diallo", "zone=B")
     listed = cli(home, "list", "members", never_open=True)
     assert "Ann Lee" in listed and "Bob Diallo" in listed
-    assert "members" in cli(home, "info", never_open=True)
+    assert "Members" in cli(home, "info", never_open=True)
     assert '"Bob Diallo"' in cli(home, "export", "--format", "json", never_open=True)
 
 
