@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -27,11 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.workloads import copy_of, store_of  # noqa: E402
+from bench.workloads import ENV, copy_of, serve, stop, store_of  # noqa: E402
 from magnet.store import read_header  # noqa: E402
 from sync.runfile import running_port  # noqa: E402
 
-ENV = {**os.environ, "MAGNET_INTERFACES": "127.0.0.1", "PYTHONPATH": str(ROOT)}
 HWM = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
 # A magnet command that reports its own peak memory (VmHWM, KiB) on stderr as it exits.
 MAGNET = textwrap.dedent(
@@ -107,32 +105,6 @@ def row(label: str, ours: float, floor: float, unit: str = "s", extra: str = "")
 
 def _shown(value: float, unit: str) -> str:
     return f"{value:.2f} s" if unit == "s" else f"{value / 1024:.0f} MB"
-
-
-def serve(home: Path, *extra: str) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "magnet", "--home", str(home), "serve", "--port", "0", "--no-discovery", *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=ENV,
-        cwd=ROOT,
-    )
-    group = next(home.glob("groups/*"))
-    deadline = time.monotonic() + 300
-    while running_port(group) is None:
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"serve on {home} did not start")
-        time.sleep(0.05)
-    return process
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def reading(home: Path, saved: Path) -> None:

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import resource
-import signal
 import statistics
 import subprocess
 import sys
@@ -36,14 +35,13 @@ sys.path.insert(0, str(ROOT / "tests" / "screens"))
 
 os.environ["MAGNET_INTERFACES"] = "127.0.0.1"
 
-from bench.workloads import copy_of  # noqa: E402
+from bench.workloads import ENV, copy_of, serve, stop  # noqa: E402
 from magnet.home import Home  # noqa: E402
 from screens.app import MagnetApp  # noqa: E402
 from screens.roster import RosterScreen  # noqa: E402
 from sync.events import NodeConfig  # noqa: E402
 from sync.runfile import running_port  # noqa: E402
 
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 PUSH = """
 import sys
 from pathlib import Path
@@ -70,32 +68,6 @@ def cli(home: Path, *args: str, stdin: str | None = None) -> str:
     if result.returncode:
         raise SystemExit(f"magnet {' '.join(args)}: {result.stderr[-1500:]}")
     return result.stdout
-
-
-def serve(home: Path, *extra: str) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "magnet", "--home", str(home), "serve", "--port", "0", "--no-discovery", *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=ENV,
-        cwd=ROOT,
-    )
-    group = next(home.glob("groups/*"))
-    deadline = time.monotonic() + 300
-    while running_port(group) is None:
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"serve on {home} did not start")
-        time.sleep(0.05)
-    return process
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(60)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def join(inviter: Path, joiner: Path, name: str) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -21,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from magnet.home import Home  # noqa: E402
 from magnet.sample import SIZES, SampleSize, populate  # noqa: E402
+from sync.runfile import running_port  # noqa: E402
 
 CACHE = Path(os.environ.get("MAGNET_BENCH_CACHE", Path.home() / ".cache" / "magnet-bench"))
 # Bump when the workload's shape or magnet's store format changes, so stale caches are rebuilt.
@@ -69,6 +72,38 @@ def copy_of(factor: int, into: Path) -> Path:
 
 def store_of(home: Path) -> Path:
     return next(home.glob("groups/*/store.mgn"))
+
+
+# Every process a benchmark starts stays on loopback and runs this checkout.
+ENV = {**os.environ, "MAGNET_INTERFACES": "127.0.0.1", "PYTHONPATH": str(ROOT)}
+
+
+def serve(home: Path, *extra: str) -> subprocess.Popen[str]:
+    """`magnet serve` on `home`, on a free port of 127.0.0.1 without mDNS, once it listens."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "magnet", "--home", str(home), "serve", "--port", "0", "--no-discovery", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=ENV,
+        cwd=ROOT,
+    )
+    group = next(home.glob("groups/*"))
+    deadline = time.monotonic() + 300
+    while running_port(group) is None:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"serve on {home} did not start")
+        time.sleep(0.05)
+    return process
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """Stop a served peer the way a person does (SIGTERM), and make sure it is gone."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from automerge.core import Document, ObjType, ScalarType, Transaction
 
+from magnet import crdt
+
 Prop = str | int
 
 
@@ -98,23 +100,5 @@ def later(first: bytes, second: bytes) -> bool:
 
 
 def op_order(op: bytes) -> tuple[int, bytes]:
-    """(counter, actor) of an op id as the binding encodes it: tag, actor length, actor, actor index, counter."""
-    pos = 1
-    length, pos = _uleb(op, pos)
-    actor = op[pos : pos + length]
-    pos += length
-    _index, pos = _uleb(op, pos)
-    counter, pos = _uleb(op, pos)
-    return counter, actor
-
-
-def _uleb(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while pos < len(data):
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            break
-    return value, pos
+    """(counter, actor) of an op id: Automerge's order of writes."""
+    return crdt.op_id(op) or (0, b"")

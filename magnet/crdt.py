@@ -54,6 +54,34 @@ def uleb128(value: int) -> bytes:
             return bytes(out)
 
 
+def read_uleb128(data: bytes, pos: int) -> tuple[int, int]:
+    """The unsigned LEB128 number at `pos`, and the position after it."""
+    value = shift = 0
+    while pos < len(data):
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    return value, pos
+
+
+def op_id(exid: bytes) -> tuple[int, bytes] | None:
+    """(counter, actor) of an op or object id as the binding hands it out, or None for the root.
+
+    rc1 encodes it as: a tag byte, the actor's length, the actor, its index in the document's
+    actor table, the counter (LEB128 numbers). Automerge orders ops by (counter, actor).
+    """
+    if len(exid) < 3:
+        return None
+    length, pos = read_uleb128(exid, 1)
+    actor = exid[pos : pos + length]
+    _index, pos = read_uleb128(exid, pos + length)
+    counter, _ = read_uleb128(exid, pos)
+    return counter, actor
+
+
 def apply_changes(doc: Document, changes: Iterable[bytes]) -> None:
     """Apply raw change chunks to `doc`, as rc1's missing `apply_changes` would.
 

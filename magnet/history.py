@@ -31,6 +31,7 @@ from typing import Any
 
 from automerge.core import Document, ObjType
 
+from magnet import crdt
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError, NotFound
 from magnet.fields import FieldKind, FieldSpec, format_value
@@ -119,32 +120,9 @@ def change_index(doc: GroupDocument, raw: Document) -> ChangeIndex:
 
 
 def op_of(exid: bytes) -> tuple[bytes, int] | None:
-    """(actor, counter) of an op id as the binding returns it: 0x10, len, actor, actor index, counter."""
-    if len(exid) < 3:
-        return None
-    length = exid[1]
-    if length & 0x80:  # an actor id of 128 bytes or more: never written by magnet, read the long way
-        length, pos = _uleb(exid, 1)
-    else:
-        pos = 2
-    actor = exid[pos : pos + length]
-    pos += length
-    while pos < len(exid) and exid[pos] & 0x80:  # the actor's index in the change: not needed
-        pos += 1
-    counter, _ = _uleb(exid, pos + 1)
-    return actor, counter
-
-
-def _uleb(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while pos < len(data):
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            break
-    return value, pos
+    """(actor, counter) of an op id as the binding returns it."""
+    found = crdt.op_id(exid)
+    return None if found is None else (found[1], found[0])
 
 
 # ---- what one change did to one record --------------------------------------------------------
