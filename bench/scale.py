@@ -125,7 +125,7 @@ def reading(home: Path, saved: Path) -> None:
 
 
 def first_sync(home: Path, saved: Path, tmp: Path) -> None:
-    floor, floor_hwm = median_of(1, lambda: run([sys.executable, "-c", BARE_SYNC, str(saved)]))
+    floor, _ = median_of(1, lambda: run([sys.executable, "-c", BARE_SYNC, str(saved)]))
     _, _, code = magnet(home, "invite", "--quiet")
     server = serve(home)
     try:
@@ -149,7 +149,8 @@ def first_sync(home: Path, saved: Path, tmp: Path) -> None:
     finally:
         stop(server)
     row("first sync to a new device (magnet join)", took, floor)
-    row("peak memory of the receiving device", hwm, floor_hwm, unit="MB")
+    _, bare_load = run([sys.executable, "-c", BARE_READ, str(saved)])[:2]
+    row("peak memory of the receiving device / bare load", hwm, bare_load, unit="MB")
     stored = store_of(joiner).stat().st_size
     print(
         f"  {'receiver store before compaction / save()':44}{stored:>11,}{saved.stat().st_size:>11,}{stored / saved.stat().st_size:>8.2f}x"
