@@ -14,6 +14,8 @@ from screens.widgets.modals import PromptModal
 if TYPE_CHECKING:
     from magnet.home import GroupInfo
 
+SPIN = 1 / 16  # the LoadingIndicator's own frame rate
+
 
 class StartScreen(Screen[None]):
     """Shown while nothing else can be: opening, unlocking, closing."""
@@ -26,6 +28,19 @@ class StartScreen(Screen[None]):
                 yield Static("", id="start-message", markup=False)
             yield LoadingIndicator(id="start-spinner")
 
+    def _spin(self, on: bool) -> None:
+        """Show the spinner and let it animate, or hide it and stop its 16-a-second repaints.
+
+        A hidden or covered LoadingIndicator keeps its timer: left running under the dashboard it
+        was most of the idle app's CPU.
+        """
+        spinner = self.query_one("#start-spinner", LoadingIndicator)
+        spinner.display = on
+        spinner.auto_refresh = SPIN if on else None
+
+    def on_screen_suspend(self) -> None:
+        self._spin(False)
+
     def _top_off(self) -> None:
         """Close whatever this mode's stack holds above this screen."""
         if self.app.current_mode == "start":
@@ -35,20 +50,20 @@ class StartScreen(Screen[None]):
     def say(self, text: str) -> None:
         self._top_off()
         self.query_one("#start-message", Static).update(text)
-        self.query_one("#start-spinner").display = True
+        self._spin(True)
 
     def welcome(self, problem: str | None = None) -> None:
         from screens.first_run import WelcomeScreen
 
         self._top_off()
-        self.query_one("#start-spinner").display = False
+        self._spin(False)
         self.query_one("#start-message", Static).update("")
         self.app.push_screen(WelcomeScreen(problem))
 
     def ask_passphrase(self, info: GroupInfo) -> None:
         from screens.app import MagnetApp
 
-        self.query_one("#start-spinner").display = False
+        self._spin(False)
 
         def answered(passphrase: str | None) -> None:
             app = self.app

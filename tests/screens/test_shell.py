@@ -251,3 +251,24 @@ async def test_the_sidebar_hides_for_more_room_and_the_choice_is_remembered(home
     async with again.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         assert "1 Dashboard" not in screen_text(again)
+
+
+async def test_the_idle_dashboard_repaints_nothing_behind_it(home: Home, monkeypatch: Any) -> None:
+    """The start screen's spinner, covered by the dashboard, used to repaint 16 times a second."""
+    from textual.widgets import LoadingIndicator
+
+    repaints: list[LoadingIndicator] = []
+    original = LoadingIndicator.automatic_refresh
+
+    def counted(self: LoadingIndicator) -> None:
+        repaints.append(self)
+        original(self)
+
+    monkeypatch.setattr(LoadingIndicator, "automatic_refresh", counted)
+    app = make_app(with_sample(home))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert repaints, "the spinner animated while the group opened"
+        repaints.clear()
+        await pilot.pause(1.0)
+        assert repaints == []
