@@ -9,7 +9,7 @@ minimum or not), EXP/EXPIRED, out on loan, and OVERDUE when a loan is past its d
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -43,14 +43,18 @@ class ItemLine:
 
     lots: tuple[InventoryItem, ...]
     is_lot: bool = False
+    # Worked out once when the line is made: a sheet of thousands of lines asks for them often.
+    id: str = field(init=False, compare=False)
+    quantity: float = field(init=False, compare=False)
+    archived: bool = field(init=False, compare=False)
 
-    @property
-    def id(self) -> str:
-        """A single lot's line is keyed by the item's id, so it is found the same way either way."""
-        if self.is_lot or len(self.lots) == 1:
-            return self.lots[0].id
-        name, unit = line_key(self.lots[0])
-        return f"item:{name}:{unit}"
+    def __post_init__(self) -> None:
+        lots, single = self.lots, self.is_lot or len(self.lots) == 1
+        # A single lot's line is keyed by the item's id, so it is found the same way either way.
+        key = lots[0].id if single else "item:{}:{}".format(*line_key(lots[0]))
+        object.__setattr__(self, "id", key)
+        object.__setattr__(self, "quantity", sum(lot.quantity for lot in lots if not lot.archived or self.is_lot))
+        object.__setattr__(self, "archived", all(lot.archived for lot in lots))
 
     @property
     def item(self) -> InventoryItem | None:
@@ -66,16 +70,8 @@ class ItemLine:
         return self.lots[0].unit
 
     @property
-    def quantity(self) -> float:
-        return sum(lot.quantity for lot in self.lots if not lot.archived or self.is_lot)
-
-    @property
     def category(self) -> str:
         return self.lots[0].category
-
-    @property
-    def archived(self) -> bool:
-        return all(lot.archived for lot in self.lots)
 
     @property
     def live(self) -> list[InventoryItem]:
@@ -108,6 +104,41 @@ class Stock:
     out: dict[str, float] = field(default_factory=dict)
     today: date = field(default_factory=date.today)
     overdue: frozenset[str] = frozenset()  # items with a loan past its due date
+    # Worked out on the loading thread, so the UI thread only puts them on screen.
+    lines: list[ItemLine] = field(default_factory=list)
+    low: int = 0
+    empty: int = 0
+
+    def with_lines(self) -> Stock:
+        """This stock with its sheet lines and the head's counts filled in."""
+        live = stock_lines([i for i in self.items if not i.archived])
+        return replace(
+            self,
+            lines=stock_lines(self.items),
+            low=sum(1 for line in live if "low" in line_states(line, self)),
+            empty=sum(1 for line in live if line.quantity <= 0),
+        )
+
+
+def line_states(line: ItemLine, stock: Stock) -> set[str]:
+    """What a line's flags say: low, none, expiring, expired, out, overdue."""
+    states = set()
+    for item in line.live:
+        if item.minimum > 0 and item.quantity < item.minimum:
+            states.add("low")
+        if item.quantity <= 0:
+            states.add("none")
+        if item.id in stock.expiring:
+            states.add("expiring")
+            if item.expires is not None and item.expires < stock.today:
+                states.add("expired")
+        if stock.out.get(item.id):
+            states.add("out")
+        if item.id in stock.overdue:
+            states.add("overdue")
+    if line.quantity <= 0:
+        states.add("none")
+    return states
 
 
 def _days(value: float | None) -> str:
@@ -148,23 +179,7 @@ class InventoryScreen(AreaScreen[Stock]):
     # ---- the stock sheet ---------------------------------------------------------------------
 
     def _states(self, line: ItemLine) -> set[str]:
-        states = set()
-        for item in line.live:
-            if item.minimum > 0 and item.quantity < item.minimum:
-                states.add("low")
-            if item.quantity <= 0:
-                states.add("none")
-            if item.id in self.stock.expiring:
-                states.add("expiring")
-                if item.expires is not None and item.expires < self.stock.today:
-                    states.add("expired")
-            if self.stock.out.get(item.id):
-                states.add("out")
-            if item.id in self.stock.overdue:
-                states.add("overdue")
-        if line.quantity <= 0:
-            states.add("none")
-        return states
+        return line_states(line, self.stock)
 
     def _flags(self, line: ItemLine) -> Text:
         states = self._states(line)
@@ -328,18 +343,15 @@ class InventoryScreen(AreaScreen[Stock]):
             out,
             today,
             frozenset(loan.item_id for loan in loans if is_overdue(loan, today)),
-        )
+        ).with_lines()
 
     def show(self, data: Stock) -> None:
         self.stock = data
-        self.records.set_rows(stock_lines(data.items))
+        self.records.set_rows(data.lines)
         self.loans.set_rows(data.loans)
         if self.focus_key and self.records.select(self.focus_key):
             self.focus_key = None
-        live = [i for i in data.items if not i.archived]
-        lines = stock_lines(live)
-        low = sum(1 for line in lines if "low" in self._states(line))
-        empty = sum(1 for line in lines if line.quantity <= 0)
+        low, empty = data.low, data.empty
         overdue = sum(1 for loan in data.loans if is_overdue(loan, data.today))
         short = any(d is not None and d < 3 for d in (data.water_days, data.food_days))
         view = "[b reverse] Items [/] Loans " if self.view == "records" else " Items [b reverse] Loans [/]"
