@@ -82,6 +82,30 @@ def op_id(exid: bytes) -> tuple[int, bytes] | None:
     return counter, actor
 
 
+CHANGE_MAGIC = b"\x85\x6f\x4a\x83"
+_CHANGE_KINDS = (1, 2)  # a change, a compressed change
+
+
+def split_changes(data: bytes) -> list[bytes]:
+    """Changes written one after another (as the store keeps them), one by one.
+
+    Each Automerge change starts with its magic bytes, a 4-byte checksum, its kind and the length
+    of its body. Anything that does not read exactly so is returned whole, for Automerge to judge.
+    """
+    changes: list[bytes] = []
+    pos = 0
+    while pos < len(data):
+        if data[pos : pos + 4] != CHANGE_MAGIC or pos + 9 > len(data) or data[pos + 8] not in _CHANGE_KINDS:
+            return [data]
+        length, body = read_uleb128(data, pos + 9)
+        end = body + length
+        if end > len(data) or body == pos + 9:
+            return [data]
+        changes.append(data[pos:end])
+        pos = end
+    return changes or [data]
+
+
 def apply_changes(doc: Document, changes: Iterable[bytes]) -> None:
     """Apply raw change chunks to `doc`, as rc1's missing `apply_changes` would.
 

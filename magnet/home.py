@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,9 @@ from magnet.store import DAMAGE_NOTE, STORE_FILE, ChunkCipher, GroupStore, LoadR
 from magnet.wakeup import Wakeup
 
 HOME_ENV = "MAGNET_HOME"
+# A sliced poll merges this many seconds at a time, then pauses so a waiting thread gets in.
+POLL_SLICE = 0.005
+POLL_BREATH = 0.001
 INFO_FILE = "group.json"
 
 
@@ -92,19 +96,21 @@ class OpenGroup:
     def path(self) -> Path:
         return self.info.path
 
-    def poll(self) -> int:
+    def poll(self, *, sliced: bool = False) -> int:
         """Pick up changes other processes on this data dir committed; compact when the log grew.
 
-        Long-running processes (the TUI, `magnet serve`) call this about every 0.3 s.
+        `sliced` (the app's poll thread): merge about `POLL_SLICE` seconds at a time and give the
+        document's lock, and the interpreter, back in between, so a burst another process writes
+        never holds the screen for longer than a slice.
         """
-
-        def poll() -> int:
-            new = self.store.poll(self.doc)
-            self.maybe_compact()
-            return new
-
+        budget = POLL_SLICE if sliced else None
         # Under the document's lock: a writer thread must not append while we read the file.
-        return self.doc.atomic(poll)
+        new = self.doc.atomic(lambda: self.store.poll(self.doc, budget))
+        while self.store.pending:
+            time.sleep(POLL_BREATH)
+            new += self.doc.atomic(lambda: self.store.poll(self.doc, budget))
+        self.doc.atomic(self.maybe_compact)
+        return new
 
     def maybe_compact(self) -> bool:
         """Compact when the log grew. A failure (a full disk) loses nothing: every change is

@@ -64,6 +64,8 @@ LOCK_FILE = "store.lock"
 DAMAGE_NOTE = "store.damage"
 # Compact once the appended tail outgrows this and the snapshot itself.
 COMPACT_AFTER = 1 << 20
+# Changes merged per call when another process's chunk is read (~0.5 ms each on the year group).
+MERGE_SLICE = 16
 # Automerge's chunk magic; a saved document is one document chunk, then changes still waiting
 # for a dependency (rc1 keeps them in save()).
 _AM_MAGIC = b"\x85\x6f\x4a\x83"
@@ -338,6 +340,9 @@ class GroupStore:
         self._scan_pos = 0
         self._own: set[int] = set()
         self._unapplied: list[Chunk] = []
+        # The rest of a change chunk already opened, when a poll's time budget cut its merge short.
+        self._opened: list[bytes] = []
+        self._opened_at = 0
         self._tail_bytes = 0
         self._snapshot_bytes = 0
         self._compact_floor = 0
@@ -649,7 +654,7 @@ class GroupStore:
         self._ino = os.fstat(fd).st_ino
         self._scan_pos = len(data)
         self._own.clear()
-        self._unapplied.clear()
+        self._forget_unapplied()
         self._snapshot_bytes = len(snapshot)
         self._tail_bytes = 0
         self._compact_floor = 0
@@ -665,40 +670,72 @@ class GroupStore:
             fd = self._current_fd()
             self._scan_new(fd)
             self._apply_unapplied(doc)
-            if doc.unsaved or self._unapplied:
+            if doc.unsaved or self.pending:
                 return None
             return StoreState.of_stat(os.fstat(fd))
 
     # ---- other processes --------------------------------------------------------------------
 
-    def poll(self, doc: GroupDocument) -> int:
+    def poll(self, doc: GroupDocument, budget: float | None = None) -> int:
         """Merge what other processes appended (or compacted) since the last look.
 
-        Cheap when nothing changed (one stat). Returns how many new changes arrived.
+        Cheap when nothing changed (one stat). Returns how many new changes arrived. With a
+        `budget` (seconds) it stops once that is spent and leaves the rest `pending`, so the
+        caller can let other threads have the document (and the interpreter) in between.
         """
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
             return 0
-        if st.st_ino == self._ino and st.st_size == self._scan_pos and not self._unapplied:
+        if st.st_ino == self._ino and st.st_size == self._scan_pos and not self.pending:
             return 0
         with self._shared():
             fd = self._current_fd()
             self._scan_new(fd)
-        return self._apply_unapplied(doc)
+        return self._apply_unapplied(doc, budget)
 
-    def _apply_unapplied(self, doc: GroupDocument) -> int:
+    @property
+    def pending(self) -> bool:
+        """Whether changes already read wait to be merged (a poll that ran out of its budget)."""
+        return bool(self._opened or self._unapplied)
+
+    def _forget_unapplied(self) -> None:
+        """Drop what was read but not merged: the file now starts with a snapshot that holds it."""
+        self._unapplied.clear()
+        self._opened = []
+
+    def _apply_unapplied(self, doc: GroupDocument, budget: float | None = None) -> int:
+        """Merge what was read; with a `budget` (seconds), stop once it is spent.
+
+        A chunk holds every change one sync message brought (hundreds in a burst), and rc1 merges
+        a call's worth without letting go of the interpreter: so a chunk is merged a few changes
+        at a time, and a budget can end between any two of those calls.
+        """
+        deadline = None if budget is None else time.monotonic() + budget
         pending, self._unapplied = self._unapplied, []
         new = 0
-        for chunk in pending:
-            try:
-                payload = self._unseal(chunk)
-                if chunk.kind == SNAPSHOT:
-                    new += len(doc.merge_saved(payload, journal=False))
-                else:
-                    new += len(doc.apply_changes([payload], journal=False))
-            except (StoreError, crdt.CrdtError) as exc:
-                self.last_problem = f"{self.path}: skipped unreadable changes at byte {chunk.offset}: {exc}"
+        try:
+            while self._opened or pending:
+                if not self._opened:
+                    chunk = pending.pop(0)
+                    try:
+                        payload = self._unseal(chunk)
+                        if chunk.kind == SNAPSHOT:
+                            new += len(doc.merge_saved(payload, journal=False))
+                            continue
+                    except (StoreError, crdt.CrdtError) as exc:
+                        self.last_problem = f"{self.path}: skipped unreadable changes at byte {chunk.offset}: {exc}"
+                        continue
+                    self._opened, self._opened_at = crdt.split_changes(payload), chunk.offset
+                batch, self._opened = self._opened[:MERGE_SLICE], self._opened[MERGE_SLICE:]
+                try:
+                    new += len(doc.apply_changes(batch, journal=False))
+                except crdt.CrdtError as exc:
+                    self.last_problem = f"{self.path}: skipped unreadable changes at byte {self._opened_at}: {exc}"
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+        finally:
+            self._unapplied = pending + self._unapplied
         return new
 
     def _current_fd(self) -> int:
@@ -720,7 +757,7 @@ class GroupStore:
                 self._ino = os.fstat(self._fd).st_ino
                 self._scan_pos = read_header(self.path).size
                 self._own.clear()
-                self._unapplied.clear()
+                self._forget_unapplied()
         return self._fd
 
     def _scan_new(self, fd: int) -> None:

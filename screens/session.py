@@ -110,7 +110,7 @@ class Session:
         try:
             # Under the document's lock: a node on this process's thread journals merges through
             # the same store, and the store's scan position must not move under either.
-            self.group.poll()
+            self.group.poll(sliced=True)
             problem = self.group.store.last_problem or ""
         except MagnetError as exc:
             problem = str(exc)

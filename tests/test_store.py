@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from magnet.crdt import changes_since, split_changes
 from magnet.errors import StoreError
-from magnet.home import Home
-from magnet.store import CHANGES, STORE_FILE, encode_chunk, read_header
+from magnet.home import Home, OpenGroup
+from magnet.store import CHANGES, STORE_FILE, encode_chunk, read_header, scan_chunks
 
 assert sys.platform != "win32"  # POSIX-only tests; mypy --platform win32 skips the rest
 
@@ -116,6 +117,57 @@ def test_another_process_change_is_picked_up_by_polling(home: Home) -> None:
     final = home.open_group()
     assert {m.name for m in final.doc.members} == {"Ann", "Bob"}
     final.close()
+
+
+def _one_chunk_of_changes(writer: OpenGroup, count: int) -> list[str]:
+    """`count` edits made elsewhere and journaled as one chunk, as the node writes what a peer sent."""
+    doc = writer.doc
+    elsewhere = doc.fork()
+    before = elsewhere.heads()
+    names = [elsewhere.members.add(name=f"Peer {n}").name for n in range(count)]
+    changes = elsewhere.with_automerge(lambda raw: changes_since(raw, before))
+    assert len(changes) == count
+    doc.apply_changes(changes)  # journaled: one CHANGES chunk holding all of them
+    return names
+
+
+def test_a_chunk_of_many_changes_is_merged_a_slice_at_a_time_and_nothing_is_lost(home: Home) -> None:
+    writer = home.create_group("Maple")
+    reader = Home(home.root).open_group()
+    names = _one_chunk_of_changes(writer, 100)
+    assert changes_in_last_chunk(home) == 100  # the peer's edits in one chunk, as the node writes them
+    # A budget already spent still merges one slice per call: the rest waits, and nothing else moves.
+    first = reader.doc.atomic(lambda: reader.store.poll(reader.doc, 0.0))
+    waiting = reader.store.pending
+    assert 0 < first < 100 and waiting
+    # The writer compacts meanwhile: the reader's remaining slices are in the new file's snapshot.
+    writer.store.compact(writer.doc)
+    reader.poll(sliced=True)
+    assert not reader.store.pending
+    assert {m.name for m in reader.doc.members} >= set(names)
+    assert reader.doc.heads() == writer.doc.heads()
+    reader.close()
+    writer.close()
+
+
+def test_a_sliced_poll_merges_a_whole_chunk_in_order(home: Home) -> None:
+    writer = home.create_group("Maple")
+    reader = Home(home.root).open_group()
+    names = _one_chunk_of_changes(writer, 60)
+    assert reader.poll(sliced=True) == 60
+    assert not reader.store.pending
+    assert [m.name for m in sorted(reader.doc.members, key=lambda m: int(m.name.split()[-1]))] == names
+    assert reader.doc.heads() == writer.doc.heads()
+    reader.close()
+    writer.close()
+
+
+def changes_in_last_chunk(home: Home) -> int:
+    """How many Automerge changes the last chunk of the group's store file holds."""
+    path = next(home.root.glob("groups/*")) / STORE_FILE
+    last = scan_chunks(path.read_bytes(), read_header(path).size).chunks[-1]
+    assert last.kind == CHANGES
+    return len(split_changes(last.payload))
 
 
 WRITER = textwrap.dedent(
