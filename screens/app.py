@@ -31,6 +31,7 @@ from magnet.document import DocChange
 from magnet.errors import MagnetError
 from magnet.home import GroupInfo, Home
 from screens.areas import AREA_BY_ID, AREAS, CRISIS_AREA, HOME_AREA
+from screens.base import RELOAD_GAP
 from screens.commands import MagnetCommands
 from screens.drafts import Drafts, drafts_for
 from screens.prefs import Prefs, load_prefs, save_prefs
@@ -128,6 +129,8 @@ class MagnetApp(App[int]):
         self._touched_lock = threading.Lock()
         self._touch_due = False  # a DocTouched message is on its way to the UI thread
         self._stop_listening: Callable[[], None] | None = None
+        self._sync_told = 0.0  # when sync_changed was last published
+        self._sync_due: Timer | None = None
         self._peers_timer: Timer | None = None
 
     # ---- text from the document on the terminal ----------------------------------------------
@@ -332,10 +335,30 @@ class MagnetApp(App[int]):
         """Called on the node's thread."""
         self.post_message(self.NodeSaid(NodeNews.of(event)))
 
+    def _tell_sync(self) -> None:
+        """Publish the sync status, at most once per RELOAD_GAP (a lone event at once).
+
+        A node syncing a burst reports every message it handles; each top bar, the dashboard's
+        group card and the peers screen repaint on what is published, visible or not.
+        """
+        if self._sync_due is not None:
+            return  # a publish is already due: it will carry everything up to then
+        wait = self._sync_told + RELOAD_GAP - time.monotonic()
+        if wait <= 0:
+            self._sync_told = time.monotonic()
+            self.sync_changed.publish(self.sync)
+            return
+
+        def later() -> None:
+            self._sync_due = None
+            self._tell_sync()
+
+        self._sync_due = self.set_timer(wait, later)
+
     def _sync_problem(self, problem: str) -> None:
         self.sync.running = False
         self.sync.problem = problem
-        self.sync_changed.publish(self.sync)
+        self._tell_sync()
 
     @on(SyncProblem)
     def _on_sync_problem(self, message: SyncProblem) -> None:
@@ -352,7 +375,7 @@ class MagnetApp(App[int]):
         self.sync.hear(news)
         if news.kind == "rejected":
             self.notify(f"Refused {news.peer or 'a device'}: {news.detail}", severity="warning", timeout=6)
-        self.sync_changed.publish(self.sync)
+        self._tell_sync()
 
     def _refresh_peers(self) -> None:
         if self.session is not None and self.session.node is not None:
@@ -373,7 +396,7 @@ class MagnetApp(App[int]):
     @on(PeersRead)
     def _peers_read(self, message: PeersRead) -> None:
         self.sync.take_peers(message.peers)
-        self.sync_changed.publish(self.sync)
+        self._tell_sync()
 
     def add_peer(self, address: str) -> None:
         """Dial a peer by address (the node does it on its own thread)."""
