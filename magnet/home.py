@@ -342,6 +342,8 @@ class Home:
         if not doc.unsaved:
             with contextlib.suppress(OSError, StoreError):
                 model = readmodel.load(info.path, store.settled_state(doc), cipher)
+        if model is not None:
+            doc.seed(model)
         return OpenGroup(self, info, doc, store, report, model=model)
 
     def read_group(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from security.hostile import write_raw
@@ -188,3 +189,45 @@ def test_a_spreadsheet_export_is_made_from_the_read_model_with_the_documents_ver
     from_model = cli(home, "export", "--format", "csv", "--kind", "members", never_open=True)
     from_document = cli(home, "export", "--format", "csv", "--kind", "members")
     assert "Ann Lee" in from_model and from_model == from_document  # the version column included
+
+
+def test_an_opened_group_takes_its_first_reads_from_a_matching_read_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same records as walking the document, without walking it, until the document moves on."""
+    from magnet.home import Home
+    from magnet.records import RECORD_TYPES
+    from magnet.sample import create_demo_group
+
+    home = Home(tmp_path / "home")
+    create_demo_group(home).close()  # closing writes the read model
+    model_file = next(home.root.glob(f"groups/*/{readmodel.FILE}"))
+    kept = model_file.read_bytes()
+    model_file.unlink()  # this copy reads every collection from Automerge
+    walked = home.open_group()
+    expected = {kind.COLLECTION: walked.doc.collection(kind).all(include_archived=True) for kind in RECORD_TYPES}
+    walked.store.close()  # leaves no read model behind; the one the group closed with comes back
+    model_file.write_bytes(kept)
+
+    group = home.open_group()
+    walks: list[bytes] = []
+    real_read_map = crdt.read_map
+
+    def counted(doc: Any, obj: bytes) -> dict[str, Any]:
+        walks.append(obj)
+        return real_read_map(doc, obj)
+
+    monkeypatch.setattr(crdt, "read_map", counted)
+    for kind in RECORD_TYPES:
+        assert group.doc.collection(kind).all(include_archived=True) == expected[kind.COLLECTION], kind.COLLECTION
+    assert walks == []  # every one of them came from the read model
+
+    # Another process changes the group: what this copy reads next comes from the document.
+    other = Home(home.root).open_group()
+    ann = other.doc.members.all()[0]
+    other.doc.members.update(ann.id, notes="moved house")
+    other.store.close()
+    group.poll()
+    assert group.doc.members.get(ann.id).notes == "moved house"
+    assert walks
+    group.close()
