@@ -399,3 +399,20 @@ def test_a_running_process_sees_a_cli_change_within_a_second(tmp_path: Path, hom
     assert seen - committed < 1.0, (
         f"picked up {seen - committed:.2f} s after the commit (add took {committed - started:.2f} s)"
     )
+
+
+@given(st.lists(st.binary(max_size=40), max_size=6), st.binary(max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_splitting_a_chunk_into_changes_never_loses_or_invents_a_byte(pieces: list[bytes], junk: bytes) -> None:
+    """Whatever a chunk holds, its parts put back together are exactly it (damage goes to Automerge whole)."""
+    from automerge.core import ROOT, Document, ScalarType
+
+    doc = Document()
+    for n, piece in enumerate(pieces):
+        with doc.transaction() as tx:
+            tx.put(ROOT, f"k{n}", ScalarType.Bytes, piece)
+    changes = changes_since(doc, [])
+    data = b"".join(changes)
+    assert split_changes(data) == (changes or [data])
+    for damaged in (data + junk, junk + data, data[: len(data) // 2]):
+        assert b"".join(split_changes(damaged)) == damaged
