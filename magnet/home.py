@@ -157,11 +157,11 @@ class OpenGroup:
     def _save_read_model(self) -> bool:
         state = self.store.settled_state(self.doc)
         dirty = self.doc.take_dirty()
-        previous = self._model
+        previous, self._model = self._model, None  # kept again only once a new one is written
         if state is None:
-            self._model = None
             return False
         if previous is not None and previous.state == state and not dirty and dirty is not None:
+            self._model = previous
             return False
         names = [PROFILE_KEY, *COLLECTIONS]
         if previous is None or dirty is None or previous.group_id != self.doc.group_id:

@@ -231,3 +231,33 @@ def test_an_opened_group_takes_its_first_reads_from_a_matching_read_model(
     assert group.doc.members.get(ann.id).notes == "moved house"
     assert walks
     group.close()
+
+
+def test_a_read_model_write_that_fails_leaves_nothing_stale_to_carry_over(tmp_path: Path) -> None:
+    """The parts a later write copies as they are must be the ones the document still holds."""
+    import os
+
+    from magnet.home import Home
+
+    home = Home(tmp_path / "home")
+    group = home.create_group("Maple St")
+    ann = group.doc.members.add(name="Ann")
+    assert group.save_read_model()
+    group.doc.members.update(ann.id, name="Bob")
+    # The write fails for real: its temporary file's place is taken (as a full disk would fail it).
+    blocker = group.path / f".{readmodel.FILE}.{os.getpid()}.tmp"
+    blocker.mkdir()
+    assert not group.save_read_model()
+    blocker.rmdir()
+    group.doc.inventory.add(name="Water")  # the next change, whose write succeeds
+    assert group.save_read_model()
+    reading = Home(home.root).read_group()
+    assert reading is not None and [m.name for m in reading.members.all()] == ["Bob"]
+    group.close()
+    reopened = Home(home.root).open_group()  # first reads seeded from the read model
+    assert [m.name for m in reopened.doc.members.all()] == ["Bob"]
+    reopened.doc.members.update(ann.id, name="Ann")  # never taken for "nothing changed"
+    reopened.close()
+    final = Home(home.root).open_group()
+    assert [m.name for m in final.doc.members.all()] == ["Ann"]
+    final.close()
