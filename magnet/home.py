@@ -89,6 +89,7 @@ class OpenGroup:
         # The read model on disk when it matches what `doc` holds: its unchanged parts are carried over.
         self._model = model
         self._bell: Wakeup | None = None
+        self._closed = False  # set under the document's lock: a poll thread stops at its next slice
         # Told what went wrong without losing anything (a compaction on a full disk).
         self.warn: Callable[[str], None] = logging.getLogger("magnet").warning
 
@@ -101,15 +102,23 @@ class OpenGroup:
 
         `sliced` (the app's poll thread): merge about `POLL_SLICE` seconds at a time and give the
         document's lock, and the interpreter, back in between, so a burst another process writes
-        never holds the screen for longer than a slice.
+        never holds the screen for longer than a slice. Every step runs under the document's lock,
+        which is also what keeps the store's own state to one thread at a time; after `close()`
+        a poll does nothing.
         """
         budget = POLL_SLICE if sliced else None
-        # Under the document's lock: a writer thread must not append while we read the file.
-        new = self.doc.atomic(lambda: self.store.poll(self.doc, budget))
-        while self.store.pending:
+
+        def step() -> tuple[int, bool]:
+            if self._closed:
+                return 0, False
+            return self.store.poll(self.doc, budget), self.store.pending
+
+        new, more = self.doc.atomic(step)
+        while more:
             time.sleep(POLL_BREATH)
-            new += self.doc.atomic(lambda: self.store.poll(self.doc, budget))
-        self.doc.atomic(self.maybe_compact)
+            merged, more = self.doc.atomic(step)
+            new += merged
+        self.doc.atomic(lambda: self._closed or self.maybe_compact())
         return new
 
     def maybe_compact(self) -> bool:
@@ -183,12 +192,23 @@ class OpenGroup:
         return True
 
     def close(self) -> None:
+        """Save what is pending and let go of the store; a poll thread still running stops.
+
+        All of it under the document's lock: the store's state (its read position, its file lock)
+        belongs to one thread at a time, and a poll thread may still be between two slices.
+        """
+        self.doc.atomic(self._close)
+
+    def _close(self) -> None:
+        if self._closed:
+            return
         try:
             self.doc.review()  # a merge this process made heals any collision before it exits
             self.doc.flush()
             self.maybe_compact()
             self.save_read_model()
         finally:
+            self._closed = True
             self.doc.set_journal(None)
             self.store.close()
             if self._bell is not None:

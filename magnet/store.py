@@ -39,7 +39,7 @@ import msgpack
 from magnet import crdt, wakeup
 from magnet.document import GroupDocument
 from magnet.durable import BINARY, DISK
-from magnet.errors import DamagedStore, StoreError, UnsavedChange
+from magnet.errors import DamagedStore, MagnetError, StoreError, UnsavedChange
 from magnet.fileio import fsync_dir, read_at, write_all, write_private
 from magnet.locks import FileLock
 from magnet.readmodel import StoreState
@@ -634,7 +634,7 @@ class GroupStore:
         flags = FLAG_SEALED if self.cipher is not None else 0
         snapshot = doc.save()
         data = encode_header(meta, flags) + encode_chunk(SNAPSHOT, self._seal(SNAPSHOT, snapshot))
-        tmp = self.path.with_name(f".{STORE_FILE}.{os.getpid()}.tmp")
+        tmp = self.path.with_name(f".{STORE_FILE}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | BINARY, 0o600)
             try:
@@ -686,7 +686,7 @@ class GroupStore:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
-            return 0
+            return self._apply_unapplied(doc, budget)  # what was already read is still merged
         if st.st_ino == self._ino and st.st_size == self._scan_pos and not self.pending:
             return 0
         with self._shared():
@@ -723,7 +723,7 @@ class GroupStore:
                         if chunk.kind == SNAPSHOT:
                             new += len(doc.merge_saved(payload, journal=False))
                             continue
-                    except (StoreError, crdt.CrdtError) as exc:
+                    except (MagnetError, crdt.CrdtError) as exc:  # damaged, or another group's
                         self.last_problem = f"{self.path}: skipped unreadable changes at byte {chunk.offset}: {exc}"
                         continue
                     self._opened, self._opened_at = crdt.split_changes(payload), chunk.offset

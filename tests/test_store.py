@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import subprocess
@@ -160,6 +161,15 @@ def test_a_sliced_poll_merges_a_whole_chunk_in_order(home: Home) -> None:
     assert reader.doc.heads() == writer.doc.heads()
     reader.close()
     writer.close()
+
+
+def open_files() -> set[str]:
+    """What this process's descriptors point at (the one listing the directory gone already)."""
+    held = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            held.add(os.readlink(f"/proc/self/fd/{fd}"))
+    return held
 
 
 def changes_in_last_chunk(home: Home) -> int:
@@ -416,3 +426,47 @@ def test_splitting_a_chunk_into_changes_never_loses_or_invents_a_byte(pieces: li
     assert split_changes(data) == (changes or [data])
     for damaged in (data + junk, junk + data, data[: len(data) // 2]):
         assert b"".join(split_changes(damaged)) == damaged
+
+
+def test_a_poll_thread_still_running_when_the_group_closes_stops_and_keeps_nothing_open(home: Home) -> None:
+    """The app's poll thread can be between two slices when the app quits."""
+    import threading
+
+    writer = home.create_group("Maple")
+    reader = Home(home.root).open_group()
+    names = _one_chunk_of_changes(writer, 200)
+    writer.close()
+    merged = reader.doc.atomic(lambda: reader.store.poll(reader.doc, 0.0))
+    assert merged < 200 and reader.store.pending  # the poll thread is mid-chunk...
+    closing = threading.Thread(target=reader.close)
+    closing.start()  # ...when the app quits
+    polled = reader.poll(sliced=True)
+    closing.join()
+    assert polled <= 200 - merged
+    later = home.open_group()  # another process goes on writing
+    later.doc.members.add(name="Later")
+    later.store.close()
+    assert reader.poll(sliced=True) == 0  # a closed group reads nothing more, so it races nobody
+    store = next(home.root.glob(f"groups/*/{STORE_FILE}")).resolve()
+    assert str(store) not in open_files()  # a poll after close reopened the store before
+    final = home.open_group()
+    assert {m.name for m in final.doc.members} >= {*names, "Later"}
+    final.close()
+
+
+def test_what_was_read_is_merged_even_when_the_store_file_is_gone_meanwhile(home: Home) -> None:
+    writer = home.create_group("Maple")
+    reader = Home(home.root).open_group()
+    names = _one_chunk_of_changes(writer, 100)
+    writer.close()
+    reader.doc.atomic(lambda: reader.store.poll(reader.doc, 0.0))
+    path = next(home.root.glob(f"groups/*/{STORE_FILE}"))
+    path.rename(path.with_name("moved-away"))  # a person tidying up, a failing disk
+    import threading
+
+    polling = threading.Thread(target=reader.poll, kwargs={"sliced": True}, daemon=True)
+    polling.start()
+    polling.join(timeout=20)
+    assert not polling.is_alive()  # it used to wait for the file forever
+    assert {m.name for m in reader.doc.members} >= set(names)
+    reader.store.close()
