@@ -460,8 +460,23 @@ class GroupDocument:
         """Run a merge-like `action` on the document under the lock, then journal and announce it."""
         with self._lock:
             before = self._doc.get_heads()
-            action(self._doc)
+            try:
+                action(self._doc)
+            except BaseException:
+                self._keep_partial(before, origin, journal=journal, views=views)
+                raise
             return self._after_change(before, origin, None, journal=journal, views=views)
+
+    def _keep_partial(
+        self, before: list[bytes], origin: str, *, journal: bool = True, views: Sequence[list[bytes]] = ()
+    ) -> None:
+        """A merge refused part-way: rc1 keeps the changes it applied before the bad one.
+
+        Those are in the document now, so they are journaled, reviewed and announced like any
+        merge; otherwise they would be in memory only, unsaved and unseen by the screens.
+        """
+        if self._doc.get_heads() != before:
+            self._after_change(before, origin, None, journal=journal, views=views)
 
     def _views(self, before: list[bytes]) -> list[list[bytes]]:
         """Where to look for a map a merge hid: before it, and at each head that came with it."""
@@ -630,6 +645,7 @@ class GroupDocument:
             try:
                 self._doc.receive_sync_message(state, decoded)
             except BaseException as exc:
+                self._keep_partial(before, "remote")
                 if not crdt.is_binding_failure(exc):
                     raise
                 raise crdt.CrdtError(f"invalid sync message: {exc}") from exc

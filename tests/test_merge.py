@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from magnet.document import GroupDocument
 
 DEVICE = "ab" * 16
@@ -161,3 +165,41 @@ def test_unknown_fields_from_a_newer_version_are_kept_through_updates() -> None:
     merged = b.members.get(ann.id)
     assert merged.extra == {"pronouns": "she/her"}
     assert merged.zone == "C"
+
+
+def test_what_a_refused_merge_already_applied_is_saved_and_shown(tmp_path: Path) -> None:
+    """rc1 keeps the changes before a bad one (here: one actor's two different seq-1 changes)."""
+    from automerge.core import ROOT, ObjType, ScalarType
+
+    from magnet import crdt
+    from magnet.home import Home
+
+    group = Home(tmp_path).create_group("Maple St")
+    group.doc.members.add(name="Ann")
+    heard: list[str] = []
+    group.doc.add_listener(lambda change: heard.append(change.origin))
+    base = group.doc.heads()
+
+    def change_by(actor: bytes, name: str) -> bytes:
+        elsewhere = group.doc.with_automerge(lambda doc: doc.fork())
+        elsewhere.set_actor(actor)
+        members = elsewhere.get(ROOT, "members")
+        assert members is not None
+        with elsewhere.transaction() as tx:
+            record = tx.put_object(members[1], name.lower(), ObjType.Map)
+            tx.put(record, "name", ScalarType.Str, name)
+        return crdt.changes_since(elsewhere, base)[0]
+
+    eve, mallory, trudy = (
+        change_by(b"\x0a" * 16, "Eve"),
+        change_by(b"\x0b" * 16, "Mallory"),
+        change_by(b"\x0b" * 16, "Trudy"),
+    )
+    with pytest.raises(crdt.CrdtError):
+        group.doc.apply_changes([eve, mallory, trudy])
+    assert {m.name for m in group.doc.members.all()} == {"Ann", "Eve", "Mallory"}  # as the document holds
+    assert heard == ["remote"] and not group.doc.unsaved
+    group.store.close()  # no other commit before the process ends
+    reopened = Home(tmp_path).open_group()
+    assert {m.name for m in reopened.doc.members.all()} == {"Ann", "Eve", "Mallory"}
+    reopened.close()
