@@ -20,6 +20,7 @@ import struct
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
 
@@ -29,7 +30,9 @@ from magnet.fileio import write_private
 from magnet.record import Record, decode_record
 
 FILE = "records.mgr"
-MAGIC = b"MAGNETR\x01"
+# \x02: a datetime another writer stored comes back as a datetime (\x01 kept it as text).
+MAGIC = b"MAGNETR\x02"
+_DATETIME = 1  # msgpack extension type: a datetime's isoformat()
 _HEADER = struct.Struct("<8sII")
 PROFILE = "group"
 R = TypeVar("R", bound=Record)
@@ -188,15 +191,27 @@ def discard(directory: Path) -> None:
 
 
 def _unpack(blob: bytes) -> dict[str, Any]:
-    value = msgpack.unpackb(blob, raw=False, strict_map_key=False)
+    value = msgpack.unpackb(blob, raw=False, strict_map_key=False, ext_hook=_ext)
     if not isinstance(value, dict):
         raise ValueError("not a map")
     return cast(dict[str, Any], value)
 
 
 def _plain(value: Any) -> Any:
-    """What msgpack cannot pack as it is (an object id, a datetime a foreign writer stored) as text."""
-    return value.hex() if isinstance(value, bytes | bytearray) else str(value)
+    """What msgpack cannot pack as it is: a datetime (another writer's Timestamp) exactly, else text.
+
+    A read from the read model must give what a read of the document gives, or a value of the
+    wrong type would read differently (and `magnet check` would stop seeing it).
+    """
+    if isinstance(value, datetime):
+        return msgpack.ExtType(_DATETIME, value.isoformat().encode())
+    return str(value)
+
+
+def _ext(code: int, data: bytes) -> Any:
+    if code == _DATETIME:
+        return datetime.fromisoformat(data.decode())
+    return msgpack.ExtType(code, data)
 
 
 def _aad(group_id: str, name: str) -> bytes:

@@ -261,3 +261,34 @@ def test_a_read_model_write_that_fails_leaves_nothing_stale_to_carry_over(tmp_pa
     final = Home(home.root).open_group()
     assert [m.name for m in final.doc.members.all()] == ["Ann"]
     final.close()
+
+
+def test_a_value_another_writer_stored_as_a_timestamp_reads_the_same_from_the_read_model(tmp_path: Path) -> None:
+    """Read as the document reads it (a notes field holding a date reads empty) and still found by check."""
+    from datetime import datetime
+
+    from automerge.core import ROOT, ScalarType
+
+    from magnet.home import Home
+    from magnet.problems import find_problems
+
+    home = Home(tmp_path / "home")
+    group = home.create_group("Maple St")
+    ann = group.doc.members.add(name="Ann", notes="hello")
+    peer = group.doc.fork()
+
+    def stamp(doc: Any) -> None:
+        record = doc.get(doc.get(ROOT, "members")[1], ann.id)[1]
+        with doc.transaction() as tx:
+            tx.put(record, "notes", ScalarType.Timestamp, datetime(2026, 1, 2, 3, 4, 5))
+
+    peer.with_automerge(stamp)
+    group.doc.merge(peer)
+    walked = (group.doc.members.get(ann.id).notes, len(find_problems(group.doc)))
+    group.close()
+    reading = home.read_group()
+    assert reading is not None
+    assert (reading.members.get(ann.id).notes, len(find_problems(reading))) == walked == ("", 1)
+    seeded = home.open_group()
+    assert (seeded.doc.members.get(ann.id).notes, len(find_problems(seeded.doc))) == walked
+    seeded.close()
