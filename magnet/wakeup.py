@@ -14,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 from pathlib import Path
 
 from magnet.locks import FileLock
 
 LISTENERS = "listeners"
 MAX_LISTENERS = 32
+SETTLING = 5.0
 
 
 class Wakeup:
@@ -90,7 +92,13 @@ def ring(group_dir: Path, *, except_port: int = 0) -> int:
 
 
 def _gone(entry: Path) -> bool:
-    """Whether the process behind `entry` ended (its lock is free); its file is then removed."""
+    """Whether the process behind `entry` ended (its lock is free); its file is then removed.
+
+    A file made moments ago may not be locked yet (a listener creates it, then locks it): it
+    counts as alive until it is `SETTLING` seconds old, so no ringer removes a new doorbell.
+    """
+    if time.time() - _age(entry) < SETTLING:
+        return False
     probe = FileLock(entry)
     try:
         if not probe.try_exclusive():

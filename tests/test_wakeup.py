@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import socket
 import subprocess
 import sys
 import time
@@ -46,6 +47,7 @@ def test_a_listener_that_died_is_removed_and_never_rung(tmp_path: Path) -> None:
     code = "import sys; from pathlib import Path; from magnet.wakeup import Wakeup; Wakeup(Path(sys.argv[1])); import os; os._exit(0)"
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, timeout=60)
     [stale] = list((tmp_path / wakeup.LISTENERS).iterdir())
+    aged(stale)  # it died a while ago
     alive = wakeup.Wakeup(tmp_path)
     try:
         assert wakeup.ring(tmp_path) == 1
@@ -54,6 +56,24 @@ def test_a_listener_that_died_is_removed_and_never_rung(tmp_path: Path) -> None:
         assert wakeup.ring(tmp_path, except_port=alive.port) == 0
     finally:
         alive.close()
+
+
+def test_a_doorbell_made_this_moment_is_not_taken_for_a_dead_one(tmp_path: Path) -> None:
+    """A listener creates its file, then locks it: a ring in between must not remove the file."""
+    directory = tmp_path / wakeup.LISTENERS
+    directory.mkdir()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        newborn = directory / f"{os.getpid()}-{listener.getsockname()[1]}"
+        newborn.touch()  # not locked yet
+        assert wakeup.ring(tmp_path) == 1 and newborn.exists()
+        aged(newborn)  # never locked, and old: its process is gone
+        assert wakeup.ring(tmp_path) == 0 and not newborn.exists()
+
+
+def aged(entry: Path) -> None:
+    then = time.time() - 2 * wakeup.SETTLING
+    os.utime(entry, (then, then))
 
 
 def test_the_listeners_directory_is_owner_only(tmp_path: Path) -> None:
