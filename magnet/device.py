@@ -21,8 +21,15 @@ def device_id_for(public_key: bytes) -> str:
 
 
 def readable_id(device_id: str) -> str:
-    """Show an id in short groups people can read aloud: 'K4ZQ-7M2P-...'."""
-    raw = bytes.fromhex(device_id)
+    """Show an id in short groups people can read aloud: 'K4ZQ-7M2P-...'.
+
+    A device record is document data, which any member's copy can carry: an id that is not hex
+    is shown as it is (cut short), never a crash of `magnet devices` or of a log filter.
+    """
+    try:
+        raw = bytes.fromhex(device_id)
+    except ValueError:
+        return device_id[:24]
     text = base64.b32encode(raw).decode().rstrip("=")[:20]
     return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
 

@@ -82,7 +82,9 @@ class NamesById(logging.Filter):
         if table != self._table:
             self._table = table
             # Longest first, whole words only: "Eve's laptop" before "Eve", and not "Eve" in "Evelyn".
-            words = sorted(table, key=len, reverse=True)
+            # The names as spelled and as case-folded: `re` does not match "ß" to "ss" or "İ" to
+            # "i̇", so a pattern of folded names alone missed "Jürgen Weiß".
+            words = sorted({*table, *names}, key=len, reverse=True)
             alternatives = "|".join(re.escape(word) for word in words)
             self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if words else None
         return self._pattern

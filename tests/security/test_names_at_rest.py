@@ -193,3 +193,43 @@ def test_the_log_filter_knows_a_member_the_moment_the_document_does(group: OpenG
     assert f"member {eve.id[:8]} joined; Evelyn did not" in text
     assert f"(device {group.home.device.readable_id})" in text and device.name not in text
     assert "ValueError: member" in text and "Moreau" not in text
+
+
+@pytest.mark.parametrize("name", ["Jürgen Weiß", "Ayşe İnce", "ΣΊΣΥΦΟΣ Παπαδόπουλος"])
+def test_names_whose_case_folded_spelling_differs_are_swapped_too(group: OpenGroup, name: str) -> None:
+    """`re` does not match "ß" to "ss" or "İ" to "i̇": the folded spelling alone missed them."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(NamesById.of(group.doc))
+    log = logging.getLogger("test.names.folded")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        member = group.doc.members.add(name=name)
+        log.warning("%s joined with device 2dc90b74", name)
+        log.warning("connected to 127.0.0.1:7787 (%s's device)", name)
+    finally:
+        log.removeHandler(handler)
+    text = out.getvalue()
+    assert text.count(f"member {member.id[:8]}") == 2
+    assert name.rsplit(maxsplit=1)[-1] not in text
+
+
+def test_a_device_record_whose_id_is_not_hex_breaks_neither_the_log_filter_nor_the_device_list(
+    tmp_path: Path,
+) -> None:
+    """Any member's copy can carry such a record; names stay hidden and a lost device can still go."""
+    home = tmp_path / "home"
+    magnet(home, "init", GROUP, "--me", ANN)
+    magnet(home, "add", "devices", "device_id=old-pi", f"name={BOBS_LAPTOP}")
+    group = Home(home).open_group()
+    try:
+        filtered = NamesById.of(group.doc)
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s joined", (CARL,), None)
+        group.doc.members.add(name=CARL)  # joins after the odd record arrived
+        filtered.filter(record)
+        assert CARL not in record.getMessage()
+    finally:
+        group.close()
+    listed = magnet(home, "devices").stdout
+    assert "old-pi" in listed and BOBS_LAPTOP in listed
