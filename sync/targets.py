@@ -30,6 +30,18 @@ class Target:
     mdns: str | None = None  # the mDNS instance advertising it, while it does
 
 
+# mDNS is open to anyone on the network, and a group's tag is in clear text: a stranger who
+# replays it under many names must not grow the dial list without end. Targets that never
+# proved to be a device of the group give way, oldest first.
+MAX_MDNS_TARGETS = 32
+MAX_MDNS_PER_HOST = 8
+
+
+def host_of(address: str) -> str:
+    """The host part of "host:port" or "[v6]:port"."""
+    return address.rsplit(":", 1)[0]
+
+
 class Targets:
     """Every target of one node; times are the monotonic clock's."""
 
@@ -54,11 +66,16 @@ class Targets:
         target = self._by_key[address] = Target(address, [address], source, device_id=device_id)
         return target, True
 
-    def advertised(self, name: str, addresses: list[str], epoch: int, now: float) -> tuple[Target, bool]:
-        """mDNS shows `name` at `addresses` with a tag of `epoch`; True for a peer new to us."""
+    def advertised(self, name: str, addresses: list[str], epoch: int, now: float) -> tuple[Target | None, bool]:
+        """mDNS shows `name` at `addresses` with a tag of `epoch`; True for a peer new to us.
+
+        None when there is no room for one more (see MAX_MDNS_TARGETS) and nothing gave way.
+        """
         target = self.at(addresses)
         new = target is None
         if target is None:
+            if not self._room_for(addresses[0]):
+                return None, False
             target = self._by_key[addresses[0]] = Target(addresses[0], list(addresses), "mdns")
             # A little jitter, so two peers that see each other at once rarely dial both ways.
             target.next_try = now + random.uniform(0, 0.3)
@@ -66,6 +83,19 @@ class Targets:
         if target.source == "mdns":
             target.addresses = list(addresses)
         return target, new
+
+    def _room_for(self, address: str) -> bool:
+        """Whether an mDNS target at `address` may be added, making room if it must."""
+        found = [t for t in self._by_key.values() if t.source == "mdns"]
+        same_host = [t for t in found if host_of(t.key) == host_of(address)]
+        crowd = same_host if len(same_host) >= MAX_MDNS_PER_HOST else found
+        if len(crowd) < (MAX_MDNS_PER_HOST if crowd is same_host else MAX_MDNS_TARGETS):
+            return True
+        unproven = next((t for t in crowd if t.device_id is None and not t.dialing), None)
+        if unproven is None:
+            return False
+        del self._by_key[unproven.key]
+        return True
 
     def withdrawn(self, name: str) -> list[Target]:
         """mDNS no longer shows `name`: the targets only it told us of, now forgotten."""

@@ -10,6 +10,7 @@ import struct
 from syncnodes import (
     Lab,
     Recorder,
+    address,
     lab_fixture,  # noqa: F401 - provides the `lab` fixture
     until,
 )
@@ -77,3 +78,29 @@ def test_a_flood_from_many_addresses_is_summed_up_in_one_line() -> None:
     told = [refusals.note(f"10.0.{n // 250}.{n % 250}", "rate", "junk", 1.0) for n in range(1000)]
     assert sum(1 for line in told if line) == 40
     assert refusals.flush(62.0)[-1] == "refused 960 more connections from 960 addresses in the last minute"
+
+
+async def test_a_stranger_replaying_the_groups_mdns_tag_under_many_names_gets_a_few_dials(lab: Lab) -> None:
+    """The tag is in clear text on the network: each replay used to be a new target, without end.
+
+    Fed to the node's discovery callback, as sync/discovery.py hands it what zeroconf resolves.
+    """
+    from sync.discovery import Service
+    from sync.targets import MAX_MDNS_PER_HOST, MAX_MDNS_TARGETS
+
+    ann = lab.found()
+    bob = lab.member(ann, "Bob")
+    node = await lab.node(ann, backoff_min=1.0, backoff_max=30.0)
+    tag = node.membership.discovery_tag()
+    for n in range(1500):
+        host = f"127.0.{n % 3}.{1 + n % 200}"  # many hosts, closed ports: every dial fails at once
+        node._on_service(Service(f"magnet-replay{n:05d}", (host,), 20000 + n, {"v": "1", "t": tag}))
+        if n % 100 == 0:
+            await asyncio.sleep(0)
+    found = [t for t in node.targets if t.source == "mdns"]
+    assert len(found) <= MAX_MDNS_TARGETS
+    hosts = [t.key.rsplit(":", 1)[0] for t in found]
+    assert max(hosts.count(host) for host in hosts) <= MAX_MDNS_PER_HOST
+    member = bob.doc.members.add(name="Honest")
+    await lab.node(bob, peers=[address(node)])
+    await until(lambda: ann.doc.members.find(member.id) is not None, within=15, what="an honest device's sync")
