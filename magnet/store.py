@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Iterator, Sequence
@@ -634,7 +635,8 @@ class GroupStore:
         flags = FLAG_SEALED if self.cipher is not None else 0
         snapshot = doc.save()
         data = encode_header(meta, flags) + encode_chunk(SNAPSHOT, self._seal(SNAPSHOT, snapshot))
-        tmp = self.path.with_name(f".{STORE_FILE}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        # Its own name per compaction (not random: the snapshot tests pin os.urandom while building).
+        tmp = self.path.with_name(f".{STORE_FILE}.{os.getpid()}.{threading.get_ident()}.{time.monotonic_ns()}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | BINARY, 0o600)
             try:
