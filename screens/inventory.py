@@ -47,6 +47,7 @@ class ItemLine:
     id: str = field(init=False, compare=False)
     quantity: float = field(init=False, compare=False)
     archived: bool = field(init=False, compare=False)
+    lot_lines: tuple[ItemLine, ...] = field(init=False, compare=False, repr=False)  # one per lot, when several
 
     def __post_init__(self) -> None:
         lots, single = self.lots, self.is_lot or len(self.lots) == 1
@@ -55,6 +56,8 @@ class ItemLine:
         object.__setattr__(self, "id", key)
         object.__setattr__(self, "quantity", sum(lot.quantity for lot in lots if not lot.archived or self.is_lot))
         object.__setattr__(self, "archived", all(lot.archived for lot in lots))
+        several = len(lots) > 1 and not self.is_lot
+        object.__setattr__(self, "lot_lines", tuple(ItemLine((lot,), is_lot=True) for lot in lots) if several else ())
 
     @property
     def item(self) -> InventoryItem | None:
@@ -89,7 +92,8 @@ def stock_lines(items: Sequence[InventoryItem]) -> list[ItemLine]:
 
 
 def lots_of(line: ItemLine) -> Sequence[ItemLine]:
-    return [ItemLine((lot,), is_lot=True) for lot in line.lots] if len(line.lots) > 1 else []
+    """The line's lots as lines of their own (made with the line, on the loading thread)."""
+    return line.lot_lines
 
 
 @dataclass(frozen=True)
