@@ -407,6 +407,9 @@ class GroupStore:
                     self._write_snapshot_file(doc, header.meta)
             if not damaged:
                 self._check_waiting(doc, report)
+            # Hold the file open from now on: while we do, a later compaction's new file cannot
+            # be given this inode number, which is how a poll tells "same file, read on".
+            self._current_fd()
         self._attach(doc)
         report.chunks = len(scan.chunks)
         return doc, report
