@@ -8,7 +8,7 @@ with documented formats only, and keep every caller away from those traps.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from automerge.core import ROOT, Document, Message, ObjType, SyncState
@@ -82,28 +82,37 @@ def op_id(exid: bytes) -> tuple[int, bytes] | None:
     return counter, actor
 
 
-CHANGE_MAGIC = b"\x85\x6f\x4a\x83"
+CHUNK_MAGIC = b"\x85\x6f\x4a\x83"
 _CHANGE_KINDS = (1, 2)  # a change, a compressed change
+
+
+def chunk_spans(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """(start, kind, end) of each Automerge chunk written one after another, while they read well.
+
+    Every chunk (a document, a change, a compressed change) starts with its magic bytes, a 4-byte
+    checksum, its kind and the LEB128 length of its body. The walk stops at the first thing
+    that does not read so.
+    """
+    pos = 0
+    while pos + 9 <= len(data) and data[pos : pos + 4] == CHUNK_MAGIC:
+        length, body = read_uleb128(data, pos + 9)
+        end = body + length
+        if body == pos + 9 or end > len(data):
+            return
+        yield pos, data[pos + 8], end
+        pos = end
 
 
 def split_changes(data: bytes) -> list[bytes]:
     """Changes written one after another (as the store keeps them), one by one.
 
-    Each Automerge change starts with its magic bytes, a 4-byte checksum, its kind and the length
-    of its body. Anything that does not read exactly so is returned whole, for Automerge to judge.
+    Anything that does not read exactly as a run of changes is returned whole, for Automerge to
+    judge.
     """
-    changes: list[bytes] = []
-    pos = 0
-    while pos < len(data):
-        if data[pos : pos + 4] != CHANGE_MAGIC or pos + 9 > len(data) or data[pos + 8] not in _CHANGE_KINDS:
-            return [data]
-        length, body = read_uleb128(data, pos + 9)
-        end = body + length
-        if end > len(data) or body == pos + 9:
-            return [data]
-        changes.append(data[pos:end])
-        pos = end
-    return changes or [data]
+    spans = list(chunk_spans(data))
+    if not spans or spans[-1][2] != len(data) or any(kind not in _CHANGE_KINDS for _, kind, _ in spans):
+        return [data]
+    return [data[start:end] for start, _, end in spans]
 
 
 def apply_changes(doc: Document, changes: Iterable[bytes]) -> None:

@@ -67,10 +67,6 @@ DAMAGE_NOTE = "store.damage"
 COMPACT_AFTER = 1 << 20
 # Changes merged per call when another process's chunk is read (~0.5 ms each on the year group).
 MERGE_SLICE = 16
-# Automerge's chunk magic; a saved document is one document chunk, then changes still waiting
-# for a dependency (rc1 keeps them in save()).
-_AM_MAGIC = b"\x85\x6f\x4a\x83"
-
 # What to do about a copy that cannot be read; joining again keeps this file aside.
 RECOVERY = (
     "Get the group back from another device: 'magnet invite' there, then 'magnet join CODE' here "
@@ -311,20 +307,7 @@ def waiting_changes(saved: bytes) -> int:
     rc1's save() writes the document chunk and then every change still queued; this counts
     the Automerge chunks after the first (magic, checksum, type, LEB128 length, contents).
     """
-    count = -1
-    pos = 0
-    while pos + 9 <= len(saved) and saved[pos : pos + 4] == _AM_MAGIC:
-        length, shift, pos = 0, 0, pos + 9
-        while pos < len(saved):
-            byte = saved[pos]
-            pos += 1
-            length |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
-        pos += length
-        count += 1
-    return max(count, 0)
+    return max(sum(1 for _ in crdt.chunk_spans(saved)) - 1, 0)
 
 
 class GroupStore:
