@@ -1,15 +1,23 @@
-"""Test doubles that are not doubles: a real TCP listener on 127.0.0.1 and a group's devices."""
+"""Test doubles that are not doubles: a real TCP listener on 127.0.0.1, a group's devices, and a
+real `magnet serve` process."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from magnet.device import DeviceIdentity
 from magnet.groupkey import GroupSecret, KeyRing
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[object]]
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @dataclass
@@ -61,3 +69,33 @@ class Group:
 
 
 Listen = Callable[[Handler], Awaitable[Listener]]
+
+
+@contextlib.contextmanager
+def magnet_serve(home: Path, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """`magnet serve --no-discovery` on `home` (not yet listening) and the log it writes; stopped
+    with SIGTERM at the end, killed if it is still running 20 s later."""
+    log = home.parent / f"{home.name}-serve-{time.monotonic_ns()}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "magnet", "--home", str(home), "serve", "--no-discovery", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    try:
+        yield process, log
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(check: Callable[[], object], within: float = 30.0, what: str = "it") -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)

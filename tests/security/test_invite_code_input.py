@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import signal
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ import pytest
 
 from magnet.home import Home
 from screens.invites import join_with_code
+from security.loopback import magnet_serve
 from sync.runfile import running_port
 
 assert sys.platform != "win32"  # POSIX-only tests (FIFOs, ptys, /proc); mypy --platform win32 skips the rest
@@ -44,28 +44,13 @@ def magnet(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProce
 def inviter(home: Path) -> Iterator[str]:
     """Ann's device running `magnet serve` on 127.0.0.1; yields its address."""
     assert magnet(home, "init", "Maple Street MAG", "--me", "Ann Lee").returncode == 0
-    log = home.parent / "ann-serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "magnet", "--home", str(home), "serve", "--port", "0", "--no-discovery"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    try:
+    with magnet_serve(home, "--port", "0") as (process, log):
         [info] = Home(home).groups()
         deadline = time.monotonic() + 30
         while (port := running_port(info.path)) is None:
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
         yield f"127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def invite(home: Path) -> str:

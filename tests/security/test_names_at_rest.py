@@ -10,7 +10,6 @@ import contextlib
 import io
 import json
 import logging
-import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 from magnet.home import Home, OpenGroup
 from magnet.lognames import NamesById
 from magnet.unlock import PASSPHRASE_ENV, create_group, open_with_passphrase
+from security.loopback import magnet_serve, wait_for
 from sync.peerbook import PEERS_FILE, PeerBook
 from sync.runfile import running_port
 
@@ -53,44 +53,10 @@ def group_dir(home: Path) -> Path:
 
 @contextlib.contextmanager
 def serving(home: Path, *args: str) -> Iterator[Path]:
-    log = home.parent / f"{home.name}-serve-{time.monotonic_ns()}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "magnet",
-                "--home",
-                str(home),
-                "serve",
-                "--port",
-                "0",
-                "--no-discovery",
-                "-v",
-                *args,
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    try:
+    with magnet_serve(home, "--port", "0", "-v", *args) as (process, log):
         wait_for(lambda: running_port(group_dir(home)) is not None or process.poll() is not None, what="serve")
         assert process.poll() is None, log.read_text()
         yield log
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_for(check: object, within: float = 30.0, what: str = "it") -> None:
-    deadline = time.monotonic() + within
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def every_byte(*places: Path) -> dict[Path, bytes]:

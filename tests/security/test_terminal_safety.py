@@ -16,7 +16,6 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from magnet.safetext import SafeFormatter, control_problem, shown
 from screens.app import MagnetApp
 from screens.markup import escape
 from security.hostile import EVIL_DEVICE, EVIL_NAME, SHOWN_ESCAPE, obeyed, poison, write_raw
+from security.loopback import magnet_serve, wait_for
 from sync.secure import enroll_device
 
 assert sys.platform != "win32"  # POSIX-only tests (FIFOs, ptys, /proc); mypy --platform win32 skips the rest
@@ -225,34 +225,6 @@ def test_a_bundle_brings_escapes_in_but_never_to_the_terminal(tmp_path: Path, ho
 # ---- a peer over the network -----------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def serving(home: Path, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
-    log = home.parent / f"{home.name}-serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "magnet", "--home", str(home), "serve", "--no-discovery", *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    try:
-        yield process, log
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_for(check: object, within: float = 30.0, what: str = "it") -> None:
-    deadline = time.monotonic() + within
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 @pytest.mark.slow
 def test_names_from_a_peer_over_the_network_never_reach_the_terminal_or_the_log(tmp_path: Path) -> None:
     ann_home, bob_home = Home(tmp_path / "ann"), Home(tmp_path / "bob")
@@ -266,10 +238,10 @@ def test_names_from_a_peer_over_the_network_never_reach_the_terminal_or_the_log(
     poison(bob.doc)
     ann.close()
     bob.close()
-    with serving(ann_home.root, "--port", "0", "-v") as (_, ann_log):
+    with magnet_serve(ann_home.root, "--port", "0", "-v") as (_, ann_log):
         wait_for(lambda: b"listening on port" in ann_log.read_bytes(), what="Ann's node")
         port = int(ann_log.read_bytes().split(b"listening on port ")[1].split()[0])
-        with serving(bob_home.root, "--port", "0", "--peer", f"127.0.0.1:{port}", "-v") as (_, bob_log):
+        with magnet_serve(bob_home.root, "--port", "0", "--peer", f"127.0.0.1:{port}", "-v") as (_, bob_log):
             wait_for(
                 lambda: b"Eve \\x1b]52" in magnet(ann_home.root, "list", "members").stdout,
                 what="Bob's hostile member on Ann's device",
