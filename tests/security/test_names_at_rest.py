@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from magnet.document import GroupDocument
 from magnet.home import Home, OpenGroup
 from magnet.lognames import NamesById
 from magnet.unlock import PASSPHRASE_ENV, create_group, open_with_passphrase
@@ -137,14 +138,23 @@ def test_older_files_of_an_encrypted_group_still_open_and_lose_their_names(home:
     assert home.find(group_id[:6]).encrypted
 
 
-def test_the_log_filter_knows_a_member_the_moment_the_document_does(group: OpenGroup) -> None:
+@contextlib.contextmanager
+def filtered_log(doc: GroupDocument, name: str) -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """Logger `name`, its lines written to the returned buffer through the document's NamesById."""
     out = io.StringIO()
     handler = logging.StreamHandler(out)
-    handler.addFilter(NamesById.of(group.doc))
-    log = logging.getLogger("test.names")
+    handler.addFilter(NamesById.of(doc))
+    log = logging.getLogger(name)
     log.addHandler(handler)
     log.propagate = False
     try:
+        yield log, out
+    finally:
+        log.removeHandler(handler)
+
+
+def test_the_log_filter_knows_a_member_the_moment_the_document_does(group: OpenGroup) -> None:
+    with filtered_log(group.doc, "test.names") as (log, out):
         eve = group.doc.members.add(name="Eve Moreau")
         log.warning("%s joined; Evelyn did not", "Eve Moreau")  # read at once: no stale list
         [device] = group.doc.devices.all()
@@ -153,8 +163,6 @@ def test_the_log_filter_knows_a_member_the_moment_the_document_does(group: OpenG
             raise ValueError("EVE MOREAU sent garbage")
         except ValueError:
             log.exception("failed")
-    finally:
-        log.removeHandler(handler)
     text = out.getvalue()
     assert f"member {eve.id[:8]} joined; Evelyn did not" in text
     assert f"(device {group.home.device.readable_id})" in text and device.name not in text
@@ -164,18 +172,10 @@ def test_the_log_filter_knows_a_member_the_moment_the_document_does(group: OpenG
 @pytest.mark.parametrize("name", ["Jürgen Weiß", "Ayşe İnce", "ΣΊΣΥΦΟΣ Παπαδόπουλος"])
 def test_names_whose_case_folded_spelling_differs_are_swapped_too(group: OpenGroup, name: str) -> None:
     """`re` does not match "ß" to "ss" or "İ" to "i̇": the folded spelling alone missed them."""
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.addFilter(NamesById.of(group.doc))
-    log = logging.getLogger("test.names.folded")
-    log.addHandler(handler)
-    log.propagate = False
-    try:
+    with filtered_log(group.doc, "test.names.folded") as (log, out):
         member = group.doc.members.add(name=name)
         log.warning("%s joined with device 2dc90b74", name)
         log.warning("connected to 127.0.0.1:7787 (%s's device)", name)
-    finally:
-        log.removeHandler(handler)
     text = out.getvalue()
     assert text.count(f"member {member.id[:8]}") == 2
     assert name.rsplit(maxsplit=1)[-1] not in text
