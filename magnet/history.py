@@ -119,12 +119,6 @@ def change_index(doc: GroupDocument, raw: Document) -> ChangeIndex:
         return index
 
 
-def op_of(exid: bytes) -> tuple[bytes, int] | None:
-    """(actor, counter) of an op id as the binding returns it."""
-    found = crdt.op_id(exid)
-    return None if found is None else (found[1], found[0])
-
-
 # ---- what one change did to one record --------------------------------------------------------
 
 
@@ -218,7 +212,7 @@ class _Reader:
         """
         if head not in self._writers:
             newest = _newest_op(self.raw, self.obj, [head])
-            self._writers[head] = self.index.change_of(*newest) if newest is not None else None
+            self._writers[head] = self.index.change_of(newest[1], newest[0]) if newest is not None else None
         return self._writers[head]
 
     def record_at(self, heads: list[bytes]) -> Record | None:
@@ -228,18 +222,14 @@ class _Reader:
         return decode_record(self.record_type, self.record_id, raw) if raw else None
 
 
-def _newest_op(raw: Document, obj: bytes, heads: list[bytes]) -> tuple[bytes, int] | None:
-    """(actor, counter) of the highest op visible in a map and the maps below it."""
-    best: tuple[int, bytes] | None = None
+def _newest_op(raw: Document, obj: bytes, heads: list[bytes]) -> tuple[int, bytes] | None:
+    """(counter, actor) of the highest op visible in a map and the maps below it, in Automerge's op order."""
+    ops: list[tuple[int, bytes] | None] = []
     for value, exid in raw.values(obj, heads):
-        op = op_of(exid)
-        if op is not None and (best is None or (op[1], op[0]) > best):
-            best = (op[1], op[0])
+        ops.append(crdt.op_id(exid))
         if value == ObjType.Map:
-            inner = _newest_op(raw, exid, heads)
-            if inner is not None and (best is None or (inner[1], inner[0]) > best):
-                best = (inner[1], inner[0])
-    return (best[1], best[0]) if best is not None else None
+            ops.append(_newest_op(raw, exid, heads))
+    return max((op for op in ops if op is not None), default=None)
 
 
 def _changed_fields(record_type: type[Record], before: Record | None, after: Record) -> tuple[FieldChange, ...]:
