@@ -234,10 +234,11 @@ def _newest_op(raw: Document, obj: bytes, heads: list[bytes]) -> tuple[int, byte
 
 def _changed_fields(record_type: type[Record], before: Record | None, after: Record) -> tuple[FieldChange, ...]:
     found: list[FieldChange] = []
+    start = before if before is not None else record_type()  # a new record changed its defaults
     for name, spec in record_type.all_specs().items():
         if name in SYSTEM_FIELDS and name != "archived":
             continue
-        old = getattr(before, name) if before is not None else getattr(record_type(), name)
+        old = getattr(start, name)
         new = getattr(after, name)
         if old != new:
             found.append(FieldChange(name, spec.label, old, new, spec))
