@@ -169,28 +169,28 @@ def changes_since(doc: Document, heads: Sequence[bytes]) -> list[bytes]:
     return [change.bytes for change in doc.get_changes(known)]
 
 
-def read_map(doc: Document, obj: bytes) -> dict[str, Any]:
-    """Plain values of a map and everything below it.
+def read_map(doc: Document, obj: bytes, heads: list[bytes] | None = None) -> dict[str, Any]:
+    """Plain values of a map and everything below it (as it was at `heads`, when given).
 
     Two binding calls per map (`keys` and `values`, which agree on order and give the winning
     value per key) instead of one call per key: about twice as fast as `automerge.core.extract`.
     """
     result: dict[str, Any] = {}
-    for key, (value, child) in zip(doc.keys(obj), doc.values(obj), strict=True):
+    for key, (value, child) in zip(doc.keys(obj, heads), doc.values(obj, heads), strict=True):
         if isinstance(value, ObjType):
-            result[key] = read_map(doc, child) if value == ObjType.Map else _read_other(doc, child, value)
+            result[key] = read_map(doc, child, heads) if value == ObjType.Map else _read_other(doc, child, value, heads)
         else:
             result[key] = value[1]
     return result
 
 
-def _read_other(doc: Document, obj: bytes, kind: ObjType) -> Any:
+def _read_other(doc: Document, obj: bytes, kind: ObjType, heads: list[bytes] | None) -> Any:
     if kind == ObjType.Text:
-        return doc.text(obj)
+        return doc.text(obj, heads)
     items: list[Any] = []
-    for value, child in doc.values(obj):
+    for value, child in doc.values(obj, heads):
         if isinstance(value, ObjType):
-            items.append(read_map(doc, child) if value == ObjType.Map else _read_other(doc, child, value))
+            items.append(read_map(doc, child, heads) if value == ObjType.Map else _read_other(doc, child, value, heads))
         else:
             items.append(value[1])
     return items

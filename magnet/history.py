@@ -175,22 +175,6 @@ class Edit:
         return bytes.fromhex(device_id)[:8] == self.actor[:8]
 
 
-def _read_at(raw: Document, obj: bytes, heads: list[bytes]) -> dict[str, Any]:
-    """Plain values of a map (and below it) as they were at `heads`."""
-    result: dict[str, Any] = {}
-    for key, (value, child) in zip(raw.keys(obj, heads), raw.values(obj, heads), strict=True):
-        if isinstance(value, ObjType):
-            if value == ObjType.Map:
-                result[key] = _read_at(raw, child, heads)
-            elif value == ObjType.Text:
-                result[key] = raw.text(child, heads)
-            else:
-                result[key] = [v[1] for v, _ in raw.values(child, heads) if not isinstance(v, ObjType)]
-        else:
-            result[key] = value[1]
-    return result
-
-
 class _Reader:
     """Reads one record at past heads and finds the change behind its stamp."""
 
@@ -218,7 +202,7 @@ class _Reader:
     def record_at(self, heads: list[bytes]) -> Record | None:
         if not heads:
             return None
-        raw = _read_at(self.raw, self.obj, heads)
+        raw = crdt.read_map(self.raw, self.obj, heads)
         return decode_record(self.record_type, self.record_id, raw) if raw else None
 
 

@@ -213,9 +213,9 @@ def test_an_opened_group_takes_its_first_reads_from_a_matching_read_model(
     walks: list[bytes] = []
     real_read_map = crdt.read_map
 
-    def counted(doc: Any, obj: bytes) -> dict[str, Any]:
+    def counted(doc: Any, obj: bytes, heads: list[bytes] | None = None) -> dict[str, Any]:
         walks.append(obj)
-        return real_read_map(doc, obj)
+        return real_read_map(doc, obj, heads)
 
     monkeypatch.setattr(crdt, "read_map", counted)
     for kind in RECORD_TYPES:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from automerge.core import ROOT, Document, ObjType
 
+from magnet import crdt
 from magnet.document import GroupDocument
 from magnet.record import Record, decode_record
 
@@ -48,21 +49,6 @@ def parse_stamp(text: str) -> Stamp | None:
     if m is None:
         return None
     return Stamp(m[1], m[2], tuple(bytes.fromhex(h) for h in m[3].split("+")))
-
-
-def _read_map_at(doc: Document, obj: bytes, heads: list[bytes]) -> dict[str, Any]:
-    """Plain values of a map as it was at `heads` (crdt.read_map, for an older version)."""
-    result: dict[str, Any] = {}
-    for key, (value, child) in zip(doc.keys(obj, heads), doc.values(obj, heads), strict=True):
-        if value == ObjType.Map:
-            result[key] = _read_map_at(doc, child, heads)
-        elif value == ObjType.Text:
-            result[key] = doc.text(child, heads)
-        elif isinstance(value, ObjType):
-            result[key] = [v[1] for v, _ in doc.values(child, heads) if not isinstance(v, ObjType)]
-        else:
-            result[key] = value[1]
-    return result
 
 
 class Versions:
@@ -95,7 +81,7 @@ class Versions:
                 record = am.get(found[1], record_id, list(heads))
                 if record is None or record[0] != ObjType.Map:
                     return None
-                return decode_record(record_type, record_id, _read_map_at(am, record[1], list(heads)))
+                return decode_record(record_type, record_id, crdt.read_map(am, record[1], list(heads)))
 
             self._records[key] = self.doc.with_automerge(read)
         return self._records[key]  # type: ignore[return-value]
