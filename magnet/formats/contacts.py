@@ -355,7 +355,6 @@ def _card_cells(card: object, group_id: str, dropped: set[str]) -> tuple[str, ..
         # magnet's own export of this group: its ORG is the group and its NOTE was written from the
         # member's fields, so neither is news about the member.
         organisation, notes = [], ""
-    first = emails[0][1] if emails else ""
     return (
         name,
         given,
@@ -364,11 +363,7 @@ def _card_cells(card: object, group_id: str, dropped: set[str]) -> tuple[str, ..
         nickname,
         notes,
         record_id,
-        entries_text(phones),
-        first,
-        entries_text(emails[1:]),
-        addresses_text(addresses),
-        ", ".join(part for part in organisation if part),
+        *_canonical(phones, emails, addresses, organisation),
     )
 
 
