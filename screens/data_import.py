@@ -13,7 +13,6 @@ session's writer thread, in order with every other change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import ClassVar
@@ -198,7 +197,7 @@ class ImportModal(ModalScreen[None]):
             return
         self.busy = True
         self.show_report(ImportReport("Applying…"))
-        self.session.submit(lambda: apply_plan(plan)).add_done_callback(self._finished(Path(plan.summary.source)))
+        self.session.submit(lambda: apply_plan(plan)).add_done_callback(self._finished)
 
     @on(Button.Pressed, "#import-good")
     def _good_pressed(self) -> None:
@@ -239,20 +238,17 @@ class ImportModal(ModalScreen[None]):
                 confirm_changes=True,
             )
 
-        self.session.submit(run).add_done_callback(self._finished(path))
+        self.session.submit(run).add_done_callback(self._finished)
 
-    def _finished(self, path: Path) -> Callable[[Future[ImportReport]], None]:
-        def done(future: Future[ImportReport]) -> None:  # on the writer thread
-            error = future.exception()
-            if error is None:
-                report = future.result()
-            elif isinstance(error, MagnetError):
-                report = ImportReport(f"Not imported: {error}", ok=False)
-            else:
-                report = ImportReport(f"Not imported: {type(error).__name__}: {error}", ok=False)
-            self.post_message(self.Reported(report))
-
-        return done
+    def _finished(self, future: Future[ImportReport]) -> None:  # on the writer thread
+        error = future.exception()
+        if error is None:
+            report = future.result()
+        elif isinstance(error, MagnetError):
+            report = ImportReport(f"Not imported: {error}", ok=False)
+        else:
+            report = ImportReport(f"Not imported: {type(error).__name__}: {error}", ok=False)
+        self.post_message(self.Reported(report))
 
     @on(Reported)
     def _reported(self, message: Reported) -> None:
