@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -23,7 +21,7 @@ from magnet.errors import MagnetError
 from magnet.formats.bundle import MergeSummary
 from magnet.formats.columns import CSV_KINDS
 from magnet.formats.csv_import import CsvImportSummary, ImportPlan
-from magnet.formats.export import export_group, write_export
+from magnet.formats.export import export_group, slug, write_export
 from magnet.formats.importing import open_file
 from magnet.groupkey import GroupSecret, KeyRing
 
@@ -119,12 +117,6 @@ EXPORTS: tuple[ExportChoice, ...] = (
 EXPORT_BY_ID = {choice.id: choice for choice in EXPORTS}
 IMPORT_KINDS: tuple[str, ...] = tuple(CSV_KINDS)
 SPREADSHEET_SUFFIXES = (".csv", ".tsv", ".txt", ".vcf")
-
-
-def slug(name: str) -> str:
-    """'Sample Street MAG' -> 'sample-street-mag': safe in a file name on any stick (FAT included)."""
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "group"
 
 
 def default_path(choice: ExportChoice, group_name: str, today: date, folder: Path | None = None) -> Path:

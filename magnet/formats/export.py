@@ -104,13 +104,17 @@ _KINDS = (
 )
 
 
+def slug(name: str) -> str:
+    """'Sample Street MAG' -> 'sample-street-mag': safe in a file name on any stick (FAT included)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "group"
+
+
 def file_name(group_name: str, fmt: str, *, kind: str | None = None, today: date | None = None) -> str:
     """magnet-<group>-<what>-YYYY-MM-DD.<ext>: the name an export gets in a folder given as -o."""
-    plain = unicodedata.normalize("NFKD", group_name).encode("ascii", "ignore").decode()
-    group = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "group"
     what = kind or {"html": "binder", "md": "binder", "vcard": "contacts", "ics": "events"}.get(fmt, fmt)
     stamp = (today or date.today()).isoformat()
-    return f"magnet-{group}-{what}-{stamp}{_SUFFIXES.get(fmt, '')}"
+    return f"magnet-{slug(group_name)}-{what}-{stamp}{_SUFFIXES.get(fmt, '')}"
 
 
 def export_target(path: Path, name_in_folder: str) -> Path:
