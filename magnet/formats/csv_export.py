@@ -19,13 +19,12 @@ from typing import Any
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError
 from magnet.fields import FieldKind, format_value
-from magnet.formats.columns import CSV_KINDS
+from magnet.formats.columns import CSV_KINDS, VERSION_HEADER
 from magnet.formats.roundtrip import stamp_cell
 from magnet.record import Record
 from magnet.records import COLLECTIONS, sheet_of
 
 ID_HEADER = "ID"
-VERSION_HEADER = "magnet version"
 # What makes a spreadsheet treat a cell as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
