@@ -11,7 +11,7 @@ refused with the line, the column and both readings, never guessed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -123,6 +123,43 @@ class _Evidence:
         return sum(1 for count in self.counts.values() if count) > 1
 
 
+def _weigh(
+    first: str,
+    second: str,
+    cells: Iterable[tuple[int, str, object]],
+    readings_of: Callable[[str], Mapping[str, object] | None],
+    only: Callable[[str], str | None] = lambda text: None,
+) -> _Evidence:
+    """Count one column's cells that read only one way (or that `only` settles), and the ambiguous ones.
+
+    A cell whose value at the export (`base`) is one of its readings reads that way.
+    """
+    evidence = _Evidence({first: 0, second: 0}, {})
+    for line, text, base in cells:
+        readings = readings_of(text)
+        if readings is None:
+            continue
+        one, other = readings[first], readings[second]
+        if one == other:
+            continue  # 5/5/2026 or 12, or not a value at all: no decision needed
+        valid = [r for r, v in readings.items() if v is not None]
+        if len(valid) == 2 and base is not None and base in (one, other):
+            valid = [first if one == base else second]
+        elif len(valid) == 2 and (forced := only(text)) is not None:
+            valid = [forced]
+        if len(valid) == 2:
+            evidence.ambiguous += 1
+        elif valid:
+            evidence.counts[valid[0]] += 1
+            evidence.first.setdefault(valid[0], f"{text.strip()!r} on line {line}")
+    return evidence
+
+
+def _dotted(text: str) -> str | None:
+    """No locale writes month.day.year: a dotted date is day first."""
+    return DAY_FIRST if _DMY.fullmatch(text.strip())[2] == "." else None  # type: ignore[index]
+
+
 class Readings:
     """The date order and decimal mark of each date and number column of one file."""
 
@@ -137,45 +174,13 @@ class Readings:
 
     def add_dates(self, index: int, header: str, cells: Iterable[tuple[int, str, date | None]]) -> None:
         """Cells of one date column as (line, text, the value at the export when known)."""
-        evidence = _Evidence({DAY_FIRST: 0, MONTH_FIRST: 0}, {})
-        for line, text, base in cells:
-            readings = date_readings(text)
-            if readings is None:
-                continue
-            day, month = readings[DAY_FIRST], readings[MONTH_FIRST]
-            if day == month:
-                continue  # 5/5/2026, or not a date at all: no order needed
-            valid = [r for r, v in readings.items() if v is not None]
-            if len(valid) == 2 and base is not None and base in (day, month):
-                valid = [DAY_FIRST if day == base else MONTH_FIRST]
-            elif len(valid) == 2 and _DMY.fullmatch(text.strip())[2] == ".":  # type: ignore[index]
-                valid = [DAY_FIRST]  # no locale writes month.day.year
-            if len(valid) == 2:
-                evidence.ambiguous += 1
-            elif valid:
-                evidence.counts[valid[0]] += 1
-                evidence.first.setdefault(valid[0], f"{text.strip()!r} on line {line}")
-        self.dates[index] = evidence
+        self.dates[index] = _weigh(DAY_FIRST, MONTH_FIRST, cells, date_readings, _dotted)
         self.headers[index] = header
 
     def add_numbers(self, index: int, header: str, cells: Iterable[tuple[int, str, float | None]]) -> None:
-        evidence = _Evidence({DECIMAL_POINT: 0, DECIMAL_COMMA: 0}, {})
-        for line, text, base in cells:
-            readings = number_readings(split_number(text)[0])
-            if readings is None:
-                continue
-            point, comma = readings[DECIMAL_POINT], readings[DECIMAL_COMMA]
-            if point == comma:
-                continue
-            valid = [r for r, v in readings.items() if v is not None]
-            if len(valid) == 2 and base is not None and base in (point, comma):
-                valid = [DECIMAL_POINT if point == base else DECIMAL_COMMA]
-            if len(valid) == 2:
-                evidence.ambiguous += 1
-            elif valid:
-                evidence.counts[valid[0]] += 1
-                evidence.first.setdefault(valid[0], f"{text.strip()!r} on line {line}")
-        self.numbers[index] = evidence
+        self.numbers[index] = _weigh(
+            DECIMAL_POINT, DECIMAL_COMMA, cells, lambda text: number_readings(split_number(text)[0])
+        )
         self.headers[index] = header
 
     def settle(self) -> None:
