@@ -420,12 +420,7 @@ class InventoryScreen(AreaScreen[Stock]):
         if line.item is None:
             self.records.toggle(line)
             return
-        self._open_detail(line.item)
-
-    def _open_detail(self, item: InventoryItem) -> None:
-        from screens.record_detail import RecordDetail
-
-        self.app.push_screen(RecordDetail(self.session, InventoryItem, item.id, related=item_loans))
+        self.open_detail(line.item, related=item_loans)
 
     def action_add(self) -> None:
         self.open_form(InventoryItem, then=self._select_later)
@@ -582,10 +577,8 @@ class InventoryScreen(AreaScreen[Stock]):
 
     @on(RecordTable.Chosen, "#loans")
     def _loan_chosen(self, event: RecordTable.Chosen) -> None:
-        from screens.record_detail import RecordDetail
-
         event.stop()
-        self.app.push_screen(RecordDetail(self.session, Loan, event.row.id))
+        self.open_detail(event.row)
 
 
 def item_loans(doc: Any, item: Any) -> list[str]:
