@@ -94,6 +94,21 @@ class ChoiceModal(ModalScreen[str]):
         self.dismiss((event.button.id or "").removeprefix("answer-"))
 
 
+def ask_leave(
+    screen: ModalScreen[Any], question: str, *, save: Callable[[], None], discard: Callable[[], None]
+) -> None:
+    """Escape on changed typing: keep editing (the default), discard it, or save it."""
+
+    def answered(choice: str | None) -> None:
+        if choice == "save":
+            save()
+        elif choice == "discard":
+            discard()
+
+    answers = [("Keep editing", "k", "keep"), ("Discard", "d", "discard"), ("Save", "s", "save")]
+    screen.app.push_screen(ChoiceModal(question, answers, default="keep"), answered)
+
+
 class PromptModal(ModalScreen[str | None]):
     """One line of text; `check` returns an error to show, or None when the text is fine."""
 
@@ -256,25 +271,13 @@ class TextModal(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         if self.query_one(TextArea).text == self.text:
-            self._drop()
-            self.dismiss(None)
+            self._discard()
             return
+        ask_leave(self, "You changed the text. Leave it?", save=self.action_save, discard=self._discard)
 
-        def answered(choice: str | None) -> None:
-            if choice == "save":
-                self.action_save()
-            elif choice == "discard":
-                self._drop()
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ChoiceModal(
-                "You changed the text. Leave it?",
-                [("Keep editing", "k", "keep"), ("Discard", "d", "discard"), ("Save", "s", "save")],
-                default="keep",
-            ),
-            answered,
-        )
+    def _discard(self) -> None:
+        self._drop()
+        self.dismiss(None)
 
 
 class InfoModal(ModalScreen[None]):

@@ -40,7 +40,7 @@ from screens.drafts import Drafts
 from screens.markup import escape
 from screens.widgets.fields import FieldEditor, Raw, editable, initial_raw
 from screens.widgets.keyfooter import KeyFooter
-from screens.widgets.modals import ChoiceModal, PromptModal
+from screens.widgets.modals import PromptModal, ask_leave
 from screens.widgets.topbar import StatusLine
 
 if TYPE_CHECKING:
@@ -305,27 +305,15 @@ class RecordForm(ModalScreen[FormResult | None], Generic[R]):
     def action_cancel(self) -> None:
         """Escape: leave at once when nothing was typed; otherwise ask what to do with it."""
         if not self.changed:
-            self._drop_draft()
-            self.dismiss(None)
+            self._discard()
             return
         self.keep_draft()
-
-        def answered(choice: str | None) -> None:
-            if choice == "save":
-                self.action_save()
-            elif choice == "discard":
-                self._drop_draft()
-                self.dismiss(None)
-
         fields = ", ".join(e.spec.label for e in self.editors if e.touched)
-        self.app.push_screen(
-            ChoiceModal(
-                f"You changed {fields}. Leave this form?",
-                [("Keep editing", "k", "keep"), ("Discard", "d", "discard"), ("Save", "s", "save")],
-                default="keep",
-            ),
-            answered,
-        )
+        ask_leave(self, f"You changed {fields}. Leave this form?", save=self.action_save, discard=self._discard)
+
+    def _discard(self) -> None:
+        self._drop_draft()
+        self.dismiss(None)
 
     def action_toggle_private(self) -> None:
         self.show_private = not self.show_private
