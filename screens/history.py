@@ -8,7 +8,7 @@ anywhere offers this device's latest changes to undo.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -125,6 +125,15 @@ def _order(line: Line) -> tuple[int, int]:
     return (-line.edit.order, place)
 
 
+def _undo_question(edit: Edit) -> str:
+    return "Undo this change?\n\n" + shown("\n".join(describe(edit)), multiline=True)
+
+
+def _undone_text(restored: Sequence[str], kept: Sequence[str]) -> str:
+    said = f"; left as they are now: {', '.join(kept)}" if kept else ""
+    return f"Undone: {', '.join(restored)}{said}"
+
+
 def ask_undo(host: Any, line: Line) -> None:
     """Confirm, then undo the line's change on the writer thread; `host` is the screen asking."""
     session: Session = host.session
@@ -139,13 +148,12 @@ def ask_undo(host: Any, line: Line) -> None:
     if line.also:
         question = shown(f"Undo creating {line.what}? They are archived (A shows them, and they can be restored).")
     else:
-        question = "Undo this change?\n\n" + shown("\n".join(describe(edit)), multiline=True)
+        question = _undo_question(edit)
 
     def undone(results: list[Undone]) -> None:
         restored = sorted({name for result in results for name in result.restored})
         kept = sorted({name for result in results for name in result.kept})
-        said = f"; left as they are now: {', '.join(kept)}" if kept else ""
-        host.notify(f"Undone: {', '.join(restored)}{said}", title="Undo", timeout=6)
+        host.notify(_undone_text(restored, kept), title="Undo", timeout=6)
 
     def answered(yes: bool | None) -> None:
         if yes:
@@ -324,8 +332,7 @@ async def undo_latest(app: App[Any], session: Session) -> None:
     edit = next((e for e in mine if e.change.hex() + e.record_id == picked), None)
     if edit is None:
         return
-    question = "Undo this change?\n\n" + shown("\n".join(describe(edit)), multiline=True)
-    if not await app.push_screen_wait(ConfirmModal(question, yes="Undo", no="Keep")):
+    if not await app.push_screen_wait(ConfirmModal(_undo_question(edit), yes="Undo", no="Keep")):
         return
     device = session.device_id
     try:
@@ -333,5 +340,4 @@ async def undo_latest(app: App[Any], session: Session) -> None:
     except MagnetError as exc:
         app.notify(str(exc), title="Not undone", severity="error", timeout=8)
         return
-    kept = f"; left as they are now: {', '.join(result.kept)}" if result.kept else ""
-    app.notify(f"Undone: {', '.join(result.restored)}{kept}", title="Undo", timeout=6)
+    app.notify(_undone_text(result.restored, result.kept), title="Undo", timeout=6)
