@@ -39,6 +39,7 @@ from screens.session import Session
 from screens.shown_lines import ControlCharacters
 from screens.start import StartScreen
 from screens.sync_link import NodeFactory, NodeNews, PeerView, SyncStatus, SyncUnavailable, default_node_factory
+from screens.throttle import Throttle
 
 READY_FILE_ENV = "MAGNET_TUI_READY_FILE"  # the bench: write the time the first screen was usable, then exit
 PEERS_REFRESH = 3.0
@@ -129,8 +130,9 @@ class MagnetApp(App[int]):
         self._touched_lock = threading.Lock()
         self._touch_due = False  # a DocTouched message is on its way to the UI thread
         self._stop_listening: Callable[[], None] | None = None
-        self._sync_told = 0.0  # when sync_changed was last published
-        self._sync_due: Timer | None = None
+        # Each node event would repaint every top bar, the dashboard's group card and the peers
+        # screen, visible or not: during a burst, at most once per RELOAD_GAP.
+        self._tell_sync = Throttle(self, RELOAD_GAP, lambda: self.sync_changed.publish(self.sync)).soon
         self._peers_timer: Timer | None = None
 
     # ---- text from the document on the terminal ----------------------------------------------
@@ -334,26 +336,6 @@ class MagnetApp(App[int]):
     def _heard_node(self, event: Any) -> None:
         """Called on the node's thread."""
         self.post_message(self.NodeSaid(NodeNews.of(event)))
-
-    def _tell_sync(self) -> None:
-        """Publish the sync status, at most once per RELOAD_GAP (a lone event at once).
-
-        A node syncing a burst reports every message it handles; each top bar, the dashboard's
-        group card and the peers screen repaint on what is published, visible or not.
-        """
-        if self._sync_due is not None:
-            return  # a publish is already due: it will carry everything up to then
-        wait = self._sync_told + RELOAD_GAP - time.monotonic()
-        if wait <= 0:
-            self._sync_told = time.monotonic()
-            self.sync_changed.publish(self.sync)
-            return
-
-        def later() -> None:
-            self._sync_due = None
-            self._tell_sync()
-
-        self._sync_due = self.set_timer(wait, later)
 
     def _sync_problem(self, problem: str) -> None:
         self.sync.running = False

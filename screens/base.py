@@ -7,7 +7,6 @@ right away when visible (also under a modal form), otherwise when next shown.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
@@ -19,12 +18,12 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from magnet.errors import MagnetError
 from magnet.record import Record
 from screens.session import Session
+from screens.throttle import Throttle
 from screens.widgets.keyfooter import KeyFooter
 from screens.widgets.sidebar import Sidebar
 from screens.widgets.topbar import TopBar
@@ -81,8 +80,9 @@ class AreaScreen(Screen[None], Generic[D]):
         self.session = session
         self._stale = True
         self.loaded_once = False
-        self._last_reload = 0.0
-        self._trailing: Timer | None = None
+        # A peer pushing thousands of edits reports each one; reading and redrawing a long list
+        # for every one of them would keep the screen from answering keys.
+        self._reloads = Throttle(self, RELOAD_GAP, self.reload)
 
     # ---- the frame ---------------------------------------------------------------------------
 
@@ -107,28 +107,9 @@ class AreaScreen(Screen[None], Generic[D]):
         if self.WATCHES is not None and collections is not None and not (collections & self.WATCHES):
             return
         if self in self.app.screen_stack:
-            self._reload_soon()
+            self._reloads.soon()
         else:
             self._stale = True
-
-    def _reload_soon(self) -> None:
-        """Reload now, unless one ran moments ago: then once more when the gap is over.
-
-        A peer pushing thousands of edits reports each one; reading and redrawing a long list for
-        every one of them would keep the screen from answering keys. A lone edit shows at once.
-        """
-        if self._trailing is not None:
-            return  # a reload is already due: it will read everything up to then
-        wait = self._last_reload + RELOAD_GAP - time.monotonic()
-        if wait <= 0:
-            self.reload()
-            return
-
-        def trailing() -> None:
-            self._trailing = None
-            self.reload()
-
-        self._trailing = self.set_timer(wait, trailing)
 
     def on_screen_resume(self) -> None:
         if self._stale:
@@ -137,7 +118,7 @@ class AreaScreen(Screen[None], Generic[D]):
     def reload(self) -> None:
         """Read the data again off the UI thread; the newest request wins."""
         self._stale = False
-        self._last_reload = time.monotonic()
+        self._reloads.ran()
         self._load_worker()
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
