@@ -10,7 +10,7 @@ import pytest
 
 from magnet.errors import MagnetError
 from magnet.formats.csv_import import CsvImportSummary
-from magnet.formats.export import write_export
+from magnet.formats.export import slug, write_export
 from screens.data_files import (
     EXPORT_BY_ID,
     SPREADSHEET_SUFFIXES,
@@ -18,7 +18,6 @@ from screens.data_files import (
     default_path,
     import_candidates,
     shown,
-    slug,
     typed_path,
 )
 
