@@ -205,6 +205,7 @@ class Session:
         self._lack_count: int | None = None
         self._sync_state: SyncState | None = None
         self._synced_heads: Heads | None = None
+        self._told: Heads | None = None  # the heads we last told the peer we hold
         self._early: list[tuple[list[bytes], Heads]] = []  # pushes made before the peer's hello
 
     # ---- events ------------------------------------------------------------------------------
@@ -325,7 +326,7 @@ class Session:
                 return self._on_sync(message)
             case Ack():
                 self.peer_heads = normal(message.heads)
-                return self._if_equal(self._heads())
+                return self._on_ack(self._heads())
             case Ping():
                 return self._on_ping(message)
             case Pong():
@@ -408,6 +409,14 @@ class Session:
             return self._ask_for_fill(mine)
         return [self._send(Ack(mine)), *self._if_equal(mine)]
 
+    def _on_ack(self, mine: Heads) -> list[Effect]:
+        """The peer holds what we hold. If we never said so in words (the last steps of an
+        Automerge sync round carry our heads only inside its own messages), say so now, or the
+        peer shows itself behind until the next ping."""
+        if self.peer_heads != mine or self._told == mine:
+            return self._if_equal(mine)
+        return [self._send(Ack(mine)), *self._if_equal(mine)]
+
     def _ask_for_fill(self, mine: Heads) -> list[Effect]:
         """Something the peer sent depends on changes that never reached us."""
         if self._asked == mine:
@@ -488,6 +497,9 @@ class Session:
 
     def _send(self, message: Message) -> Send:
         self._last_sent = self._now
+        heads = getattr(message, "heads", None)
+        if heads is not None:
+            self._told = normal(heads)
         if not isinstance(message, Ping | Pong):
             self._last_activity = self._now
         return Send(message)

@@ -90,12 +90,22 @@ async def test_crossed_dials_leave_one_lasting_session(lab: Lab) -> None:
     b = await lab.node(bob)
     a.add_peer(address(b))
     b.add_peer(address(a))
-    await until(lambda: len(a.sessions) == 1 and len(b.sessions) == 1 and len(a.connections) == 1)
-    kept = a.sessions[bob.home.device.device_id]
+    ann_id, bob_id = ann.home.device.device_id, bob.home.device.device_id
+
+    def settled() -> bool:
+        # Both sides hold the same one connection, and no other dial or handshake is under way
+        # that could still replace it.
+        at_a, at_b = a.sessions.get(bob_id), b.sessions.get(ann_id)
+        return (
+            at_a is not None and at_b is not None and at_a.dialed != at_b.dialed and a._load() == 1 and b._load() == 1
+        )
+
+    await until(settled)
+    kept = a.sessions[bob_id]
     for n in range(5):
         member = bob.doc.members.add(name=f"Neighbor {n}")
         await until(lambda: ann.doc.members.find(member.id) is not None)  # noqa: B023 - awaited at once
-    assert a.sessions[bob.home.device.device_id] is kept
+    assert a.sessions[bob_id] is kept
     assert len(b.connections) == 1
 
 
