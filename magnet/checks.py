@@ -20,9 +20,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from magnet.errors import ValidationError
-from magnet.fields import choice_label, split_list
+from magnet.fields import split_list
 from magnet.record import Record
 from magnet.records import Certification, Event, Goal, Loan, Member, QuestionKind, Role, RoleKind, Survey
+from magnet.values import choice_label
 
 if TYPE_CHECKING:
     from magnet.document import GroupDocument

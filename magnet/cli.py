@@ -287,7 +287,7 @@ def _assignments(pairs: Sequence[str]) -> dict[str, str]:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from magnet.collection import now
-    from magnet.fields import FieldKind
+    from magnet.values import FieldKind
 
     group = open_group(args)
     try:
@@ -345,8 +345,8 @@ def _field_values(doc: GroupDocument, collection: Collection[Any], pairs: Sequen
     A field may be named by its label or a spreadsheet alias (`member=Bob`, `qty=4`); a reference
     to another record may name it (`member_id=Bob` stores Bob's id, never the word "Bob").
     """
-    from magnet.fields import FieldKind
     from magnet.records import COLLECTIONS
+    from magnet.values import FieldKind
 
     specs = collection.record_type.specs()
     said: dict[str, str] = {}

@@ -17,8 +17,9 @@ from automerge.core import ObjType, ScalarType, Transaction
 
 from magnet.checks import check_entry, check_record
 from magnet.errors import NotFound, ValidationError
-from magnet.fields import FieldKind, FieldSpec, parse_entry, parse_value
+from magnet.fields import FieldSpec, parse_entry, parse_value
 from magnet.record import Record, decode_record
+from magnet.values import FieldKind
 
 if TYPE_CHECKING:
     from magnet.document import GroupDocument

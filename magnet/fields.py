@@ -20,25 +20,9 @@ from typing import Any, TypedDict, Unpack
 
 from magnet.errors import ValidationError
 from magnet.safetext import control_problem, one_kind_of_line_end
+from magnet.values import FieldKind, choice_label
 
 MAX_TEXT = 20_000
-
-
-class FieldKind(StrEnum):
-    """How a field's value is shaped and stored."""
-
-    TEXT = "text"  # Str
-    INTEGER = "integer"  # Int
-    NUMBER = "number"  # F64
-    FLAG = "flag"  # Boolean
-    DATE = "date"  # Str, YYYY-MM-DD
-    MOMENT = "moment"  # Str, local wall time YYYY-MM-DDTHH:MM[:SS]
-    CHOICE = "choice"  # Str, one of `choices` (or the group's own when open)
-    REF = "ref"  # Str, the id of a record in `ref`
-    TAGS = "tags"  # Map key -> True: a set that merges concurrent adds
-    MAPPING = "mapping"  # Map key -> Str: e.g. skill -> level, member -> RSVP
-    TALLY = "tally"  # Map actor -> F64: a counter; concurrent +2 and -1 both apply
-    ENTRIES = "entries"  # Map id -> Map of scalars: milestones, questions, rally points
 
 
 CONTAINER_KINDS = frozenset({FieldKind.TAGS, FieldKind.MAPPING, FieldKind.TALLY, FieldKind.ENTRIES})
@@ -72,11 +56,6 @@ class FieldSpec:
     @property
     def is_container(self) -> bool:
         return self.kind in CONTAINER_KINDS
-
-
-def choice_label(value: str) -> str:
-    """'core_team' -> 'core team': how a stored choice reads to a person."""
-    return value.replace("_", " ")
 
 
 def _norm_choice(value: str) -> str:
@@ -411,30 +390,3 @@ def parse_entry(spec: FieldSpec, raw: object) -> dict[str, Any]:
         if sub.required and key not in result:
             raise ValidationError(f"{spec.name}.{key}", "must not be empty")
     return result
-
-
-# ---- showing values --------------------------------------------------------------------------
-
-
-def format_value(spec: FieldSpec, value: Any) -> str:
-    """One line of text for a value, as a list, a printout or a CSV cell shows it."""
-    if value is None:
-        return ""
-    kind = spec.kind
-    if kind is FieldKind.FLAG:
-        return "yes" if value else "no"
-    if kind is FieldKind.DATE:
-        return value.isoformat() if isinstance(value, date) else str(value)
-    if kind is FieldKind.MOMENT:
-        return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value)
-    if kind is FieldKind.CHOICE:
-        return choice_label(str(value)) if str(value) in spec.choices else str(value)
-    if kind in (FieldKind.NUMBER, FieldKind.TALLY):
-        return f"{float(value):g}"
-    if kind is FieldKind.TAGS:
-        return ", ".join(sorted(value))
-    if kind is FieldKind.MAPPING:
-        return ", ".join(f"{k}: {choice_label(v)}" if v else k for k, v in sorted(value.items()))
-    if kind is FieldKind.ENTRIES:
-        return f"{len(value)} item{'s' if len(value) != 1 else ''}"
-    return str(value)

@@ -34,9 +34,10 @@ from automerge.core import Document, ObjType
 from magnet import crdt
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError, NotFound
-from magnet.fields import FieldKind, FieldSpec, format_value
+from magnet.fields import FieldSpec
 from magnet.record import SYSTEM_FIELDS, Record, decode_record
 from magnet.records import COLLECTIONS
+from magnet.values import FieldKind, format_value
 
 DEFAULT_LIMIT = 50
 CHUNK = 300  # records read per hold of the document's lock

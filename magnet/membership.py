@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from magnet.document import GroupDocument
-from magnet.fields import choice_label
 from magnet.records import (
     CheckIn,
     Event,
@@ -30,6 +29,7 @@ from magnet.records import (
     SurveyResponse,
     TrainingRecord,
 )
+from magnet.values import choice_label
 
 QUIET_DAYS = 90
 _LEVEL_ORDER = {level.value: i for i, level in enumerate(MembershipLevel)}

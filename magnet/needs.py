@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from magnet.document import GroupDocument
-from magnet.fields import choice_label, split_list
+from magnet.fields import split_list
 from magnet.records import Goal, GoalStatus, Need, Priority, QuestionKind, Survey, SurveyResponse
 from magnet.surveys import options_of, questions, signalled
+from magnet.values import choice_label
 
 # Share of respondents who signalled a need -> the priority suggested for it.
 PRIORITY_SHARES: tuple[tuple[float, str], ...] = (

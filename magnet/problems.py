@@ -14,9 +14,10 @@ from datetime import date, datetime
 from typing import Any
 
 from magnet.document import PROFILE_KEY, GroupDocument
-from magnet.fields import FieldKind, FieldSpec
+from magnet.fields import FieldSpec
 from magnet.record import Record
 from magnet.records import COLLECTIONS, GroupProfile
+from magnet.values import FieldKind
 
 
 @dataclass(frozen=True)

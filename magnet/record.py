@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Self, TypeVar
 
-from magnet.fields import FieldKind, FieldSpec, choice_label, flag, format_value, moment, text
+from magnet.fields import FieldSpec, flag, moment, text
 from magnet.kinds import Kind
+from magnet.values import FieldKind, decode_scalar, format_value
 
 # Fields every record carries; the collection writes them, people do not.
 SYSTEM_FIELDS = ("archived", "created_at", "updated_at", "updated_by")
@@ -87,81 +87,6 @@ def _all_specs(cls: type[Record]) -> dict[str, FieldSpec]:
 
 
 # ---- reading records out of a document (lenient) --------------------------------------------
-
-
-def decode_scalar(spec: FieldSpec, raw: Any) -> Any:
-    """Read one stored value; anything unexpected becomes the field's empty value, never an error."""
-    kind = spec.kind
-    if kind in (FieldKind.TEXT, FieldKind.REF, FieldKind.CHOICE):
-        return raw if isinstance(raw, str) else ""
-    if kind is FieldKind.INTEGER:
-        if isinstance(raw, bool):
-            return int(raw)
-        if isinstance(raw, int):
-            return raw
-        return int(raw) if isinstance(raw, float) and raw.is_integer() else 0
-    if kind is FieldKind.NUMBER:
-        return float(raw) if _finite(raw) else 0.0
-    if kind is FieldKind.FLAG:
-        return bool(raw) if isinstance(raw, bool | int) else False
-    if kind is FieldKind.DATE:
-        if isinstance(raw, datetime):
-            return raw.date()
-        if isinstance(raw, str) and raw:
-            try:
-                return date.fromisoformat(raw[:10])
-            except ValueError:
-                return None
-        return None
-    if kind is FieldKind.MOMENT:
-        if isinstance(raw, datetime):
-            return raw.replace(tzinfo=None)
-        if isinstance(raw, str) and raw:
-            try:
-                return datetime.fromisoformat(raw).replace(tzinfo=None)
-            except ValueError:
-                return None
-        return None
-    if kind is FieldKind.TAGS:
-        if isinstance(raw, dict):
-            return frozenset(str(k) for k, v in raw.items() if v)
-        if isinstance(raw, list):
-            return frozenset(str(v) for v in raw)
-        return frozenset()
-    if kind is FieldKind.MAPPING:
-        if isinstance(raw, dict):
-            return {str(k): v if isinstance(v, str) else str(v) for k, v in raw.items()}
-        return {}
-    if kind is FieldKind.TALLY:
-        return tally_total(raw)
-    if kind is FieldKind.ENTRIES:
-        if not isinstance(raw, dict):
-            return {}
-        return {str(k): decode_entry(spec, v) for k, v in raw.items() if isinstance(v, dict)}
-    raise AssertionError(kind)
-
-
-def tally_total(raw: Any) -> float:
-    """The value of a tally: the sum of every device's contribution (or a plain stored number)."""
-    if isinstance(raw, dict):
-        return round(sum(float(v) for v in raw.values() if _finite(v)), 9)
-    return float(raw) if _finite(raw) else 0.0
-
-
-def _finite(raw: Any) -> bool:
-    """A number a quantity can count: not a flag, not NaN, not infinite (another writer may store those)."""
-    return isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
-
-
-def decode_entry(spec: FieldSpec, raw: dict[str, Any]) -> dict[str, Any]:
-    """One sub-record; unknown keys from newer versions are kept as they are."""
-    entry: dict[str, Any] = {}
-    for key, value in raw.items():
-        sub = spec.entry_fields.get(key)
-        entry[key] = decode_scalar(sub, value) if sub is not None else value
-    for key, sub in spec.entry_fields.items():
-        entry.setdefault(key, decode_scalar(sub, None))
-    return entry
 
 
 Decoder = Callable[[Any], Any]
@@ -242,4 +167,4 @@ def display(record: Record, name: str) -> str:
     return format_value(record.spec(name), getattr(record, name))
 
 
-__all__ = ["SYSTEM_FIELDS", "Record", "choice_label", "decode_record", "decode_scalar", "display", "tally_total"]
+__all__ = ["SYSTEM_FIELDS", "Record", "decode_record", "display"]

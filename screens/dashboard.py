@@ -20,9 +20,9 @@ from textual.events import Click
 from textual.message import Message
 from textual.widgets import Static
 
-from magnet.fields import choice_label
 from magnet.plural import counted
 from magnet.readiness import Readiness, is_expired, readiness
+from magnet.values import choice_label
 from screens import leads
 from screens.base import AreaScreen, shell
 from screens.leads import Lead, follow

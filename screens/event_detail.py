@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from magnet.fields import choice_label
 from magnet.records import Event
+from magnet.values import choice_label
 from screens.events import FORM_FIELDS, ask_rsvp, when, write_minutes
 from screens.live_modal import DetailModal
 from screens.markup import escape

@@ -10,8 +10,8 @@ from rich.text import Text
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from magnet.fields import choice_label
 from magnet.records import Event, Rsvp
+from magnet.values import choice_label
 from screens.edits import put_key
 from screens.listing import RecordListScreen
 from screens.session import Session

@@ -19,10 +19,11 @@ from textual.binding import Binding, BindingType
 from textual.widgets import ContentSwitcher, Static
 
 from magnet.errors import MagnetError
-from magnet.fields import FieldKind, FieldSpec, choice_label, parse_number
+from magnet.fields import FieldSpec, parse_number
 from magnet.plural import counted
 from magnet.readiness import days_on_hand, expiring_items, headcount, is_overdue, open_loans
 from magnet.records import InventoryItem, Loan
+from magnet.values import FieldKind, choice_label
 from screens.base import AreaScreen
 from screens.widgets.modals import ConfirmModal, PickModal, PromptModal
 from screens.widgets.record_table import Column, RecordTable, cell_text

@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from magnet.fields import choice_label, format_value
 from magnet.readiness import events_attended, is_expired, skill_holders, skill_key
 from magnet.records import Certification, Event, Household, Member
+from magnet.values import choice_label, format_value
 from screens.live_modal import DetailModal
 from screens.markup import escape
 from screens.session import Session

@@ -15,9 +15,10 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from magnet.document import GroupDocument
-from magnet.fields import FieldKind, FieldSpec, format_value
+from magnet.fields import FieldSpec
 from magnet.record import Record
 from magnet.records import COLLECTIONS
+from magnet.values import FieldKind, format_value
 from screens.live_modal import DetailModal
 from screens.markup import escape
 from screens.session import Session

@@ -10,10 +10,10 @@ from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.widgets import ContentSwitcher, Static
 
-from magnet.fields import choice_label
 from magnet.readiness import skill_key
 from magnet.record import Record
 from magnet.records import Household, Member
+from magnet.values import choice_label
 from screens.base import AreaScreen
 from screens.widgets.modals import PickModal
 from screens.widgets.record_table import Column, RecordTable, field_column

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from magnet.document import GroupDocument
 from magnet.errors import ValidationError
-from magnet.fields import format_value, parse_value
+from magnet.fields import parse_value
 from magnet.records import Event, InventoryItem, Member
+from magnet.values import format_value
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ from typing import Any
 
 from magnet import calltree
 from magnet.document import GroupDocument
-from magnet.fields import choice_label
 from magnet.readiness import upcoming_events
 from magnet.records import Household, Member, MemberStatus, PaceTier
 from magnet.skills import group_skills
+from magnet.values import choice_label
 
 UPCOMING_DAYS = 90
 UPCOMING_LIMIT = 40

@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from magnet.errors import MagnetError
-from magnet.fields import FieldKind, FieldSpec
+from magnet.fields import FieldSpec
 from magnet.kinds import Sheet
 from magnet.records import SHEET_KINDS, sheet_of
+from magnet.values import FieldKind
 
 # The kinds a spreadsheet can hold, and how each is laid out: declared with the records (`Kind.sheet`).
 CSV_KINDS = SHEET_KINDS

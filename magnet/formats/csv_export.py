@@ -18,11 +18,11 @@ from typing import Any
 
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError
-from magnet.fields import FieldKind, format_value
 from magnet.formats.columns import CSV_KINDS, VERSION_HEADER
 from magnet.formats.roundtrip import stamp_cell
 from magnet.record import Record
 from magnet.records import COLLECTIONS, sheet_of
+from magnet.values import FieldKind, format_value
 
 ID_HEADER = "ID"
 # What makes a spreadsheet treat a cell as a formula (CSV injection).

@@ -26,7 +26,7 @@ from magnet.checks import from_a_spreadsheet
 from magnet.collection import Collection, new_id
 from magnet.document import GroupDocument
 from magnet.errors import MagnetError, ValidationError
-from magnet.fields import FieldKind, format_value, parse_value
+from magnet.fields import parse_value
 from magnet.formats.columns import CSV_KINDS, ColumnMap, guess_kind, map_columns, norm, notes_field
 from magnet.formats.contacts import Adapted, adapt, read_vcards
 from magnet.formats.csv_export import cell_text
@@ -34,8 +34,9 @@ from magnet.formats.csv_rows import DATE_KINDS, NUMBER_KINDS, BuiltRow, NewHouse
 from magnet.formats.locales import Readings
 from magnet.formats.roundtrip import APPLY, KEPT, SAME, Stamp, Versions, merge_cell, parse_stamp
 from magnet.formats.spreadsheet import Sheet, read_sheet
-from magnet.record import Record, decode_scalar
+from magnet.record import Record
 from magnet.records import COLLECTIONS, sheet_of
+from magnet.values import FieldKind, decode_scalar, format_value
 
 ENCODINGS = {
     "utf-8": "UTF-8",

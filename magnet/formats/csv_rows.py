@@ -16,12 +16,13 @@ from typing import Any
 from magnet.checks import from_a_spreadsheet
 from magnet.document import GroupDocument
 from magnet.errors import ValidationError
-from magnet.fields import FieldKind, parse_value, split_list
+from magnet.fields import parse_value, split_list
 from magnet.formats.columns import CSV_KINDS, Column, ColumnMap, joined_glue, named_refs, norm, notes_field
 from magnet.formats.locales import Readings
 from magnet.formats.spreadsheet import SheetRow
 from magnet.record import Record
 from magnet.records import sheet_of
+from magnet.values import FieldKind
 
 _TIME_ONLY = re.compile(r"\d{1,2}:\d{2}(:\d{2})?\s*([AaPp][Mm])?")
 _AMOUNT_WITH_UNIT = re.compile(r"([-+]?\d[\d,]*(?:\.\d+)?)\s*([^\W\d_].*)")

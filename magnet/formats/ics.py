@@ -15,9 +15,9 @@ import re
 from datetime import UTC, datetime
 
 from magnet.document import GroupDocument
-from magnet.fields import choice_label
 from magnet.formats.contentlines import escape_text, render
 from magnet.records import Event
+from magnet.values import choice_label
 
 PRODID = "-//magnet//Mutual Assistance Group events//EN"
 

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from magnet.document import GroupDocument
-from magnet.fields import FieldKind
 from magnet.record import Record
+from magnet.values import FieldKind
 
 
 def record_to_json(record: Record, *, sensitive: bool = True) -> dict[str, Any]:

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from magnet.document import GroupDocument
-from magnet.fields import FieldKind
 from magnet.formats.json_export import record_to_json
 from magnet.record import Record, display
 from magnet.records import COLLECTIONS
+from magnet.values import FieldKind
 
 FORMATS = ("table", "tsv", "json")
 TABLE_COLUMNS = 4  # beside the id: what fits on a terminal line

@@ -59,7 +59,8 @@ async def ask_date(app: Any, question: str, *, value: date | None = None, option
 
 async def ask_number(app: Any, question: str, *, value: float | None = None) -> float | None:
     def problem(text: str) -> str | None:
-        from magnet.fields import FieldKind, FieldSpec
+        from magnet.fields import FieldSpec
+        from magnet.values import FieldKind
 
         try:
             parse_number(text, FieldSpec(FieldKind.NUMBER, "value", minimum=0), "value")

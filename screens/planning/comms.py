@@ -23,8 +23,8 @@ from magnet.communication import (
     release,
     set_caller,
 )
-from magnet.fields import choice_label
 from magnet.records import Announcement, Channel, Member, MemberStatus
+from magnet.values import choice_label
 from screens.markup import escape
 from screens.planning.ask import member_choices
 from screens.planning.tabs import TabbedPage

@@ -14,7 +14,8 @@ from typing import Any
 from magnet.checks import check_entry
 from magnet.document import GroupDocument
 from magnet.fields import FieldSpec, parse_entry
-from magnet.record import Record, decode_scalar
+from magnet.record import Record
+from magnet.values import decode_scalar
 from screens.widgets.record_form import RecordForm
 
 _MADE: dict[tuple[type[Record], str], type[Record]] = {}

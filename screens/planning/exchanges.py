@@ -16,9 +16,9 @@ from textual import work
 from textual.binding import Binding, BindingType
 
 from magnet import exchanges
-from magnet.fields import choice_label
 from magnet.plural import counted
 from magnet.records import Exchange
+from magnet.values import choice_label
 from screens.listing import RecordListScreen
 from screens.planning.page import PlanPage
 from screens.widgets.modals import PickModal

@@ -14,8 +14,8 @@ from textual.widgets import Static
 
 from magnet import goals
 from magnet.evaluation import bar
-from magnet.fields import choice_label
 from magnet.records import Event, Goal, Need
+from magnet.values import choice_label
 from screens.live_modal import LiveModal
 from screens.markup import escape
 from screens.planning.entries import entry_form

@@ -15,9 +15,9 @@ from textual.binding import Binding, BindingType
 
 from magnet import goals
 from magnet.evaluation import bar
-from magnet.fields import choice_label
 from magnet.plural import counted
 from magnet.records import Goal
+from magnet.values import choice_label
 from screens.listing import RecordListScreen
 from screens.planning.ask import ask_number
 from screens.planning.page import PlanPage

@@ -14,10 +14,10 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
 
-from magnet.fields import choice_label
 from magnet.needs import PRIORITY_RANK, by_priority, goals_meeting, link_need
 from magnet.plural import counted
 from magnet.records import Goal, Need, Priority, Survey
+from magnet.values import choice_label
 from screens.planning.tabs import TabbedPage
 from screens.widgets.modals import PickModal
 from screens.widgets.record_table import Column, RecordTable, field_column

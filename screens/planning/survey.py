@@ -18,10 +18,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from magnet.evaluation import bar
-from magnet.fields import choice_label
 from magnet.needs import SurveyTally, apply_tally, tally
 from magnet.records import QuestionKind, Survey
 from magnet.surveys import questions, record_response
+from magnet.values import choice_label
 from screens.live_modal import LiveModal
 from screens.markup import escape
 from screens.planning.ask import ask_survey, member_choices

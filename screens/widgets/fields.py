@@ -13,7 +13,8 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
-from magnet.fields import FieldKind, FieldSpec, choice_label, format_value
+from magnet.fields import FieldSpec
+from magnet.values import FieldKind, choice_label, format_value
 from screens.widgets.tick import Tick
 
 # Fields people write a paragraph in.

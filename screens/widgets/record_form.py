@@ -32,10 +32,11 @@ from textual.worker import get_current_worker
 from magnet.checks import check_record, group_posts
 from magnet.document import GroupDocument
 from magnet.errors import ValidationError
-from magnet.fields import FieldKind, FieldSpec, choice_label, parse_value
+from magnet.fields import FieldSpec, parse_value
 from magnet.membership import role_key
 from magnet.record import Record
 from magnet.records import COLLECTIONS, Member, RoleKind
+from magnet.values import FieldKind, choice_label
 from screens.drafts import Drafts
 from screens.markup import escape
 from screens.widgets.fields import FieldEditor, Raw, editable, initial_raw
