@@ -18,8 +18,9 @@ from magnet.safetext import shown
 
 if TYPE_CHECKING:
     from magnet.collection import Collection
+    from magnet.datadir import GroupInfo
     from magnet.document import GroupDocument
-    from magnet.home import GroupInfo, Home, OpenGroup
+    from magnet.home import Home, OpenGroup
 
 EXIT_USAGE = 2
 T = TypeVar("T")

@@ -1,10 +1,6 @@
-"""The data directory: this device's key and one folder per group it belongs to.
+"""A device's data directory at work: its key, and groups opened, created and adopted.
 
-<home>/device.key              this device's static key (0600)
-<home>/groups/<group id>/      store.mgn, store.lock, group.json, keys and invites
-
-group.json caches the group's name for `magnet groups` and `--group NAME`, except for a group
-encrypted at rest: its name is in the document, behind the passphrase, like every other name.
+The layout, and finding a group without opening it, are in `magnet.datadir`.
 """
 
 from __future__ import annotations
@@ -15,57 +11,34 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
 from magnet import readmodel
 from magnet.collection import new_id
+from magnet.datadir import (
+    DAMAGE_NOTE,
+    INFO_FILE,
+    STORE_FILE,
+    GroupInfo,
+    default_home,
+    find_group,
+    group_infos,
+)
 from magnet.device import DeviceIdentity
 from magnet.document import PROFILE_KEY, GroupDocument
-from magnet.errors import DamagedStore, MagnetError, NotFound, StoreError, UnsavedChange
+from magnet.errors import DamagedStore, MagnetError, StoreError, UnsavedChange
 from magnet.fileio import make_private_dir, write_private
 from magnet.groupkey import KeyRing
 from magnet.migrations import SCHEMA_VERSION
 from magnet.records import COLLECTIONS
-from magnet.store import DAMAGE_NOTE, STORE_FILE, ChunkCipher, GroupStore, LoadReport
+from magnet.store import ChunkCipher, GroupStore, LoadReport
 from magnet.wakeup import Wakeup
 
-HOME_ENV = "MAGNET_HOME"
 # A sliced poll merges this many seconds at a time, then pauses so a waiting thread gets in.
 POLL_SLICE = 0.005
 POLL_BREATH = 0.001
-INFO_FILE = "group.json"
-
-
-def default_home() -> Path:
-    """`MAGNET_HOME` when set, else the platform's user data dir (e.g. ~/.local/share/magnet)."""
-    override = os.environ.get(HOME_ENV)
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("magnet", appauthor=False))
-
-
-@dataclass(frozen=True)
-class GroupInfo:
-    """What the data dir knows about a group without opening its document."""
-
-    group_id: str
-    name: str  # "" for an encrypted group not unlocked yet: its name is not kept in the clear
-    path: Path
-    encrypted: bool = False
-
-    @property
-    def store_path(self) -> Path:
-        return self.path / STORE_FILE
-
-    @property
-    def label(self) -> str:
-        """The group as a person picks it: its name, or its id while the name is locked away."""
-        return self.name or f"group {self.group_id[:8]}"
 
 
 class OpenGroup:
@@ -237,47 +210,11 @@ class Home:
 
     def groups(self) -> list[GroupInfo]:
         """Every group in this data dir, by name."""
-        found: list[GroupInfo] = []
-        if not self.groups_dir.is_dir():
-            return found
-        for path in sorted(self.groups_dir.iterdir()):
-            if not (path / STORE_FILE).exists():
-                continue
-            found.append(self._info(path))
-        return sorted(found, key=lambda g: g.label.lower())
-
-    def _info(self, path: Path) -> GroupInfo:
-        try:
-            meta = json.loads((path / INFO_FILE).read_text())
-            encrypted = bool(meta.get("encrypted", False))
-            return GroupInfo(
-                str(meta.get("id", path.name)),
-                str(meta.get("name", "" if encrypted else path.name)),  # older files held it even then
-                path,
-                encrypted,
-            )
-        except (OSError, ValueError, AttributeError):
-            return GroupInfo(path.name, path.name, path)
+        return group_infos(self.groups_dir)
 
     def find(self, ref: str | None) -> GroupInfo:
         """The group named (case-insensitively) or whose id starts with `ref`; the only one if None."""
-        groups = self.groups()
-        if not groups:
-            raise NotFound("no groups yet: create one with 'magnet init NAME' or try 'magnet demo'")
-        if ref is None:
-            if len(groups) == 1:
-                return groups[0]
-            names = ", ".join(repr(g.label) for g in groups)
-            raise MagnetError(f"this data dir holds several groups ({names}); pick one with --group NAME")
-        matches = [g for g in groups if g.name and g.name.lower() == ref.lower()] or [
-            g for g in groups if g.group_id.startswith(ref.lower())
-        ]
-        if len(matches) == 1:
-            return matches[0]
-        if not matches:
-            hidden = " (an encrypted group goes by its id)" if any(g.encrypted and not g.name for g in groups) else ""
-            raise NotFound(f"no group called {ref!r}; 'magnet groups' lists them{hidden}")
-        raise MagnetError(f"{ref!r} matches several groups; use more of its id")
+        return find_group(self.groups_dir, ref)
 
     def create_group(
         self,

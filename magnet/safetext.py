@@ -8,15 +8,12 @@ stand-in (C0 as its Control Pictures symbol, `␛`, `␇`; C1, bidi controls, li
 surrogates as `\\x9b` / `\\u202e`). What a person types, imports or sends to join is checked by
 `control_problem()` and refused with one clear line.
 
-Logging goes through `SafeFormatter`, installed by `guard_logging()` where `magnet serve` and the
-app set logging up, so no log call needs to remember any of this.
+Log lines go through `magnet.safelog`, which uses `shown()` the same way.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import sys
 import unicodedata
 
 LINE_BREAK = 0x0A
@@ -112,57 +109,3 @@ def control_problem(text: str, *, multiline: bool = False) -> str | None:
 def one_kind_of_line_end(text: str) -> str:
     """Windows (\\r\\n) and old Mac (\\r) line ends as \\n: what a spreadsheet cell or a paste holds."""
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-
-
-# ---- logs ----------------------------------------------------------------------------------
-
-
-class SafeFormatter(logging.Formatter):
-    """Log lines whose data cannot steer the terminal (or the journal) that shows them.
-
-    Wraps the handler's own formatter: the message becomes one line whatever a peer put in it,
-    a traceback keeps its line breaks and loses everything else.
-    """
-
-    def __init__(self, inner: logging.Formatter | None = None) -> None:
-        super().__init__()
-        self.inner = inner or logging.Formatter()
-
-    def format(self, record: logging.LogRecord) -> str:
-        saved = record.msg, record.args, record.exc_text, record.stack_info
-        try:
-            record.msg, record.args = shown(record.getMessage()), None
-            if record.exc_info and not record.exc_text:
-                record.exc_text = self.inner.formatException(record.exc_info)
-            if record.exc_text:
-                record.exc_text = shown(record.exc_text, multiline=True)
-            if record.stack_info:
-                record.stack_info = shown(record.stack_info, multiline=True)
-            return self.inner.format(record)
-        finally:
-            record.msg, record.args, record.exc_text, record.stack_info = saved
-
-
-class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
-    """Like Python's last resort, writes to whatever `sys.stderr` is at the time: the app swaps
-    it for its own while it runs, so a line logged then never lands in the middle of the screen."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
-        super().emit(record)
-
-
-def guard_logging(level: int = logging.WARNING) -> None:
-    """Wrap the formatter of every handler of the root logger in a `SafeFormatter`.
-
-    With no handler at all (the app configures none), add one on stderr at `level`: Python's
-    last-resort handler would otherwise print raw.
-    """
-    root = logging.getLogger()
-    if not root.handlers:
-        last_resort = _CurrentStderr()
-        last_resort.setLevel(level)
-        root.addHandler(last_resort)
-    for handler in root.handlers:
-        if not isinstance(handler.formatter, SafeFormatter):
-            handler.setFormatter(SafeFormatter(handler.formatter))

@@ -247,7 +247,7 @@ def uninstall(
 
 def data_dir(args: argparse.Namespace) -> Path:
     """The data dir the service serves: --home, $MAGNET_HOME, or (under sudo) the invoking user's."""
-    from magnet.home import default_home
+    from magnet.datadir import default_home
 
     if args.home:
         return Path(args.home).expanduser().resolve()

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 import msgpack
 
 from magnet import crdt, wakeup
+from magnet.datadir import DAMAGE_NOTE, LOCK_FILE, STORE_FILE
 from magnet.document import GroupDocument
 from magnet.durable import BINARY, DISK
 from magnet.errors import DamagedStore, MagnetError, StoreError, UnsavedChange
@@ -60,9 +61,6 @@ MAX_META = 1 << 20
 CHECK_KEY = "check"
 # All that stores from before the header checksum held in their meta.
 _LEGACY_META = {"group_id", "sealing"}
-STORE_FILE = "store.mgn"
-LOCK_FILE = "store.lock"
-DAMAGE_NOTE = "store.damage"
 # Compact once the appended tail outgrows this and the snapshot itself.
 COMPACT_AFTER = 1 << 20
 # Changes merged per call when another process's chunk is read (~0.5 ms each on the year group).

@@ -6,8 +6,9 @@ import getpass
 import os
 import sys
 
+from magnet.datadir import GroupInfo
 from magnet.errors import MagnetError
-from magnet.home import GroupInfo, Home, OpenGroup
+from magnet.home import Home, OpenGroup
 from magnet.safetext import shown
 from magnet.store import ChunkCipher, read_header
 

@@ -27,9 +27,10 @@ from textual.signal import Signal
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
+from magnet.datadir import GroupInfo
 from magnet.document import DocChange
 from magnet.errors import MagnetError
-from magnet.home import GroupInfo, Home
+from magnet.home import Home
 from screens.areas import AREA_BY_ID, AREAS, CRISIS_AREA, HOME_AREA
 from screens.base import RELOAD_GAP
 from screens.commands import MagnetCommands
@@ -483,7 +484,7 @@ class MagnetApp(App[int]):
 
 def run_app(home: Home, group: str | None) -> int:
     """`magnet` with no command: the terminal app."""
-    from magnet.safetext import guard_logging
+    from magnet.safelog import guard_logging
 
     guard_logging()  # what the sync engine warns about after the app has closed is shown, never obeyed
     app = MagnetApp(home, group)

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 import segno
 
+from magnet.datadir import STORE_FILE, GroupInfo
 from magnet.errors import MagnetError
-from magnet.home import GroupInfo, Home, OpenGroup
-from magnet.store import STORE_FILE
+from magnet.home import Home, OpenGroup
 from magnet.unlock import PASSPHRASE_ENV
 from screens.sync_link import SyncUnavailable
 

@@ -12,9 +12,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from magnet.datadir import GroupInfo
 from magnet.device import readable_id
 from magnet.fields import parse_value
-from magnet.home import GroupInfo
 from magnet.records import Device, GroupProfile, Member
 from screens.base import AreaScreen
 from screens.markup import escape

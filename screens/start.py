@@ -12,7 +12,7 @@ from textual.widgets import LoadingIndicator, Static
 from screens.widgets.modals import PromptModal
 
 if TYPE_CHECKING:
-    from magnet.home import GroupInfo
+    from magnet.datadir import GroupInfo
 
 SPIN = 1 / 16  # the LoadingIndicator's own frame rate
 

@@ -22,7 +22,8 @@ from magnet.errors import MagnetError, NotFound
 from magnet.home import Home, OpenGroup
 from magnet.lognames import NamesById
 from magnet.records import Device
-from magnet.safetext import control_problem, guard_logging, shown
+from magnet.safelog import guard_logging
+from magnet.safetext import control_problem, shown
 from magnet.unlock import ask_passphrase, open_with_passphrase
 from sync import child
 from sync.events import DEFAULT_PORT, NodeConfig, NodeEvent

@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from magnet.datadir import STORE_FILE
 from magnet.errors import StoreError
 from magnet.fileio import write_private
-from magnet.store import STORE_FILE, read_header
+from magnet.store import read_header
 
 PEERS_FILE = "peers.json"
 BOOK_VERSION = 1

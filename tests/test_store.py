@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from magnet.crdt import changes_since, split_changes
+from magnet.datadir import STORE_FILE
 from magnet.errors import StoreError
 from magnet.home import Home, OpenGroup
-from magnet.store import CHANGES, STORE_FILE, encode_chunk, read_header, scan_chunks
+from magnet.store import CHANGES, encode_chunk, read_header, scan_chunks
 
 assert sys.platform != "win32"  # POSIX-only tests; mypy --platform win32 skips the rest
 

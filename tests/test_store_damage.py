@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from automerge.core import SyncState
 
+from magnet.datadir import DAMAGE_NOTE, STORE_FILE
 from magnet.document import GroupDocument
 from magnet.errors import DamagedStore, StoreError
 from magnet.home import Home, OpenGroup
-from magnet.store import DAMAGE_NOTE, STORE_FILE, read_header, scan_chunks
+from magnet.store import read_header, scan_chunks
 
 
 def sync_docs(a: GroupDocument, b: GroupDocument) -> None:

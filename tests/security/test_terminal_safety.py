@@ -26,7 +26,8 @@ from textual.content import Content
 from magnet.errors import ValidationError
 from magnet.groupkey import KeyRing
 from magnet.home import Home, OpenGroup
-from magnet.safetext import SafeFormatter, control_problem, shown
+from magnet.safelog import SafeFormatter
+from magnet.safetext import control_problem, shown
 from screens.app import MagnetApp
 from screens.markup import escape
 from security.hostile import EVIL_DEVICE, EVIL_NAME, SHOWN_ESCAPE, obeyed, poison, write_raw

@@ -15,8 +15,9 @@ from syncnodes import (
     until,
 )
 
+from magnet.datadir import DAMAGE_NOTE
 from magnet.home import Home
-from magnet.store import DAMAGE_NOTE, read_header, scan_chunks
+from magnet.store import read_header, scan_chunks
 
 
 async def test_changes_waiting_for_a_lost_one_apply_when_a_peer_node_supplies_it(lab: Lab) -> None:
