@@ -5,7 +5,6 @@ Every user mistake ends as one line on stderr and a non-zero exit; tracebacks ar
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +16,8 @@ from magnet.errors import MagnetError, UnsavedChange
 from magnet.safetext import shown
 
 if TYPE_CHECKING:
+    import argparse
+
     from magnet.collection import Collection
     from magnet.datadir import GroupInfo
     from magnet.document import GroupDocument
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2
 T = TypeVar("T")
-Handler = Callable[[argparse.Namespace], int]
+Handler = Callable[["argparse.Namespace"], int]
 
 
 def _home(args: argparse.Namespace) -> Home:
@@ -467,6 +468,8 @@ class _SheetKinds:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     sheet_kinds = _SheetKinds()
     parser = argparse.ArgumentParser(
         prog="magnet", description="A Mutual Assistance Group's shared records, synced peer to peer."
@@ -636,9 +639,15 @@ def _serve_options(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
     try:
+        if "list" in words:  # `magnet list` from the read model, before the rest is imported
+            from magnet.glance import answer
+
+            quick = answer(words)
+            if quick is not None:
+                return quick
+        args = build_parser().parse_args(words)
         code: int = args.handler(args)
         return code
     except UnsavedChange as exc:  # this process ends now: what it kept in memory goes with it

@@ -30,6 +30,7 @@ from magnet.device import DeviceIdentity
 from magnet.document import PROFILE_KEY, GroupDocument
 from magnet.errors import DamagedStore, MagnetError, StoreError, UnsavedChange
 from magnet.fileio import make_private_dir, write_private
+from magnet.formats.listing import every_listing
 from magnet.groupkey import KeyRing
 from magnet.migrations import SCHEMA_VERSION
 from magnet.records import COLLECTIONS
@@ -160,6 +161,7 @@ class OpenGroup:
             collections=[(name, self.doc.raw(name)) for name in fresh],
             sealer=self.store.cipher,
             carry=carry,
+            listings=[listing.plain() for listing in every_listing()],
         )
         self._model = readmodel.load(self.path, state, self.store.cipher)
         return True

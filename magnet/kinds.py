@@ -7,9 +7,10 @@ the spreadsheet tables, export sections and schema steps are all derived from th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from magnet.naming import said
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,3 @@ class Kind:
     def said(self) -> set[str]:
         """Every way a person may name this kind, normalised."""
         return {said(word) for word in (self.noun, self.plural_noun, self.collection, *self.words)}
-
-
-def said(word: str) -> str:
-    """'Check-ins', 'check_in', 'check in' -> 'checkins': how typed kind words are compared."""
-    return re.sub(r"[\s\-_]+", "", word.strip().lower())

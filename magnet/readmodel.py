@@ -7,7 +7,8 @@ the store only appends, and compaction makes a new inode), one blob per collecti
 what it shows. The document stays the only truth: a file that is missing, damaged or made for
 another state of the store is ignored, and whoever has the document loaded writes a new one.
 
-    header: b"MAGNETR\\x01" | length u32 | crc32 u32 | msgpack {group_id, schema, heads, state, index: {name: [offset, length, crc32]}}
+    header: b"MAGNETR\\x02" | length u32 | crc32 u32 | msgpack {group_id, schema, heads, state,
+            index: {name: [offset, length, crc32]}, sealed, listings: [how to list each kind]}
     then:   one blob per collection (msgpack {id: values}), sealed like the store when it is encrypted
 
 Every part carries a checksum: a damaged file gives no answer (`ReadModelDamaged`), never a wrong one.
@@ -19,15 +20,14 @@ import os
 import struct
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, cast
 
 import msgpack
 
-from magnet.fileio import write_private
-from magnet.record import Record, decode_record
+if TYPE_CHECKING:
+    from magnet.record import Record
 
 FILE = "records.mgr"
 # \x02: a datetime another writer stored comes back as a datetime (\x01 kept it as text).
@@ -35,7 +35,7 @@ MAGIC = b"MAGNETR\x02"
 _DATETIME = 1  # msgpack extension type: a datetime's isoformat()
 _HEADER = struct.Struct("<8sII")
 PROFILE = "group"
-R = TypeVar("R", bound=Record)
+R = TypeVar("R", bound="Record")
 
 
 class ReadModelDamaged(ValueError):
@@ -50,8 +50,7 @@ class Sealer(Protocol):
     def open(self, ciphertext: bytes, aad: bytes) -> bytes: ...
 
 
-@dataclass(frozen=True)
-class StoreState:
+class StoreState(NamedTuple):
     """One exact state of the store file's bytes: appends change its size, compaction its inode,
     and anything else that writes to it its modification time."""
 
@@ -82,6 +81,8 @@ class ReadModel:
         self.state = StoreState(*header["state"])
         self.heads = [bytes.fromhex(head) for head in header.get("heads", [])]
         self.schema = int(header.get("schema", 0))
+        self.sealed = bool(header.get("sealed", True))  # older files did not say: take them as sealed
+        self.listings: list[Any] = list(header.get("listings", []))
         self._index: dict[str, tuple[int, int, int]] = {
             str(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in header["index"].items()
         }
@@ -115,6 +116,8 @@ class ReadModel:
         return cached
 
     def records(self, record_type: type[R]) -> list[R]:
+        from magnet.record import decode_record
+
         return [
             decode_record(record_type, key, value)
             for key, value in self.raw(record_type.COLLECTION).items()
@@ -153,12 +156,17 @@ def write(
     collections: Iterable[tuple[str, Mapping[str, Any]]],
     sealer: Sealer | None = None,
     carry: Iterable[tuple[str, tuple[bytes, int]]] = (),
+    listings: Iterable[Any] = (),
 ) -> None:
     """Write the read model for `state` (atomically, owner-only).
 
     `carry` holds parts of an earlier read model of the same group that did not change, as
-    `ReadModel.blob` gave them: copied as they are, neither unpacked nor sealed again.
+    `ReadModel.blob` gave them: copied as they are, neither unpacked nor sealed again. `listings`
+    says how to list each kind (`magnet.formats.listing.Listing.plain()`), so `magnet list` reads
+    this file without importing the record classes.
     """
+    from magnet.fileio import write_private
+
     blobs: list[bytes] = []
     index: dict[str, list[int]] = {}
     offset = 0
@@ -179,6 +187,8 @@ def write(
             "heads": [head.hex() for head in heads],
             "state": [state.inode, state.size, state.modified_ns],
             "index": index,
+            "sealed": sealer is not None,
+            "listings": list(listings),
         },
         use_bin_type=True,
     )

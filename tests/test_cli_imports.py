@@ -65,8 +65,15 @@ def test_groups_reads_the_data_dir_without_cryptography(home: Path) -> None:
     assert loaded & (APP_AND_NETWORK | {"cryptography"}) == set()
 
 
+def test_list_reads_the_read_model_without_the_document_or_the_record_classes(home: Path) -> None:
+    loaded = loaded_by(home, "list", "members")
+    assert "msgpack" in loaded  # the check itself sees what a command loads: the read model was read
+    heavy = {"automerge", "cryptography", "dataclasses", "argparse", "logging", "magnet.records", "magnet.document"}
+    assert loaded & (APP_AND_NETWORK | heavy) == set()
+
+
 def test_list_and_export_load_the_document_but_not_the_app_or_the_network(home: Path) -> None:
-    for argv in (["list", "members"], ["export", "--format", "json"], ["info"]):
+    for argv in (["list", "members", "--format", "json"], ["export", "--format", "json"], ["info"]):
         loaded = loaded_by(home, *argv)
         assert "automerge" in loaded, argv  # the check itself sees what a command loads
         assert loaded & APP_AND_NETWORK == set(), argv

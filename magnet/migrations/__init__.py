@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from magnet.migrations import m0001_first_release
 from magnet.migrations.steps import Step, creation_change
+from magnet.schema import SCHEMA_VERSION
 
 STEPS: tuple[Step, ...] = (m0001_first_release.STEP,)
 
-# The schema this magnet writes: the number of its last step.
-SCHEMA_VERSION = STEPS[-1].number
+if STEPS[-1].number != SCHEMA_VERSION:  # a new step must say so in magnet.schema too
+    raise RuntimeError(f"magnet.schema says {SCHEMA_VERSION}, the last step is {STEPS[-1].number}")
 
 __all__ = ["SCHEMA_VERSION", "STEPS", "Step", "creation_change"]

@@ -1,6 +1,7 @@
 """Every kind of record a Mutual Assistance Group keeps, and the collection each lives in."""
 
-from magnet.kinds import Kind, Sheet, said
+from magnet.kinds import Kind, Sheet
+from magnet.naming import said
 from magnet.record import Record
 from magnet.records.comms import Announcement, AnnouncementUrgency, CallTreeLink, Channel, PaceTier
 from magnet.records.crisis import CheckIn, Exchange, ExchangeKind, ExchangeState, Welfare
