@@ -82,14 +82,40 @@ class ItemLine:
         return [lot for lot in self.lots if not lot.archived] or list(self.lots)
 
 
-def stock_lines(items: Sequence[InventoryItem]) -> list[ItemLine]:
+def stock_lines(items: Sequence[InventoryItem], memo: LineMemo | None = None) -> list[ItemLine]:
     """Items grouped into lines: every lot of one item (name and unit) on one line."""
-    grouped: dict[tuple[str, str], list[InventoryItem]] = {}
-    for item in items:
-        grouped.setdefault(line_key(item), []).append(item)
-    return [
-        ItemLine(tuple(sorted(lots, key=lambda i: (i.archived, i.location.lower(), i.id)))) for lots in grouped.values()
-    ]
+    return (memo or LineMemo()).lines(items)
+
+
+class LineMemo:
+    """Stock lines kept from one load to the next (used by the loading thread only).
+
+    The document keeps the very same record objects for items a change did not touch, so a line
+    whose lots are all the same objects as last time is the same line: one remote edit re-makes
+    one line, not the thousands of a large group's sheet.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[InventoryItem, tuple[str, str]]] = {}
+        self._lines: dict[tuple[str, str], ItemLine] = {}
+
+    def lines(self, items: Sequence[InventoryItem]) -> list[ItemLine]:
+        grouped: dict[tuple[str, str], list[InventoryItem]] = {}
+        keys: dict[str, tuple[InventoryItem, tuple[str, str]]] = {}
+        for item in items:
+            hit = self._keys.get(item.id)
+            key = hit[1] if hit is not None and hit[0] is item else line_key(item)
+            keys[item.id] = (item, key)
+            grouped.setdefault(key, []).append(item)
+        made: dict[tuple[str, str], ItemLine] = {}
+        for key, lots in grouped.items():
+            old = self._lines.get(key)
+            # The old line holds its lots, so no new object can have the id of one of them.
+            if old is None or len(old.lots) != len(lots) or {id(lot) for lot in old.lots} != {id(lot) for lot in lots}:
+                old = ItemLine(tuple(sorted(lots, key=lambda i: (i.archived, i.location.lower(), i.id))))
+            made[key] = old
+        self._keys, self._lines = keys, made
+        return list(made.values())
 
 
 def lots_of(line: ItemLine) -> Sequence[ItemLine]:
@@ -114,12 +140,14 @@ class Stock:
     low: int = 0
     empty: int = 0
 
-    def with_lines(self) -> Stock:
-        """This stock with its sheet lines and the head's counts filled in."""
-        live = stock_lines([i for i in self.items if not i.archived])
+    def with_lines(self, memo: tuple[LineMemo, LineMemo] | None = None) -> Stock:
+        """This stock with its sheet lines and the head's counts filled in (`memo`: every line,
+        and the lines of what is not archived, as the last load made them)."""
+        every, current = memo or (LineMemo(), LineMemo())
+        live = current.lines([i for i in self.items if not i.archived])
         return replace(
             self,
-            lines=stock_lines(self.items),
+            lines=every.lines(self.items),
             low=sum(1 for line in live if "low" in line_states(line, self)),
             empty=sum(1 for line in live if line.quantity <= 0),
         )
@@ -180,6 +208,8 @@ class InventoryScreen(AreaScreen[Stock]):
         super().__init__(*args, **kwargs)
         self.stock = Stock([], [], {}, 0, None, None, frozenset())
         self.focus_key: str | None = None
+        # Replaced whole, never changed in place: a cancelled load still running is harmless.
+        self._memo = (LineMemo(), LineMemo())
 
     # ---- the stock sheet ---------------------------------------------------------------------
 
@@ -348,7 +378,7 @@ class InventoryScreen(AreaScreen[Stock]):
             out,
             today,
             frozenset(loan.item_id for loan in loans if is_overdue(loan, today)),
-        ).with_lines()
+        ).with_lines(self._memo)
 
     def show(self, data: Stock) -> None:
         self.stock = data

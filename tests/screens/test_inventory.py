@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from tui_drive import SIZE, make_app, open_area, screen_text, session, settle, type_text, until, with_sample
 
 from magnet.home import Home
-from screens.inventory import InventoryScreen
+from screens.inventory import InventoryScreen, LineMemo, stock_lines
 from screens.widgets.modals import ConfirmModal, PromptModal
 from screens.widgets.record_form import RecordForm
 
@@ -117,3 +118,25 @@ async def test_warnings_and_days_of_water_and_food(home: Home) -> None:
         screen.records.search.value = "cat:medical"
         await settle(pilot)
         assert screen.records.visible_rows and all(i.category == "medical" for i in screen.records.visible_rows)
+
+
+def test_a_reload_remakes_only_the_stock_lines_whose_lots_changed(tmp_path: Path) -> None:
+    group = Home(tmp_path / "home").create_group("Maple Street")
+    inventory = group.doc.inventory
+    water = [inventory.add(name="Water", unit="gallon", quantity=q, location=p) for q, p in ((4, "A"), (6, "B"))]
+    rice = inventory.add(name="Rice", unit="kg", quantity=10)
+    inventory.add(name="AA batteries", unit="pack", quantity=3)
+    memo = LineMemo()
+    first = {line.id: line for line in stock_lines(inventory.all(), memo)}
+    inventory.adjust(water[1].id, "quantity", -2)  # one lot of the water line changes
+    again = stock_lines(inventory.all(), memo)
+    by_id = {line.id: line for line in again}
+    assert by_id[rice.id] is first[rice.id]  # untouched: the very same line
+    water_line = next(line for line in again if line.name == "Water")
+    assert water_line is not first[water_line.id] and water_line.quantity == 8
+    assert again == stock_lines(inventory.all())  # what a fresh sheet says, line for line
+    inventory.update(rice.id, name="Brown rice")  # a renamed lot moves to a line of its own name
+    renamed = stock_lines(inventory.all(), memo)
+    assert [line.name for line in renamed if line.item and line.item.id == rice.id] == ["Brown rice"]
+    assert renamed == stock_lines(inventory.all())
+    group.close()
