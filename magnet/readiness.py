@@ -218,11 +218,36 @@ def events_attended(events: Iterable[Event], member_id: str) -> list[Event]:
 # ---- supplies -------------------------------------------------------------------------------
 
 
-def below_minimum(items: Iterable[InventoryItem]) -> list[InventoryItem]:
-    """Items with a minimum set and less than that on hand, emptiest (relative) first."""
-    found = [i for i in items if not i.archived and i.minimum > 0 and i.quantity < i.minimum]
-    found.sort(key=lambda i: (i.quantity / i.minimum, i.name.lower()))
+def line_key(item: InventoryItem) -> tuple[str, str]:
+    """Lots of one item: the same name and unit, however they were typed."""
+    return (" ".join(item.name.lower().split()), item.unit.strip().lower())
+
+
+def stock_lines(items: Iterable[InventoryItem]) -> list[list[InventoryItem]]:
+    """What is not archived, as the stock sheet shows it: one line per item, with all its lots
+    (the same water kept in three places is one line)."""
+    grouped: dict[tuple[str, str], list[InventoryItem]] = {}
+    for item in items:
+        if not item.archived:
+            grouped.setdefault(line_key(item), []).append(item)
+    return list(grouped.values())
+
+
+def is_low(item: InventoryItem) -> bool:
+    """A lot with a minimum set and less than that on hand."""
+    return item.minimum > 0 and item.quantity < item.minimum
+
+
+def below_minimum(items: Iterable[InventoryItem]) -> list[list[InventoryItem]]:
+    """Stock lines with a lot below its minimum, the emptiest (relative to its minimum) first."""
+    found = [lots for lots in stock_lines(items) if any(is_low(lot) for lot in lots)]
+    found.sort(key=lambda lots: (min(lot.quantity / lot.minimum for lot in lots if is_low(lot)), lots[0].name.lower()))
     return found
+
+
+def out_of_stock(items: Iterable[InventoryItem]) -> list[list[InventoryItem]]:
+    """Stock lines the group keeps and has none of, in all its places together."""
+    return [lots for lots in stock_lines(items) if sum(lot.quantity for lot in lots) <= 0]
 
 
 def expiring_items(
@@ -295,11 +320,6 @@ def is_overdue(loan: Loan, today: date) -> bool:
 def overdue_loans(loans: Iterable[Loan], *, today: date) -> list[Loan]:
     """Loans still out past their due date, longest overdue first."""
     return [loan for loan in open_loans(loans) if is_overdue(loan, today)]
-
-
-def out_of_stock(items: Iterable[InventoryItem]) -> list[InventoryItem]:
-    """Items the group keeps a line for and has none of (whether or not a minimum is set)."""
-    return [i for i in items if not i.archived and i.quantity <= 0]
 
 
 # ---- skills and certifications ---------------------------------------------------------------
@@ -393,7 +413,7 @@ class Readiness:
 
     welfare: WelfareCounts
     upcoming: list[Event]
-    low_stock: list[InventoryItem]
+    low_stock: list[list[InventoryItem]]  # stock lines (an item's lots), as the Inventory counts them
     expiring: list[InventoryItem]
     certs_expiring: list[Certification]
     skill_gaps: list[SkillGap]
@@ -404,7 +424,7 @@ class Readiness:
     members: int
     households: int
     overdue_loans: list[Loan] = field(default_factory=list)
-    out_of_stock: list[InventoryItem] = field(default_factory=list)
+    out_of_stock: list[list[InventoryItem]] = field(default_factory=list)
     goals_behind: list[Goal] = field(default_factory=list)
     live_goals: int = 0
     pinned: Announcement | None = None  # the newest pinned announcement

@@ -21,7 +21,7 @@ from textual.widgets import ContentSwitcher, Static
 from magnet.errors import MagnetError
 from magnet.fields import FieldSpec, parse_number
 from magnet.plural import counted
-from magnet.readiness import days_on_hand, expiring_items, headcount, is_overdue, open_loans
+from magnet.readiness import days_on_hand, expiring_items, headcount, is_low, is_overdue, line_key, open_loans
 from magnet.records import InventoryItem, Loan
 from magnet.values import FieldKind, choice_label
 from screens.base import AreaScreen
@@ -31,11 +31,6 @@ from screens.widgets.record_table import Column, RecordTable, cell_text
 AMOUNT = FieldSpec(FieldKind.NUMBER, "Amount", name="amount")
 LOAN_FIELDS = ("item_id", "member_id", "quantity", "lent_on", "due_back", "notes")
 ITEM_FIELDS = tuple(InventoryItem.specs())
-
-
-def line_key(item: InventoryItem) -> tuple[str, str]:
-    """Lots of one item: the same name and unit, however they were typed."""
-    return (" ".join(item.name.lower().split()), item.unit.strip().lower())
 
 
 @dataclass(frozen=True)
@@ -157,7 +152,7 @@ def line_states(line: ItemLine, stock: Stock) -> set[str]:
     """What a line's flags say: low, none, expiring, expired, out, overdue."""
     states = set()
     for item in line.live:
-        if item.minimum > 0 and item.quantity < item.minimum:
+        if is_low(item):
             states.add("low")
         if item.quantity <= 0:
             states.add("none")

@@ -17,6 +17,7 @@ from magnet.readiness import (
     headcount,
     needed_skills,
     open_loans,
+    out_of_stock,
     past_events,
     readiness,
     skill_gaps,
@@ -124,8 +125,22 @@ def test_stock_below_minimum_and_expiring(group: OpenGroup) -> None:
     soon = doc.inventory.add(name="Bandages", category="medical", quantity=5, expires=TODAY + timedelta(days=10))
     doc.inventory.add(name="Rice", category="food", quantity=5, expires=TODAY + timedelta(days=300))
     doc.inventory.add(name="Used up", category="food", quantity=0, expires=TODAY)
-    assert [i.id for i in below_minimum(doc.inventory.all())] == [low.id]
+    assert [[i.id for i in lots] for lots in below_minimum(doc.inventory.all())] == [[low.id]]
+    assert [[i.name for i in lots] for lots in out_of_stock(doc.inventory.all())] == [["Used up"]]
     assert [i.id for i in expiring_items(doc.inventory.all(), today=TODAY)] == [old.id, soon.id]
+
+
+def test_stock_is_counted_by_line_as_the_inventory_shows_it(group: OpenGroup) -> None:
+    doc = _doc(group)
+    # Water kept in three places: one low lot and one empty lot make one low line, not an empty one.
+    doc.inventory.add(name="Water", unit="gallon", quantity=2, minimum=5, location="A")
+    doc.inventory.add(name="water ", unit="Gallon", quantity=0, location="B")
+    doc.inventory.add(name="Water", unit="gallon", quantity=30, location="C")
+    doc.inventory.add(name="Tarps", quantity=0, location="A")
+    doc.inventory.add(name="Tarps", quantity=0, location="B")
+    items = doc.inventory.all()
+    assert [[i.location for i in lots] for lots in below_minimum(items)] == [["A", "B", "C"]]
+    assert [[i.name for i in lots] for lots in out_of_stock(items)] == [["Tarps", "Tarps"]]
 
 
 def test_days_of_water_and_food_for_the_groups_headcount(group: OpenGroup) -> None:
@@ -221,4 +236,4 @@ def test_readiness_of_a_whole_group(group: OpenGroup) -> None:
     assert ready.people >= ready.households
     assert ready.water_days is not None and ready.water_days > 0
     assert all(e.starts is not None and e.starts >= NOW for e in ready.upcoming)
-    assert all(i.quantity < i.minimum for i in ready.low_stock)
+    assert all(any(i.quantity < i.minimum for i in lots) for lots in ready.low_stock)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tui_drive import SIZE, make_app, ready, screen_text, session, settle, type_text, until, with_sample
 
 from magnet.home import Home
-from magnet.readiness import below_minimum, expiring_items
+from magnet.readiness import below_minimum, expiring_items, is_low, out_of_stock
 from screens.app import MagnetApp
 from screens.checkin import CheckInScreen
 from screens.dashboard import DashboardScreen
@@ -32,16 +32,19 @@ async def test_low_stock_and_expiring_items_open_the_inventory_filtered(home: Ho
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         doc = session(app).doc
-        low = {i.id for i in below_minimum(doc.inventory.all())}
+        low_lines, empty_lines = below_minimum(doc.inventory.all()), out_of_stock(doc.inventory.all())
+        low = {i.id for lots in low_lines for i in lots if is_low(i)}
         expiring = {i.id for i in expiring_items(doc.inventory.all(), today=session(app).now().date())}
         assert low and expiring, "the sample group has both to show"
-        assert f"{len(low)} low, " in screen_text(app)
+        # The card counts stock lines, as the Inventory's head does: the two never disagree.
+        assert f"{len(low_lines)} low, {len(empty_lines)} empty" in screen_text(app)
 
         await pilot.press("l")
         await until(pilot, lambda: app.current_mode == "inventory" and inventory(app).loaded_once)
         await until(pilot, lambda: lots_shown(app) == low)
         assert inventory(app).records.search.value == "is:low"
         text = screen_text(app)
+        assert f"{len(low_lines)} low · {len(empty_lines)} none left" in text
         assert "is:low" in text and "LOW" in text
 
         await pilot.press("1", "x")
