@@ -79,6 +79,10 @@ class Discovery:
             await self._zc.async_register_service(self._info)
             log.info("advertising %s on port %d", self.instance, self.port)
 
+    def rename(self) -> None:
+        """A new instance name (after a failed start: another device may hold this one)."""
+        self.instance = random_instance()
+
     async def update(self, txt: dict[str, str]) -> None:
         """Advertise new TXT values (the hourly tag, a new epoch, open invites)."""
         self.txt = dict(txt)

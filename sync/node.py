@@ -58,6 +58,9 @@ FD_RESERVE = 32
 # A connection still in the handshake after this long may give its place to a new one when the
 # node is full: honest handshakes take milliseconds, a flood's linger until they time out.
 STALE_HANDSHAKE = 1.0
+# A failed mDNS start is tried again after this long, doubling up to the most.
+DISCOVERY_RETRY_MIN = 2.0
+DISCOVERY_RETRY_MAX = 60.0
 MAX_DIAL_ATTEMPTS = 6  # epochs tried in turn when a peer holds another key for the newest
 DOCUMENT_DATA = (Changes, Snapshot, Sync)
 _DIGITS = re.compile(r"\d+")  # refusals that differ only in numbers are one kind
@@ -211,16 +214,32 @@ class Node:
         self._loop.call_soon(poll)
 
     async def _start_discovery(self, discovery: Discovery) -> None:
-        """Browse and advertise; registering takes ~1.5 s of probing, so peers are dialed meanwhile."""
-        try:
-            await discovery.start()
+        """Browse and advertise; registering takes ~1.5 s of probing, so peers are dialed meanwhile.
+
+        A start that fails (probing timed out on a busy machine, a network not up yet) is tried
+        again, less and less often: a device nobody can find is one nobody can join.
+        """
+        delay = DISCOVERY_RETRY_MIN
+        failed = False
+        while not self._stopping:
+            try:
+                await discovery.start()
+            except Exception as exc:  # zeroconf fails in many ways on odd networks
+                reason = str(exc) or type(exc).__name__
+                with contextlib.suppress(Exception):
+                    await discovery.stop()  # whatever half started, so the next try starts clean
+                discovery.rename()  # the name may be taken (NonUniqueNameException)
+                if not failed:
+                    log.warning("mDNS discovery is off for now (%s); trying again", reason)
+                    self._emit("error", "", None, f"mDNS discovery is off for now: {reason}")
+                failed = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, DISCOVERY_RETRY_MAX)
+                continue
             self._advertised = discovery.txt
-        except Exception as exc:  # zeroconf fails in many ways on odd networks
-            log.warning("mDNS discovery is off: %s", exc)
-            self._emit("error", "", None, f"mDNS discovery is off: {exc}")
-            self.discovery = None
-            with contextlib.suppress(Exception):
-                await discovery.stop()
+            if failed:
+                log.info("mDNS discovery is on")
+            return
 
     async def stop(self) -> None:
         """Say goodbye to every peer and on mDNS, and remember what worked."""

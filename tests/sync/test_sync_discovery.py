@@ -17,7 +17,9 @@ from zeroconf import IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from magnet.groupkey import KeyRing
+from sync import discovery as discovery_module
 from sync.discovery import SERVICE_TYPE
+from sync.discovery import random_instance as fresh_instance
 from sync.invitebook import InviteBook
 from sync.secure import revoke_device
 
@@ -111,3 +113,35 @@ async def test_devices_that_rotated_apart_still_find_each_other_by_the_previous_
         what="the two sides found by mDNS and merged",
     )
     assert a.discovery is not None and b.discovery is not None
+
+
+async def test_a_failed_mdns_start_is_tried_again_until_the_device_is_found(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another service already holds the name the node picks first: registering fails for real
+    # (NonUniqueNameException). A node that gave up then could never be found or joined.
+    taken = "magnet-0000000000aa"
+    names = iter([taken])
+    monkeypatch.setattr(discovery_module, "random_instance", lambda: next(names, None) or fresh_instance())
+    squatter = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
+    await squatter.async_register_service(
+        AsyncServiceInfo(
+            SERVICE_TYPE,
+            f"{taken}.{SERVICE_TYPE}",
+            port=9,
+            addresses=[socket.inet_aton("127.0.0.1")],
+            server=f"{taken}.local.",
+        )
+    )
+    try:
+        ann = lab.found()
+        bob = lab.member(ann, "Bob")
+        heard = Recorder()
+        a = await lab.node(ann, heard, discovery=True)
+        await until(lambda: bool(heard.kinds("error")), within=15, what="the failed start")
+        assert "mDNS discovery is off for now" in heard.kinds("error")[0].detail
+        b = await lab.node(bob, discovery=True)
+        await until(lambda: bool(a.sessions) and bool(b.sessions), within=20, what="discovery after the retry")
+        assert a.discovery is not None and a.discovery.instance != taken
+    finally:
+        await squatter.async_close()
