@@ -377,6 +377,8 @@ class InventoryScreen(AreaScreen[Stock]):
 
     def show(self, data: Stock) -> None:
         self.stock = data
+        # Everything the sheet's cells read beyond the line itself (see _flags, _holder, _expires).
+        self.records.context = (data.expiring, data.out, data.overdue, data.today, data.names)
         self.records.set_rows(data.lines)
         self.loans.set_rows(data.loans)
         if self.focus_key and self.records.select(self.focus_key):

@@ -225,6 +225,12 @@ class RecordTable(Vertical, Generic[T]):
         self._by_key: dict[str, T] = {}
         self._keys: list[str] = []
         self._cells: dict[str, tuple[Cell, ...]] = {}
+        # What the cells show beyond the row itself (the screen sets it before `set_rows`): while
+        # it stays equal, a row that is the very same object keeps its cells from last time, so
+        # a reload after one change does not format a large sheet again on the UI thread.
+        self.context: object = None
+        self._memo: dict[str, tuple[T, tuple[Cell, ...]]] = {}
+        self._memo_for: object = None
         self._resort = True
         self._search_timer: Timer | None = None
 
@@ -275,7 +281,17 @@ class RecordTable(Vertical, Generic[T]):
         if self.sub_rows is not None:
             for row in self._rows:
                 self._by_key.update((self.row_key(child), child) for child in self.sub_rows(row))
+        self._memo = {k: hit for k, hit in self._memo.items() if self._by_key.get(k) is hit[0]}
         self._refresh_rows()
+
+    def _cells_of(self, row: T) -> tuple[Cell, ...]:
+        key = self.row_key(row)
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is row:
+            return hit[1]
+        cells = tuple(c.cell(row) for c in self.columns)
+        self._memo[key] = (row, cells)
+        return cells
 
     def _kids(self, row: T) -> Sequence[T]:
         return self.sub_rows(row) if self.sub_rows is not None else ()
@@ -379,7 +395,7 @@ class RecordTable(Vertical, Generic[T]):
                     return False
                 continue
             if text is None:
-                text = " ".join(_plain(c.cell(row)) for c in self.columns).lower()
+                text = " ".join(_plain(cell) for cell in self._cells_of(row)).lower()
                 if self.haystack is not None:
                     text += " " + self.haystack(row).lower()
             if term not in text:
@@ -390,23 +406,28 @@ class RecordTable(Vertical, Generic[T]):
         if self.stable_order and not self._resort and self._keys:
             place = {k: i for i, k in enumerate(self._keys)}
             return sorted(rows, key=lambda r: place.get(self.row_key(r), len(place)))
-        column = next((c for c in self.columns if c.key == self.sort_column), None)
-        if column is None:
+        index = next((i for i, c in enumerate(self.columns) if c.key == self.sort_column), None)
+        if index is None:
             return rows
-        sort_key = column.sort_key or (lambda r: _plain(column.cell(r)).lower())
+        sort_key = self.columns[index].sort_key or (lambda r: _plain(self._cells_of(r)[index]).lower())
         return sorted(rows, key=sort_key, reverse=self.sort_reverse)
 
     def _refresh_rows(self) -> None:
         if not self.is_mounted:
             return
+        stamp = None if self.context is None else (self.context, frozenset(self.expanded))
+        if stamp is None or stamp != self._memo_for:
+            self._memo = {}  # with no context given, cells are only reused within one refresh
+        self._memo_for = stamp
         rows = self._with_children(self._ordered(self._visible()))
         self._resort = False
         keys = [self.row_key(r) for r in rows]
-        cells = {k: tuple(c.cell(r) for c in self.columns) for k, r in zip(keys, rows, strict=True)}
+        cells = {k: self._cells_of(r) for k, r in zip(keys, rows, strict=True)}
         table = self.table
         if keys == self._keys:
             for k in keys:
-                if cells[k] != self._cells.get(k):
+                old = self._cells.get(k)
+                if cells[k] is not old and cells[k] != old:
                     for column, value in zip(self.columns, cells[k], strict=True):
                         table.update_cell(k, column.key, _as_text(value))
         else:

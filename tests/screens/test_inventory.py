@@ -140,3 +140,22 @@ def test_a_reload_remakes_only_the_stock_lines_whose_lots_changed(tmp_path: Path
     assert [line.name for line in renamed if line.item and line.item.id == rice.id] == ["Brown rice"]
     assert renamed == stock_lines(inventory.all())
     group.close()
+
+
+async def test_a_change_to_one_item_formats_only_its_line_again(home: Home) -> None:
+    app = make_app(with_sample(home))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await _inventory(pilot)
+        doc = session(app).doc
+        member = doc.members.add(name="Aaa Borrower")
+        changed = doc.inventory.add(name="Aaa rope", quantity=3, unit="coil")
+        kept = doc.inventory.add(name="Aab tarps", quantity=4)
+        await until(pilot, lambda: screen.records.select(kept.id) and changed.id in screen.records._cells)
+        before = screen.records._cells[kept.id]
+        doc.inventory.adjust(changed.id, "quantity", 2)
+        await until(pilot, lambda: "5 coil" in str(screen.records._cells[changed.id][1]))
+        assert screen.records._cells[kept.id] is before  # the untouched line's cells, reused
+        # A loan changes what the untouched line shows (its flags) though the line is the same:
+        # its cells are formatted again, never shown stale.
+        doc.loans.add(item_id=kept.id, member_id=member.id, quantity=1, lent_on=date.today())
+        await until(pilot, lambda: "out 1" in str(screen.records._cells[kept.id][2]))
