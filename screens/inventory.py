@@ -8,6 +8,7 @@ minimum or not), EXP/EXPIRED, out on loan, and OVERDUE when a loan is past its d
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -83,34 +84,56 @@ def stock_lines(items: Sequence[InventoryItem], memo: LineMemo | None = None) ->
 
 
 class LineMemo:
-    """Stock lines kept from one load to the next (used by the loading thread only).
+    """Stock lines kept from one load to the next, changed only where the items changed.
 
-    The document keeps the very same record objects for items a change did not touch, so a line
-    whose lots are all the same objects as last time is the same line: one remote edit re-makes
-    one line, not the thousands of a large group's sheet.
+    The document keeps the very same record objects for items a change did not touch, so an
+    item that is the same object as last time is in the same line as last time: one remote edit
+    re-makes one line, not the thousands of a large group's sheet. Loads run on worker threads
+    (a cancelled one may still be running), so one at a time holds the memo.
     """
 
     def __init__(self) -> None:
-        self._keys: dict[str, tuple[InventoryItem, tuple[str, str]]] = {}
+        self._lock = threading.Lock()
+        self._items: dict[str, InventoryItem] = {}  # id -> the item as last seen
+        self._key_of: dict[str, tuple[str, str]] = {}  # id -> the key of its line
+        self._groups: dict[tuple[str, str], dict[str, InventoryItem]] = {}  # key -> its lots by id
         self._lines: dict[tuple[str, str], ItemLine] = {}
 
     def lines(self, items: Sequence[InventoryItem]) -> list[ItemLine]:
-        grouped: dict[tuple[str, str], list[InventoryItem]] = {}
-        keys: dict[str, tuple[InventoryItem, tuple[str, str]]] = {}
-        for item in items:
-            hit = self._keys.get(item.id)
-            key = hit[1] if hit is not None and hit[0] is item else line_key(item)
-            keys[item.id] = (item, key)
-            grouped.setdefault(key, []).append(item)
-        made: dict[tuple[str, str], ItemLine] = {}
-        for key, lots in grouped.items():
-            old = self._lines.get(key)
-            # The old line holds its lots, so no new object can have the id of one of them.
-            if old is None or len(old.lots) != len(lots) or {id(lot) for lot in old.lots} != {id(lot) for lot in lots}:
-                old = ItemLine(tuple(sorted(lots, key=lambda i: (i.archived, i.location.lower(), i.id))))
-            made[key] = old
-        self._keys, self._lines = keys, made
-        return list(made.values())
+        with self._lock:
+            seen: dict[str, InventoryItem] = {}
+            touched: set[tuple[str, str]] = set()
+            for item in items:
+                seen[item.id] = item
+                if self._items.get(item.id) is not item:
+                    touched |= self._place(item)
+            if len(seen) != len(self._items) or touched:
+                for gone in self._items.keys() - seen.keys():
+                    touched.add(self._unplace(gone))
+            self._items = seen
+            for key in touched:
+                lots = self._groups.get(key)
+                if not lots:
+                    self._groups.pop(key, None)
+                    self._lines.pop(key, None)
+                else:
+                    self._lines[key] = ItemLine(
+                        tuple(sorted(lots.values(), key=lambda i: (i.archived, i.location.lower(), i.id)))
+                    )
+            return list(self._lines.values())
+
+    def _place(self, item: InventoryItem) -> set[tuple[str, str]]:
+        """Put a new or changed item in its line; the keys of the lines that changed."""
+        keys = {self._unplace(item.id)} if item.id in self._key_of else set()
+        key = line_key(item)
+        self._key_of[item.id] = key
+        self._groups.setdefault(key, {})[item.id] = item
+        return keys | {key}
+
+    def _unplace(self, item_id: str) -> tuple[str, str]:
+        key = self._key_of.pop(item_id)
+        self._groups.get(key, {}).pop(item_id, None)
+        return key
 
 
 def lots_of(line: ItemLine) -> Sequence[ItemLine]:
@@ -143,7 +166,7 @@ class Stock:
         return replace(
             self,
             lines=every.lines(self.items),
-            low=sum(1 for line in live if "low" in line_states(line, self)),
+            low=sum(1 for line in live if any(is_low(lot) for lot in line.live)),  # as line_states says
             empty=sum(1 for line in live if line.quantity <= 0),
         )
 
@@ -203,8 +226,7 @@ class InventoryScreen(AreaScreen[Stock]):
         super().__init__(*args, **kwargs)
         self.stock = Stock([], [], {}, 0, None, None, frozenset())
         self.focus_key: str | None = None
-        # Replaced whole, never changed in place: a cancelled load still running is harmless.
-        self._memo = (LineMemo(), LineMemo())
+        self._memo = (LineMemo(), LineMemo())  # every line, and the lines of what is not archived
 
     # ---- the stock sheet ---------------------------------------------------------------------
 
