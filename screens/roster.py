@@ -150,6 +150,10 @@ class RosterScreen(AreaScreen[RosterData]):
 
     def show(self, data: RosterData) -> None:
         self.data = data
+        # What the cells read beyond the row (see RecordTable.context): a member's, nothing else;
+        # a household's, how many members it has.
+        self.members.context = ()
+        self.households.context = data.household_size
         self.members.set_rows(data.members)
         self.households.set_rows(data.households)
         self._headline()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import re
 import signal
@@ -83,6 +84,7 @@ def serve(args: argparse.Namespace) -> int:
     controlled = bool(getattr(args, "control", False))
     group = child.open_controlled(_home(args), args.group) if controlled else _open(args)
     hidden = _names_by_id(group) if group.info.encrypted else None
+    gc.freeze()  # the loaded group lives as long as the node: full collections skip it (see screens/app.py)
     try:
         if hidden is None:
             log.info("serving %r as %s", group.info.name, group.home.device.readable_id)

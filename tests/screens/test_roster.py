@@ -248,3 +248,17 @@ async def test_keys_typed_in_a_burst_land_in_the_fields_they_were_typed_for(home
             app.post_message(events.Key(key, key if len(key) == 1 else None))
         await until(pilot, lambda: form.editor_for("phones").raw == "cell: 555")
         assert (form.editor_for("name").raw, form.editor_for("zone").raw) == ("Carl Test", "C")
+
+
+async def test_a_households_member_count_follows_a_member_who_joins_it(home: Home) -> None:
+    # The household itself does not change, only how many members point at it: its row must
+    # not keep the count it was first shown with.
+    app = make_app(with_sample(home))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_area(pilot, "2", RosterScreen)
+        doc = session(app).doc
+        house = doc.households.add(name="Aaa house")
+        await until(pilot, lambda: house.id in screen.households._cells)
+        assert str(screen.households._cells[house.id][3]) == "0"
+        doc.members.add(name="Aaa Newcomer", household_id=house.id)
+        await until(pilot, lambda: str(screen.households._cells[house.id][3]) == "1")
