@@ -240,14 +240,24 @@ def is_low(item: InventoryItem) -> bool:
 
 def below_minimum(items: Iterable[InventoryItem]) -> list[list[InventoryItem]]:
     """Stock lines with a lot below its minimum, the emptiest (relative to its minimum) first."""
-    found = [lots for lots in stock_lines(items) if any(is_low(lot) for lot in lots)]
-    found.sort(key=lambda lots: (min(lot.quantity / lot.minimum for lot in lots if is_low(lot)), lots[0].name.lower()))
-    return found
+    return low_lines(stock_lines(items))
 
 
 def out_of_stock(items: Iterable[InventoryItem]) -> list[list[InventoryItem]]:
     """Stock lines the group keeps and has none of, in all its places together."""
-    return [lots for lots in stock_lines(items) if sum(lot.quantity for lot in lots) <= 0]
+    return empty_lines(stock_lines(items))
+
+
+def low_lines(lines: Iterable[list[InventoryItem]]) -> list[list[InventoryItem]]:
+    """`below_minimum` of lines already grouped."""
+    found = [lots for lots in lines if any(is_low(lot) for lot in lots)]
+    found.sort(key=lambda lots: (min(lot.quantity / lot.minimum for lot in lots if is_low(lot)), lots[0].name.lower()))
+    return found
+
+
+def empty_lines(lines: Iterable[list[InventoryItem]]) -> list[list[InventoryItem]]:
+    """`out_of_stock` of lines already grouped."""
+    return [lots for lots in lines if sum(lot.quantity for lot in lots) <= 0]
 
 
 def expiring_items(
@@ -444,10 +454,11 @@ def readiness(doc: GroupDocument, *, now: datetime, checkin_since: datetime | No
     all_goals = doc.goals.all()
     units = welfare_units(households, members, doc.checkins.all(), since=checkin_since)
     people = headcount(households, members)
+    lines = stock_lines(items)  # once: low and empty count the same lines
     return Readiness(
         welfare=welfare_counts(units),
         upcoming=upcoming_events(doc.events.all(), now=now),
-        low_stock=below_minimum(items),
+        low_stock=low_lines(lines),
         expiring=expiring_items(items, today=today),
         certs_expiring=certifications_expiring(certs, today=today),
         skill_gaps=skill_gaps(members, certs, today=today, needed=needed_skills(doc.courses.all())),
@@ -458,7 +469,7 @@ def readiness(doc: GroupDocument, *, now: datetime, checkin_since: datetime | No
         members=len(members),
         households=len(households),
         overdue_loans=overdue_loans(loans, today=today),
-        out_of_stock=out_of_stock(items),
+        out_of_stock=empty_lines(lines),
         goals_behind=[s.goal for s in goals.behind(all_goals, today)],
         live_goals=sum(1 for g in all_goals if g.status in goals.LIVE),
         pinned=pinned_announcement(doc.announcements.all()),
