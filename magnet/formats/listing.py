@@ -99,11 +99,11 @@ def listing_of(record_type: type[Record]) -> Listing:
 
 
 @functools.cache
-def every_listing() -> list[Listing]:
+def every_listing() -> tuple[Listing, ...]:
     """The listing of every kind this magnet knows, for the read model."""
     from magnet.records import RECORD_TYPES
 
-    return [listing_of(cls) for cls in RECORD_TYPES]
+    return tuple(listing_of(cls) for cls in RECORD_TYPES)
 
 
 def _shown(column: Column, values: Mapping[str, Any]) -> str:
