@@ -21,6 +21,7 @@ from magnet.collection import Collection, child_map, decode_collection, new_id, 
 from magnet.errors import MagnetError, StoreError, ValidationError
 from magnet.fields import parse_entry, parse_value
 from magnet.migrations import SCHEMA_VERSION, STEPS, creation_change
+from magnet.objectindex import ObjectIndex
 from magnet.record import Record, decode_record
 from magnet.records import (
     COLLECTIONS,
@@ -50,9 +51,13 @@ from magnet.records import (
 )
 
 PROFILE_KEY = "group"
+# The maps at the document's root: every collection, and the group's profile.
+ROOT_MAPS = (*COLLECTIONS, PROFILE_KEY)
 # A merge whose diff holds more patches than this is not read patch by patch: every collection is
 # re-read, and only the patches that report a collision are parsed.
 PATCH_PARSE_LIMIT = 20_000
+# A review reads up to this many merged changes' own ops; beyond, one diff costs less.
+PARSE_CHANGES_LIMIT = 2_000
 # A collection this small is read again in full after a merge rather than waiting for a review.
 READ_AGAIN_BELOW = 256
 R = TypeVar("R", bound=Record)
@@ -136,6 +141,9 @@ class GroupDocument:
         # Remote changes not yet looked at: the heads before them, and views of what arrived.
         self._review_from: list[bytes] | None = None
         self._review_views: list[list[bytes]] = []
+        # ...and those changes themselves, while few enough to read (None: too many, diff instead).
+        self._review_changes: list[bytes] | None = []
+        self._index = ObjectIndex()
         # Collections read again in full since the last merge, while its review waits.
         self._read_since_merge: set[str] = set()
         for record_type in RECORD_TYPES:
@@ -437,6 +445,11 @@ class GroupDocument:
             # of remote changes costs one diff, not one per change.
             if self._review_from is None:
                 self._review_from = before
+                self._review_changes = []
+            if self._review_changes is not None:
+                self._review_changes.extend(new)
+                if len(self._review_changes) > PARSE_CHANGES_LIMIT:
+                    self._review_changes = None
             self._review_views.extend(views)
             self._read_since_merge.clear()
         else:
@@ -508,17 +521,24 @@ class GroupDocument:
                 self._refresh_cache(None)
                 self._mark_dirty(None)
                 return None
-            raw = self._doc.diff(before, after)
-            if len(raw) > PATCH_PARSE_LIMIT:
-                found = [patches.parse(text) for text in map(repr, raw) if "onflict" in text]
-                touched = None
+            changes, self._review_changes = self._review_changes, []
+            read = self._index.touched(self._doc, changes, ROOT_MAPS) if changes else None
+            if read is not None:
+                # The changes' own ops say it, at the cost of their size (magnet.objectindex).
+                touched, keys = read[0], set(read[1])
             else:
-                found = patches.parse_all(raw)
-                touched = patches.touched(found)
-            keys = {(p.obj.to_bytes(), p.prop) for p in found if p.collides and isinstance(p.prop, str)}
-            keys |= {(ROOT, name) for name in (*COLLECTIONS, PROFILE_KEY)}
+                raw = self._doc.diff(before, after)
+                if len(raw) > PATCH_PARSE_LIMIT:
+                    found = [patches.parse(text) for text in map(repr, raw) if "onflict" in text]
+                    touched = None
+                else:
+                    found = patches.parse_all(raw)
+                    touched = patches.touched(found)
+                keys = {(p.obj.to_bytes(), p.prop) for p in found if p.collides and isinstance(p.prop, str)}
+            keys |= {(ROOT, name) for name in ROOT_MAPS}
             hidden = collisions.find_hidden(self._doc, keys, views)
             if hidden:
+                self._index.forget()  # a fold moves what was under the hidden map
                 self._heal(hidden)
                 self._refresh_cache(None)  # a fold can reach anywhere: every collection is read again
                 self._mark_dirty(None)

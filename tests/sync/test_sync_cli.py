@@ -120,7 +120,7 @@ def test_invite_join_sync_and_revoke_from_the_command_line(tmp_path: Path) -> No
                     ann_group.close()
         finally:
             bob_group.close()
-    assert ann_serve.process.returncode == 0
+    assert ann_serve.process.returncode == 0, ann_serve.text()[-3000:]
     assert "stopped; everything received is saved" in ann_serve.text()
     assert "revoked" in magnet(ann, "devices").stdout
 
