@@ -588,10 +588,11 @@ class GroupDocument:
             collection_obj = self.collection_obj(name)
             for record_id in ids:
                 found = self._doc.get(collection_obj, record_id)
-                index.pop(record_id, None)
                 if found is not None and found[0] == ObjType.Map:
                     raw = crdt.read_map(self._doc, found[1])
-                    index[record_id] = decode_record(record_type, record_id, raw)
+                    index[record_id] = decode_record(record_type, record_id, raw)  # keeps its place
+                else:
+                    index.pop(record_id, None)
             self._cache[name] = (hit[0], list(index.values()), index)
 
     def flush(self) -> None:

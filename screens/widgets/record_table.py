@@ -410,7 +410,9 @@ class RecordTable(Vertical, Generic[T]):
         if index is None:
             return rows
         sort_key = self.columns[index].sort_key or (lambda r: _plain(self._cells_of(r)[index]).lower())
-        return sorted(rows, key=sort_key, reverse=self.sort_reverse)
+        # Ties (two neighbours of one name) go by key, not by the order rows came in: an edit that
+        # hands one row in elsewhere must not reorder, and so redraw, the whole table.
+        return sorted(rows, key=lambda r: (sort_key(r), self.row_key(r)), reverse=self.sort_reverse)
 
     def _refresh_rows(self) -> None:
         if not self.is_mounted:

@@ -21,7 +21,7 @@ from tui_drive import (
 )
 
 from magnet.home import Home
-from screens.app import MagnetApp
+from screens.app import GC_THRESHOLDS, MagnetApp
 from screens.areas import AREAS
 from screens.dashboard import Card
 from screens.widgets.record_form import RecordForm
@@ -312,4 +312,5 @@ async def test_the_group_read_at_start_is_kept_out_of_full_collections(home: Hom
         frozen = gc.get_freeze_count()
         records = session(app).doc.members.all()
         assert frozen > len(records)  # at least the records the dashboard read
+        assert gc.get_threshold() == GC_THRESHOLDS  # and collections start less often
     gc.unfreeze()
