@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,10 @@ async def retype(pilot: Pilot[Any], selector: str, text: str) -> None:
 
 
 def sensitive_member(app: MagnetApp) -> tuple[str, str]:
-    """A member and their emergency contact (which only a sensitive export may hold)."""
+    """A member and their emergency contact (which only a sensitive export may hold), as the HTML
+    binder writes them (Bea O'Brien is Bea O&#x27;Brien there)."""
     found = next(m for m in session(app).doc.members.all() if len(m.emergency_contact) > 8)
-    return found.name, found.emergency_contact
+    return escape(found.name), escape(found.emergency_contact)
 
 
 async def test_binder_to_the_home_folder_then_again_with_sensitive_fields(home: Home, me: Path) -> None:
