@@ -22,9 +22,10 @@ import zlib
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
+from magnet.crdt import CHUNK_MAGIC
+
 V = TypeVar("V")
 
-MAGIC = b"\x85\x6f\x4a\x83"
 CHANGE, COMPRESSED_CHANGE = 1, 2
 OBJ_ACTOR, OBJ_CTR, KEY_STR, ACTION = 1, 2, 21, 66
 MAKE_MAP, PUT, MAKE_LIST, DELETE, MAKE_TEXT, INCREMENT, MAKE_TABLE = range(7)
@@ -52,19 +53,8 @@ def parse_change(raw: bytes) -> list[Op]:
         raise ChangeFormatError(f"not a change this reader knows: {exc}") from exc
 
 
-def object_key(obj_id: bytes) -> ObjKey | None:
-    """rc1's ObjId bytes (0x10, actor length, actor, actor index, counter) as a change names it."""
-    if len(obj_id) < 2 or obj_id[0] != 0x10:
-        return None  # the root
-    length, at = _uleb(obj_id, 1)
-    actor = obj_id[at : at + length]
-    _, at = _uleb(obj_id, at + length)
-    counter, _ = _uleb(obj_id, at)
-    return (counter, actor)
-
-
 def _parse(raw: bytes) -> list[Op]:
-    if raw[:4] != MAGIC:
+    if raw[:4] != CHUNK_MAGIC:
         raise ValueError("no chunk magic")
     kind = raw[8]
     length, at = _uleb(raw, 9)
@@ -154,19 +144,15 @@ def _bytes(data: bytes, at: int) -> tuple[bytes, int]:
 
 
 def _uleb(data: bytes, at: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[at]
-        at += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return result, at
-        if shift > 63:
-            raise ValueError("an over-long number")
+    return _leb(data, at, signed=False)
 
 
 def _sleb(data: bytes, at: int) -> tuple[int, int]:
+    return _leb(data, at, signed=True)
+
+
+def _leb(data: bytes, at: int, *, signed: bool) -> tuple[int, int]:
+    """A LEB128 number; unlike crdt.read_uleb128, a truncated one raises (IndexError)."""
     result = shift = 0
     while True:
         byte = data[at]
@@ -174,6 +160,6 @@ def _sleb(data: bytes, at: int) -> tuple[int, int]:
         result |= (byte & 0x7F) << shift
         shift += 7
         if not byte & 0x80:
-            return (result - (1 << shift) if byte & 0x40 else result), at
+            return (result - (1 << shift) if signed and byte & 0x40 else result), at
         if shift > 63:
             raise ValueError("an over-long number")

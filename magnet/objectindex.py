@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 
 from automerge.core import ROOT, Document, ObjType
 
-from magnet.changeops import MAKES, ChangeFormatError, ObjKey, Op, object_key, parse_change
+from magnet.changeops import MAKES, ChangeFormatError, ObjKey, Op, parse_change
+from magnet.crdt import op_id
 from magnet.patches import Touched
 
 # Reading the subtrees of more records than this to place a batch's ops costs more than a diff.
@@ -101,11 +102,11 @@ class ObjectIndex:
             if found is None or found[0] != ObjType.Map:
                 continue
             obj = found[1]
-            key = object_key(obj)
+            key = op_id(obj)
             if key is not None:
                 self._owners[key] = (root, None, obj)
             for record_id, (value, child) in zip(doc.keys(obj), doc.values(obj), strict=True):
-                if isinstance(value, ObjType) and (child_key := object_key(child)) is not None:
+                if isinstance(value, ObjType) and (child_key := op_id(child)) is not None:
                     self._owners[child_key] = (root, record_id, child)
                     self._records[(root, record_id)] = child
         self._built = True
@@ -119,7 +120,7 @@ class ObjectIndex:
             for value, child in doc.values(obj):
                 if not isinstance(value, ObjType):
                     continue
-                child_key = object_key(child)
+                child_key = op_id(child)
                 if child_key is not None:
                     self._owners[child_key] = (root, record_id, child)
                 if value in (ObjType.Map, ObjType.List):

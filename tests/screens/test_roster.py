@@ -255,7 +255,7 @@ async def test_a_households_member_count_follows_a_member_who_joins_it(home: Hom
     # not keep the count it was first shown with.
     app = make_app(with_sample(home))
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_area(pilot, "2", RosterScreen)
+        screen = await _roster(pilot)
         doc = session(app).doc
         house = doc.households.add(name="Aaa house")
         await until(pilot, lambda: house.id in screen.households._cells)
@@ -269,7 +269,7 @@ async def test_an_edit_to_one_of_two_namesakes_leaves_the_order_alone(home: Home
     # tenth of a second at x10; the order must not depend on which record was read last.
     app = make_app(with_sample(home))
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_area(pilot, "2", RosterScreen)
+        screen = await _roster(pilot)
         doc = session(app).doc
         first = doc.members.add(name="Aaa Same")
         second = doc.members.add(name="Aaa Same")
