@@ -147,9 +147,7 @@ def render(
         if isinstance(values, dict) and (archived or not decode_scalar(_ARCHIVED, values.get("archived")))
     ]
     kept.sort(key=lambda item: (named[item[0]].lower(), item[0]))
-    columns = [c for c in listing.columns if sensitive or not c.sensitive]
-    if fmt != "tsv":
-        columns = columns[:TABLE_COLUMNS]
+    columns = _shown_columns(listing, sensitive, fmt)
 
     def cell(column: Column, values: Mapping[str, Any]) -> str:
         text = _shown(column, values)
@@ -166,10 +164,13 @@ def render(
 
 def referenced(listing: Listing, sensitive: bool, fmt: str) -> set[str]:
     """The collections whose titles the shown columns need."""
+    return {c.ref for c in _shown_columns(listing, sensitive, fmt) if c.kind is FieldKind.REF and c.ref}
+
+
+def _shown_columns(listing: Listing, sensitive: bool, fmt: str) -> list[Column]:
+    """Every column in TSV, the first few in a table; sensitive ones only when asked for."""
     columns = [c for c in listing.columns if sensitive or not c.sensitive]
-    if fmt != "tsv":
-        columns = columns[:TABLE_COLUMNS]
-    return {c.ref for c in columns if c.kind is FieldKind.REF and c.ref}
+    return columns if fmt == "tsv" else columns[:TABLE_COLUMNS]
 
 
 def list_records(
