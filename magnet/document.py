@@ -180,6 +180,39 @@ class GroupDocument:
         """
         return cls(cast(Document, _NoDocument()), device_id, model=model)
 
+    @property
+    def reading_only(self) -> bool:
+        """Whether this is the group as its read model holds it (see `reading` and `adopt`)."""
+        return self._model is not None
+
+    def adopt(self, full: GroupDocument) -> bool:
+        """Become `full`, the whole document of the group this one was read from its read model.
+
+        The app shows its first screen from the read model and opens the whole document after:
+        the screens, and the listeners, hold this object, so it takes over `full`'s document and
+        state in place. Records already read stay when the document holds exactly what the read
+        model did; otherwise every collection is read again and listeners hear of it. Whether it
+        had moved on. `full` must not be used afterwards.
+        """
+        with self._lock:
+            model = self._model
+            if model is None:
+                raise ValueError("only a document read from its read model adopts a whole one")
+            if full.group_id != model.group_id:
+                raise WrongGroup("that document belongs to another group")
+            with full._lock:
+                kept = {"_lock", "_listeners", "_cache", "_versions", *COLLECTIONS}
+                self.__dict__.update((k, v) for k, v in full.__dict__.items() if k not in kept)
+                moved = sorted(model.heads) != sorted(self._doc.get_heads())
+                if moved:
+                    for name in self._cache:
+                        self._versions[name] = self._versions.get(name, 0) + 1
+        if moved:
+            event = DocChange("remote", None, ())
+            for listener in list(self._listeners):
+                listener(event)
+        return moved
+
     @classmethod
     def load(cls, data: bytes, *, device_id: str) -> GroupDocument:
         """Open saved bytes as a group document, with this process's own actor id."""

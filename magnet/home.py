@@ -66,10 +66,37 @@ class OpenGroup:
         self._closed = False  # set under the document's lock: a poll thread stops at its next slice
         # Told what went wrong without losing anything (a compaction on a full disk).
         self.warn: Callable[[str], None] = logging.getLogger("magnet").warning
+        self._given_up = False  # closed before its whole document was opened
 
     @property
     def path(self) -> Path:
         return self.info.path
+
+    @property
+    def whole(self) -> bool:
+        """Whether the group's whole document is open (not only what its read model holds)."""
+        return not self.doc.reading_only
+
+    def finish_opening(self) -> bool:
+        """Open the whole document of a group shown from its read model; whether it did now.
+
+        `Home.begin_open` shows a large group at once; this is the slow part (x10: seconds of
+        Automerge with the interpreter's lock held), done after the first screen, on the thread
+        that makes writes, so every write waits for it. Listeners hear of anything that changed
+        since the read model was written. A damaged store or a wrong key raises, as
+        `Home.open_group` does, and the group stays as the read model shows it.
+        """
+        if self.whole or self._given_up:
+            return False
+        full = self.home.open_group(self.info, cipher=self.store.cipher)
+        self.store, self.report, self._model, self.info = full.store, full.report, full._model, full.info
+        self.doc.adopt(full.doc)
+        full.doc = self.doc
+        return True
+
+    def stop_opening(self) -> None:
+        """Closing before `finish_opening` ran: it will not open anything now."""
+        self._given_up = True
 
     def poll(self, *, sliced: bool = False) -> int:
         """Pick up changes other processes on this data dir committed; compact when the log grew.
@@ -87,6 +114,8 @@ class OpenGroup:
                 return 0, False
             return self.store.poll(self.doc, budget), self.store.pending
 
+        if not self.whole:
+            return 0  # nothing is merged into what the read model holds; see finish_opening
         new, more = self.doc.atomic(step)
         while more:
             time.sleep(POLL_BREATH)
@@ -176,6 +205,13 @@ class OpenGroup:
 
     def _close(self) -> None:
         if self._closed:
+            return
+        if not self.whole:
+            self._given_up = self._closed = True  # nothing was opened, so nothing is pending
+            self.store.close()
+            if self._bell is not None:
+                self._bell.close()
+                self._bell = None
             return
         try:
             self.doc.review()  # a merge this process made heals any collision before it exits
@@ -281,6 +317,21 @@ class Home:
 
     def write_info(self, info: GroupInfo) -> None:
         write_private(info.path / INFO_FILE, _info_bytes(info))
+
+    def begin_open(self, ref: str | GroupInfo | None = None, *, cipher: ChunkCipher | None = None) -> OpenGroup:
+        """The group as its read model shows it, when that matches the store; else opened in full.
+
+        Reads work at once (a read model decodes in a fraction of a whole document's load); call
+        `finish_opening()` before anything that writes, syncs or reads history.
+        """
+        info = ref if isinstance(ref, GroupInfo) else self.find(ref)
+        try:
+            doc = self.read_group(info, cipher=cipher)
+        except (OSError, StoreError, ValueError):
+            doc = None
+        if doc is None:
+            return self.open_group(info, cipher=cipher)
+        return OpenGroup(self, info, doc, GroupStore(info.path, cipher), LoadReport())
 
     def open_group(self, ref: str | GroupInfo | None = None, *, cipher: ChunkCipher | None = None) -> OpenGroup:
         """Open a group for work; `report.problems` says what a damaged store lost."""

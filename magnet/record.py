@@ -7,11 +7,11 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, NamedTuple, Self, TypeVar
 
 from magnet.fields import FieldSpec, flag, moment, text
 from magnet.kinds import Kind
-from magnet.values import FieldKind, decode_scalar, format_value
+from magnet.values import FieldKind, decode_mapping, decode_scalar, decode_tags, finite, format_value, tally_total
 
 # Fields every record carries; the collection writes them, people do not.
 SYSTEM_FIELDS = ("archived", "created_at", "updated_at", "updated_by")
@@ -90,11 +90,19 @@ def _all_specs(cls: type[Record]) -> dict[str, FieldSpec]:
 
 
 Decoder = Callable[[Any], Any]
-_PLANS: dict[type[Record], dict[str, tuple[Decoder, Callable[[], Any]]]] = {}
 
 
-def _constant(value: Any) -> Any:
-    return value
+class _Plan(NamedTuple):
+    """How to decode one record type: a step per stored key, and the empty values of the rest."""
+
+    steps: dict[str, Decoder]
+    empty: dict[str, Any]  # the immutable empty values, copied for each record
+    fresh: tuple[tuple[str, Callable[[], Any]], ...]  # mutable ones ({}), made for each record
+
+
+_PLANS: dict[type[Record], _Plan] = {}
+# Kinds whose empty value is a dict: made anew for each record, never shared between two.
+_MUTABLE_EMPTY = (FieldKind.MAPPING, FieldKind.ENTRIES)
 
 
 def _text(raw: Any) -> Any:
@@ -104,9 +112,10 @@ def _text(raw: Any) -> Any:
 def _moment(raw: Any) -> Any:
     if type(raw) is str and raw:
         try:
-            return datetime.fromisoformat(raw).replace(tzinfo=None)
+            value = datetime.fromisoformat(raw)
         except ValueError:
             return None
+        return value if value.tzinfo is None else value.replace(tzinfo=None)
     return raw.replace(tzinfo=None) if isinstance(raw, datetime) else None
 
 
@@ -114,28 +123,44 @@ def _flag(raw: Any) -> bool:
     return raw if type(raw) is bool else bool(raw) if type(raw) is int else False
 
 
+def _number(raw: Any) -> float:
+    return float(raw) if finite(raw) else 0.0
+
+
+_FAST: dict[FieldKind, Decoder] = {
+    FieldKind.TEXT: _text,
+    FieldKind.REF: _text,
+    FieldKind.CHOICE: _text,
+    FieldKind.MOMENT: _moment,
+    FieldKind.FLAG: _flag,
+    FieldKind.NUMBER: _number,
+    FieldKind.TALLY: tally_total,
+    FieldKind.TAGS: decode_tags,
+    FieldKind.MAPPING: decode_mapping,
+}
+
+
 def _decoder(spec: FieldSpec) -> Decoder:
     """The decoder for one field; the common kinds skip `decode_scalar`'s dispatch."""
-    if spec.kind in (FieldKind.TEXT, FieldKind.REF, FieldKind.CHOICE):
-        return _text
-    if spec.kind is FieldKind.MOMENT:
-        return _moment
-    if spec.kind is FieldKind.FLAG:
-        return _flag
-    return lambda raw: decode_scalar(spec, raw)
+    return _FAST.get(spec.kind) or functools.partial(decode_scalar, spec)
 
 
-def _plan(cls: type[Record]) -> dict[str, tuple[Decoder, Callable[[], Any]]]:
+def _plan(cls: type[Record]) -> _Plan:
     plan = _PLANS.get(cls)
     if plan is None:
         defaults = {f.name: f for f in dataclasses.fields(cls)}
-        plan = {}
+        steps: dict[str, Decoder] = {}
+        empty: dict[str, Any] = {}
+        fresh: list[tuple[str, Callable[[], Any]]] = []
         for name, spec in _all_specs(cls).items():
+            steps[name] = _decoder(spec)
             if spec.kind is FieldKind.CHOICE:
-                plan[name] = (_decoder(spec), functools.partial(_constant, defaults[name].default))
+                empty[name] = defaults[name].default
+            elif spec.kind in _MUTABLE_EMPTY:
+                fresh.append((name, functools.partial(decode_scalar, spec, None)))
             else:
-                plan[name] = (_decoder(spec), functools.partial(decode_scalar, spec, None))
-        _PLANS[cls] = plan
+                empty[name] = decode_scalar(spec, None)
+        plan = _PLANS[cls] = _Plan(steps, empty, tuple(fresh))
     return plan
 
 
@@ -145,18 +170,18 @@ def decode_record(cls: type[R], record_id: str, raw: Mapping[str, Any]) -> R:
     Bypasses the dataclass __init__ (a measurable cost when a group holds thousands of records);
     every declared field is still set, from the stored value or the field's empty value.
     """
-    plan = _plan(cls)
-    values: dict[str, Any] = {}
+    steps, empty, fresh = _plan(cls)
+    values = empty.copy()
     extra: dict[str, Any] = {}
     for key, value in raw.items():
-        step = plan.get(key)
+        step = steps.get(key)
         if step is None:
             extra[key] = value
         else:
-            values[key] = step[0](value)
-    for key, (_, missing) in plan.items():
-        if key not in values:
-            values[key] = missing()
+            values[key] = step(value)
+    for key, make in fresh:
+        if key not in raw:
+            values[key] = make()
     record = cls.__new__(cls)
     record.__dict__.update(values, id=record_id, extra=extra)
     return record

@@ -83,15 +83,9 @@ def decode_scalar(spec: Shape, raw: Any) -> Any:
                 return None
         return None
     if kind is FieldKind.TAGS:
-        if isinstance(raw, dict):
-            return frozenset(str(k) for k, v in raw.items() if v)
-        if isinstance(raw, list):
-            return frozenset(str(v) for v in raw)
-        return frozenset()
+        return decode_tags(raw)
     if kind is FieldKind.MAPPING:
-        if isinstance(raw, dict):
-            return {str(k): v if isinstance(v, str) else str(v) for k, v in raw.items()}
-        return {}
+        return decode_mapping(raw)
     if kind is FieldKind.TALLY:
         return tally_total(raw)
     if kind is FieldKind.ENTRIES:
@@ -99,6 +93,22 @@ def decode_scalar(spec: Shape, raw: Any) -> Any:
             return {}
         return {str(k): decode_entry(spec, v) for k, v in raw.items() if isinstance(v, dict)}
     raise AssertionError(kind)
+
+
+def decode_tags(raw: Any) -> frozenset[str]:
+    """A set of tags: the keys of a map set to true (or, from another writer, a list)."""
+    if isinstance(raw, dict):
+        return frozenset([k if type(k) is str else str(k) for k, v in raw.items() if v])
+    if isinstance(raw, list):
+        return frozenset([str(v) for v in raw])
+    return frozenset()
+
+
+def decode_mapping(raw: Any) -> dict[str, str]:
+    """A map of text to text (a member's phones, a skill's level)."""
+    if isinstance(raw, dict):
+        return {(k if type(k) is str else str(k)): (v if type(v) is str else str(v)) for k, v in raw.items()}
+    return {}
 
 
 def tally_total(raw: Any) -> float:

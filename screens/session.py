@@ -74,6 +74,13 @@ class Session:
     def submit(self, write: Callable[[], T]) -> Future[T]:
         return self._writer.submit(write)
 
+    def open_whole(self) -> Future[bool]:
+        """Open the whole document of a group shown from its read model, ahead of every write.
+
+        On the writer thread, so writes made meanwhile wait for it in order (OpenGroup.finish_opening).
+        """
+        return self._writer.submit(self.group.finish_opening)
+
     def settle(self) -> None:
         """Wait until every write submitted so far is durable (tests, quitting)."""
         self._writer.submit(lambda: None).result()
@@ -141,6 +148,7 @@ class Session:
                 return
             self._closed = True
         self._stop.set()
+        self.group.stop_opening()
         self._writer.shutdown(wait=True)
         if self._poller is not None:
             if self._bell is not None:
