@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/tui_reload.py [--sizes 1 3 10] [--samples 5]
 
-The real app (MagnetApp under Textual's Pilot at 80x24, no node) runs on a copy of the cached
-workload xN (bench/workloads.py). A second process holds the same data dir open, as the app's
-node process does: it commits one edit (a record's notes), durably, and says when. The app
-hears the store's doorbell, merges the change and reloads the open screen. Each figure is from
+The real app (MagnetApp under Textual's Pilot at 80x24) runs on a copy of the cached workload xN
+(bench/workloads.py), with its node in a process of its own on loopback ("process", the app's
+default: the app shows the group from its read model and the node's process feeds it each change)
+or with no node ("none": the app opens the whole document and merges what the store holds). A
+second process holds the same data dir open, as the CLI does: it commits one edit (a record's
+notes), durably, and says when; the open screen reloads once the change reaches the app. Each figure is from
 that commit to the moment the screen has put on screen data that holds the change, on the
 Dashboard, the Inventory and the Roster; the floor beside it is the same screen reloading with
 nothing changed (`r`). A peer's edit reaches the node's process within a few milliseconds of the
@@ -119,8 +121,21 @@ def stats(label: str, ms: list[float]) -> str:
     return f"    {label:44} median {statistics.median(ms):7.1f} ms   max {max(ms):7.1f}  (n={len(ms)})"
 
 
-async def measure(size: int, samples: int, tmp: Path) -> list[str]:
-    home = copy_of(size, tmp / f"x{size}")
+def node_factory(node: str) -> Any:
+    """None: no node, the app opens the whole document itself and hears the store. "process":
+    the app's default, a node process on loopback that makes its writes and feeds it changes."""
+    if node == "none":
+        return None
+    from sync.events import NodeConfig
+    from sync.process_node import NodeProcess
+
+    config = NodeConfig(port=0, interfaces=["127.0.0.1"], discovery=False)
+    return lambda group, hear: NodeProcess(group, config, hear)
+
+
+async def measure(size: int, samples: int, tmp: Path, node: str) -> list[str]:
+    home = copy_of(size, tmp / f"x{size}-{node}")
+    Home(home).open_group().close()  # a read model for this copy, as the app leaves one when it quits
     writer = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -133,12 +148,17 @@ async def measure(size: int, samples: int, tmp: Path) -> list[str]:
     )
     assert writer.stdin is not None and writer.stdout is not None
     assert (await writer.stdout.readline()).strip() == b"ready"
-    lines = [f"x{size}:"]
-    app = MagnetApp(Home(home), None, node_factory=None)
+    lines = [f"x{size}, node: {node}:"]
+    app = MagnetApp(Home(home), None, node_factory=node_factory(node))
     watch = Watch(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(lambda: app.ready_at is not None, 600, "the app")
         assert app.session is not None
+        session = app.session
+        if node == "none":
+            await until(lambda: session.group.whole, 600, "the whole document")
+        else:
+            await until(lambda: app.sync.running and session.forwarding, 600, "the node's process")
         for name, screen_type, key, collection in SCREENS:
             await pilot.press(key)
             screen = await until(partial(loaded, app, screen_type), 600, name)
@@ -174,8 +194,9 @@ async def run(args: argparse.Namespace) -> None:
     report = [f"one change by another process until the open screen shows it; Python {sys.version.split()[0]}"]
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            report += await measure(size, args.samples, Path(tmp))
-            print("\n".join(report[-7:]), file=sys.stderr, flush=True)
+            for node in args.nodes:
+                report += await measure(size, args.samples, Path(tmp), node)
+                print("\n".join(report[-7:]), file=sys.stderr, flush=True)
     report.append("target: within 50 ms at x1, 150 ms at x10")
     print("\n".join(report))
 
@@ -184,6 +205,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 3, 10])
     parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--nodes", nargs="+", choices=["process", "none"], default=["process", "none"])
     asyncio.run(run(parser.parse_args()))
 
 

@@ -7,11 +7,12 @@ survive. Deleting is an explicit purge; everyday removal is an archive flag.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from automerge.core import ObjType, ScalarType, Transaction
 
@@ -93,6 +94,26 @@ def child_map(tx: Transaction, obj: bytes, key: str) -> bytes:
     return tx.put_object(obj, key, ObjType.Map)
 
 
+W = TypeVar("W", bound=Callable[..., Any])
+
+
+def forwarded(write: W) -> W:
+    """A write made in the process holding the whole document, when this copy reads the read model.
+
+    The app shows a large group from its read model and never loads its history; its node's
+    process holds the document, makes the write (checks and all) and feeds the records back.
+    """
+
+    @functools.wraps(write)
+    def maybe_forwarded(self: Collection[Any], *args: Any, **kwargs: Any) -> Any:
+        remote = self._doc.forwarding()
+        if remote is None:
+            return write(self, *args, **kwargs)
+        return self._doc.forward(remote, self.name, write.__name__, args, kwargs)
+
+    return cast(W, maybe_forwarded)
+
+
 class Collection(Generic[R]):
     """Add, read, update, archive and purge the records of one kind."""
 
@@ -161,6 +182,7 @@ class Collection(Generic[R]):
 
     # ---- writing ----------------------------------------------------------------------------
 
+    @forwarded
     def add(self, **values: Any) -> R:
         """Validate and store a new record; returns it with its new id."""
         parsed = self.validate_new(values)
@@ -169,6 +191,7 @@ class Collection(Generic[R]):
             self.write_new(tx, record_id, parsed)
         return self.get(record_id)
 
+    @forwarded
     def add_many(self, rows: Sequence[Mapping[str, Any]]) -> list[R]:
         """Validate every row first, then store them all in one commit: all or nothing."""
         parsed = [self.validate_new(row) for row in rows]
@@ -201,6 +224,7 @@ class Collection(Generic[R]):
             elif key in parsed or spec.kind in (FieldKind.CHOICE, FieldKind.FLAG):
                 put_scalar(tx, obj, key, spec, value)
 
+    @forwarded
     def update(self, record_id: str, **values: Any) -> R:
         """Write only the fields whose value differs from what is stored now."""
         parsed = self.parse(values)
@@ -220,9 +244,11 @@ class Collection(Generic[R]):
             self._stamp(tx, obj, now())
         return self.get(record_id)
 
+    @forwarded
     def archive(self, record_id: str) -> R:
         return self._set_archived(record_id, True)
 
+    @forwarded
     def restore(self, record_id: str) -> R:
         return self._set_archived(record_id, False)
 
@@ -236,12 +262,14 @@ class Collection(Generic[R]):
             self._stamp(tx, obj, now())
         return self.get(record_id)
 
+    @forwarded
     def purge(self, record_id: str) -> None:
         """Delete a record for good. A concurrent edit to it elsewhere is lost: prefer archive."""
         self.get(record_id)
         with self._doc.change(self.name, record_id) as tx:
             tx.delete(self._doc.collection_obj(self.name), record_id)
 
+    @forwarded
     def adjust(self, record_id: str, field: str, delta: float) -> R:
         """Add `delta` to a tally; concurrent adjustments on other devices all add up."""
         spec = self.record_type.spec(field)
@@ -258,6 +286,7 @@ class Collection(Generic[R]):
             self._stamp(tx, obj, now())
         return self.get(record_id)
 
+    @forwarded
     def put_entry(self, record_id: str, field: str, entry_id: str | None = None, **values: Any) -> str:
         """Add or change one sub-entry (a milestone, a question), field by field."""
         spec = self.record_type.spec(field)
@@ -281,6 +310,7 @@ class Collection(Generic[R]):
             self._stamp(tx, obj, now())
         return entry_id
 
+    @forwarded
     def remove_entry(self, record_id: str, field: str, entry_id: str) -> None:
         spec = self.record_type.spec(field)
         if spec.kind is not FieldKind.ENTRIES or entry_id not in getattr(self.get(record_id), field):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from automerge.core import ROOT, Document, Message, ObjType, ScalarType, SyncState, Transaction
 
@@ -58,6 +58,8 @@ ROOT_MAPS = (*COLLECTIONS, PROFILE_KEY)
 PATCH_PARSE_LIMIT = 20_000
 # A review reads up to this many merged changes' own ops; beyond, one diff costs less.
 PARSE_CHANGES_LIMIT = 2_000
+# Writes whose answer, handed back from another process, is the id of the record they wrote.
+RETURNS_RECORD = frozenset({"add", "update", "archive", "restore", "adjust"})
 # A collection this small is read again in full after a merge rather than waiting for a review.
 READ_AGAIN_BELOW = 256
 R = TypeVar("R", bound=Record)
@@ -72,11 +74,33 @@ class NeedsDocument(MagnetError):
     """A document read from the read model was asked for something only history can answer."""
 
 
+class CannotForward(MagnetError):
+    """A write could not be handed to the process that holds the whole document (it is not running)."""
+
+
+@runtime_checkable
+class RemoteWrites(Protocol):
+    """The process that holds the group's whole document, making writes for one that reads its
+    read model (the app, whose node runs in a process of its own: sync.process_node)."""
+
+    def call(self, target: str, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run `op` on collection `target` (or the profile) there; its records are fed back first."""
+        ...
+
+
 class _NoDocument:
-    """Stands in for the Automerge document of a group read from its read model."""
+    """Stands in for the Automerge document of a group read from its read model.
+
+    Whatever is asked of it opens the whole document first when the owner can (`open_whole`: the
+    app's session sets it), so rare work (history, a spreadsheet's round trip) still works.
+    """
+
+    def __init__(self, owner: GroupDocument) -> None:
+        self._owner = owner
 
     def __getattr__(self, name: str) -> Any:
-        raise NeedsDocument(f"reading from the read model: {name} needs the group's full document")
+        self._owner.need_whole(name)
+        return getattr(self._owner._doc, name)
 
 
 @dataclass(frozen=True)
@@ -146,6 +170,16 @@ class GroupDocument:
         self._index = ObjectIndex()
         # Collections read again in full since the last merge, while its review waits.
         self._read_since_merge: set[str] = set()
+        # Read from the read model: what was fed since (records by id, None when gone), the heads
+        # they bring it to, where writes go, and how to open the whole document when asked.
+        self._fed: dict[str, dict[str, Any]] = {}
+        self._fed_heads: list[bytes] | None = None
+        self.remote: RemoteWrites | None = None
+        self.open_whole: Callable[[], object] | None = None
+        # Holding the whole document for one that reads (the node's process feeding the app):
+        # records changed since `take_changed` (None for a collection: all of it; None: anything).
+        self.feeding = False
+        self._changed: dict[str, set[str] | None] | None = {}
         for record_type in RECORD_TYPES:
             setattr(self, record_type.COLLECTION, Collection(self, record_type))
 
@@ -178,12 +212,22 @@ class GroupDocument:
         Anything that needs the Automerge document (a write, a save, sync) raises `NeedsDocument`;
         the caller then opens the group in full.
         """
-        return cls(cast(Document, _NoDocument()), device_id, model=model)
+        group = cls(cast(Document, None), device_id, model=model)
+        group._doc = cast(Document, _NoDocument(group))
+        return group
 
     @property
     def reading_only(self) -> bool:
         """Whether this is the group as its read model holds it (see `reading` and `adopt`)."""
         return self._model is not None
+
+    def need_whole(self, what: str) -> None:
+        """Open the whole document here if this copy reads its read model (`open_whole`), or say
+        that `what` needs it."""
+        if self._model is not None and self.open_whole is not None:
+            self.open_whole()
+        if self._model is not None:
+            raise NeedsDocument(f"reading from the read model: {what} needs the group's full document")
 
     def adopt(self, full: GroupDocument) -> bool:
         """Become `full`, the whole document of the group this one was read from its read model.
@@ -200,17 +244,16 @@ class GroupDocument:
                 raise ValueError("only a document read from its read model adopts a whole one")
             if full.group_id != model.group_id:
                 raise WrongGroup("that document belongs to another group")
+            shown = sorted(self._fed_heads if self._fed_heads is not None else model.heads)
             with full._lock:
                 kept = {"_lock", "_listeners", "_cache", "_versions", *COLLECTIONS}
                 self.__dict__.update((k, v) for k, v in full.__dict__.items() if k not in kept)
-                moved = sorted(model.heads) != sorted(self._doc.get_heads())
+                moved = shown != sorted(self._doc.get_heads())
                 if moved:
                     for name in self._cache:
                         self._versions[name] = self._versions.get(name, 0) + 1
         if moved:
-            event = DocChange("remote", None, ())
-            for listener in list(self._listeners):
-                listener(event)
+            self._tell(DocChange("remote", None, ()))
         return moved
 
     @classmethod
@@ -288,13 +331,15 @@ class GroupDocument:
     @property
     def profile(self) -> GroupProfile:
         if self._model is not None:
-            return decode_record(GroupProfile, PROFILE_KEY, self._model.raw(PROFILE_KEY))
+            return decode_record(GroupProfile, PROFILE_KEY, self.raw(PROFILE_KEY))
         with self._lock:
             obj = self.collection_obj(PROFILE_KEY)
             raw = crdt.read_map(self._doc, obj)
         return decode_record(GroupProfile, PROFILE_KEY, raw)
 
     def update_profile(self, **values: Any) -> GroupProfile:
+        if (remote := self.forwarding()) is not None:
+            return cast(GroupProfile, self.forward(remote, PROFILE_KEY, "update_profile", (), values))
         specs = GroupProfile.specs()
         current = self.profile
         changed: dict[str, Any] = {}
@@ -313,6 +358,8 @@ class GroupDocument:
 
     def put_rally_point(self, entry_id: str | None = None, **values: Any) -> str:
         """Add or change a rally point (the profile's entries), field by field."""
+        if (remote := self.forwarding()) is not None:
+            return cast(str, self.forward(remote, PROFILE_KEY, "put_rally_point", (entry_id,), values))
         spec = GroupProfile.spec("rally_points")
         existing = self.profile.rally_points
         base = existing.get(entry_id, {}) if entry_id else {}
@@ -380,7 +427,7 @@ class GroupDocument:
             if hit is not None and hit[0] == version:
                 return hit[1], hit[2]
             if self._model is not None:
-                raw = self._model.raw(name)
+                raw = self.raw(name)
             elif (seeded := self._seeded(name)) is not None:
                 raw = seeded
             else:
@@ -488,9 +535,7 @@ class GroupDocument:
         else:
             self._refresh_cache(touched)
             self._mark_dirty(touched.keys())
-        event = DocChange(origin, frozenset(touched) if touched is not None else None, new)
-        for listener in list(self._listeners):
-            listener(event)
+        self._tell(DocChange(origin, frozenset(touched) if touched is not None else None, new))
         if failure is not None:
             raise failure
         return new
@@ -607,6 +652,8 @@ class GroupDocument:
 
     def _refresh_cache(self, touched: dict[str, frozenset[str]] | None) -> None:
         """Re-read only the records a local change touched; anything else invalidates."""
+        if self.feeding:
+            self._note_changed(touched)
         if touched is None:
             for name in list(self._cache):
                 self._versions[name] = self._versions.get(name, 0) + 1
@@ -628,6 +675,114 @@ class GroupDocument:
                     index.pop(record_id, None)
             self._cache[name] = (hit[0], list(index.values()), index)
 
+    # ---- feeding a copy that reads its read model (the node's process, for the app) -----------
+
+    def _note_changed(self, touched: dict[str, frozenset[str]] | None) -> None:
+        if touched is None or self._changed is None:
+            self._changed = None
+            return
+        for name, ids in touched.items():
+            if not ids:
+                self._changed[name] = None
+            elif (known := self._changed.setdefault(name, set())) is not None:
+                known.update(ids)
+
+    def take_changed(self) -> dict[str, set[str] | None] | None:
+        """Records changed since the last call, after looking at merges: by collection, a set of
+        ids or None (all of it); None for everything. Kept only while `feeding`."""
+        with self._lock:
+            self.review()
+            changed, self._changed = self._changed, {}
+            return changed
+
+    def record_values(self, name: str, ids: Iterable[str]) -> dict[str, Any]:
+        """Plain values of some records as stored, None for one that is gone (the profile: by its key)."""
+        with self._lock:
+            if name == PROFILE_KEY:
+                return {PROFILE_KEY: self.raw(PROFILE_KEY)}
+            values: dict[str, Any] = dict.fromkeys(ids)
+            if not self.has_collection(name):
+                return values
+            collection_obj = self.collection_obj(name)
+            for record_id in values:
+                found = self._doc.get(collection_obj, record_id)
+                if found is not None and found[0] == ObjType.Map:
+                    values[record_id] = crdt.read_map(self._doc, found[1])
+            return values
+
+    def take_records(self, records: dict[str, dict[str, Any]], heads: Sequence[bytes], origin: str) -> None:
+        """Records the process holding the whole document fed this copy (None: gone); listeners hear.
+
+        Only a copy that reads its read model takes them: once the whole document is open here,
+        changes come through the store like any other process's.
+        """
+        with self._lock:
+            if self._model is None:
+                return
+            for name, values in records.items():
+                if name == PROFILE_KEY:
+                    self._fed[name] = dict(values)
+                    continue
+                record_type = COLLECTIONS.get(name)
+                if record_type is None:
+                    continue  # a kind this version does not know
+                self._fed.setdefault(name, {}).update(values)
+                hit = self._cache.get(name)
+                if hit is None or hit[0] != self._versions.get(name, 0):
+                    continue  # read from the model and what was fed when first asked for
+                index = hit[2]
+                for record_id, raw in values.items():
+                    if isinstance(raw, dict):
+                        index[record_id] = decode_record(record_type, record_id, raw)  # keeps its place
+                    else:
+                        index.pop(record_id, None)
+                self._cache[name] = (hit[0], list(index.values()), index)
+            self._fed_heads = list(heads)
+        self._tell(DocChange(origin, frozenset(records), ()))
+
+    def take_model(self, model: readmodel.ReadModel) -> None:
+        """A newer read model for this copy (after a change too large to feed record by record)."""
+        with self._lock:
+            if self._model is None:
+                return
+            if model.group_id != self._model.group_id:
+                raise WrongGroup("that read model belongs to another group")
+            self._model, self._fed, self._fed_heads = model, {}, None
+            for name in list(self._cache):
+                self._versions[name] = self._versions.get(name, 0) + 1
+        self._tell(DocChange("remote", None, ()))
+
+    def _tell(self, event: DocChange) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def forwarding(self) -> RemoteWrites | None:
+        """Where writes go instead of here: set for a copy that reads its read model."""
+        return self.remote if self._model is not None else None
+
+    def forward(self, remote: RemoteWrites, target: str, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Make a write in the process that holds the whole document; what it returns, as ids.
+
+        When that process cannot take it (it is not running), the whole document is opened here
+        (`open_whole`) and the write is made here instead.
+        """
+        try:
+            result = remote.call(target, op, args, kwargs)
+        except CannotForward:
+            self.need_whole(f"{op} without sync running")
+            receiver: Any = self if target == PROFILE_KEY else getattr(self, target)
+            return getattr(receiver, op)(*args, **kwargs)
+        # The records it wrote were fed here before it answered: its ids are read here.
+        if target == PROFILE_KEY:
+            return self.profile if op == "update_profile" else result
+        collection: Collection[Any] = getattr(self, target)
+        if op == "add_many":
+            index = self.record_index(collection.record_type)
+            return [index[record_id] for record_id in result]
+        if op in RETURNS_RECORD:
+            return collection.get(result)
+        return result
+
     def flush(self) -> None:
         """Retry writing changes the journal refused earlier (e.g. after freeing disk space)."""
         with self._lock:
@@ -643,7 +798,7 @@ class GroupDocument:
 
     def heads(self) -> list[bytes]:
         if self._model is not None:
-            return list(self._model.heads)
+            return list(self._model.heads if self._fed_heads is None else self._fed_heads)
         with self._lock:
             return self._doc.get_heads()
 
@@ -719,6 +874,7 @@ class GroupDocument:
         Writes made here bypass the journal and listeners; use the methods above instead.
         """
         with self._lock:
+            self.need_whole("reading history")
             return action(self._doc)
 
     def fork(self) -> GroupDocument:
@@ -740,7 +896,14 @@ class GroupDocument:
     def raw(self, name: str) -> dict[str, Any]:
         """Plain values of one collection (or the profile), as stored: for the read model."""
         if self._model is not None:
-            return self._model.raw(name)
+            raw = self._model.raw(name)
+            fed = self._fed.get(name)
+            if not fed:
+                return raw
+            if name == PROFILE_KEY:
+                return dict(fed[PROFILE_KEY])
+            raw = {**raw, **fed}
+            return {key: value for key, value in raw.items() if value is not None}
         with self._lock:
             if self._review_from is not None:
                 self.review()
@@ -753,7 +916,8 @@ class GroupDocument:
         """Plain values of the whole group (ids as keys), as stored."""
         if self._model is not None:
             plain: dict[str, Any] = {"schema": self.schema, "group_id": self.group_id}
-            plain.update((name, self._model.raw(name)) for name in (PROFILE_KEY, *self._model.names()))
+            names = {PROFILE_KEY, *self._model.names(), *self._fed}
+            plain.update((name, self.raw(name)) for name in sorted(names))
             return plain
         with self._lock:
             return crdt.read_map(self._doc, ROOT)

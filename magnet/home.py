@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -67,6 +68,7 @@ class OpenGroup:
         # Told what went wrong without losing anything (a compaction on a full disk).
         self.warn: Callable[[str], None] = logging.getLogger("magnet").warning
         self._given_up = False  # closed before its whole document was opened
+        self._opening = threading.Lock()
 
     @property
     def path(self) -> Path:
@@ -86,13 +88,14 @@ class OpenGroup:
         since the read model was written. A damaged store or a wrong key raises, as
         `Home.open_group` does, and the group stays as the read model shows it.
         """
-        if self.whole or self._given_up:
-            return False
-        full = self.home.open_group(self.info, cipher=self.store.cipher)
-        self.store, self.report, self._model, self.info = full.store, full.report, full._model, full.info
-        self.doc.adopt(full.doc)
-        full.doc = self.doc
-        return True
+        with self._opening:
+            if self.whole or self._given_up:
+                return False
+            full = self.home.open_group(self.info, cipher=self.store.cipher)
+            self.store, self.report, self._model, self.info = full.store, full.report, full._model, full.info
+            self.doc.adopt(full.doc)
+            full.doc = self.doc
+            return True
 
     def stop_opening(self) -> None:
         """Closing before `finish_opening` ran: it will not open anything now."""
@@ -194,6 +197,13 @@ class OpenGroup:
         )
         self._model = readmodel.load(self.path, state, self.store.cipher)
         return True
+
+    def read_model_state(self) -> readmodel.StoreState | None:
+        """The store's state the read model on disk matches, written first if it was behind (None:
+        it cannot be written now). For a process that reads it instead of the document."""
+        self.save_read_model()
+        model = self._model
+        return model.state if model is not None else None
 
     def close(self) -> None:
         """Save what is pending and let go of the store; a poll thread still running stops.

@@ -13,7 +13,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import datetime
 from functools import partial
 from typing import Any, ClassVar
@@ -319,16 +318,21 @@ class MagnetApp(App[int]):
 
     def _after_first_screen(self, session: Session) -> None:
         if not session.group.whole:
-            session.open_whole().add_done_callback(partial(self._whole_opened, session))
+            session.on_whole = partial(self._whole_opened, session)
+            if self.node_factory is not None and session.node is None:
+                # The node's process holds the whole document anyway: this app's writes go to it
+                # and it feeds every change back, so this process never loads the history.
+                session.expect_node()
+                self._start_node(session)
+            elif not session.forwarding:
+                session.open_whole()
             return
         if session.node is None:
             self._start_node(session)
         self._check_values(session)
 
-    def _whole_opened(self, session: Session, opening: Future[bool]) -> None:
-        """Called on the writer thread once the whole document is open (or could not be)."""
-        exc = opening.exception()
-        problem = "" if exc is None else str(exc) if isinstance(exc, MagnetError) else f"{type(exc).__name__}: {exc}"
+    def _whole_opened(self, session: Session, problem: str) -> None:
+        """Called on whichever thread opened the whole document (or could not)."""
         self.post_message(self.WholeOpened(session, problem))
 
     @on(WholeOpened)
@@ -393,8 +397,15 @@ class MagnetApp(App[int]):
             node = session.start_node(factory, self._heard_node)
         except SyncUnavailable as exc:
             self.post_message(self.SyncProblem(str(exc)))
+            if not session.group.whole:
+                session.open_whole()  # no process to make the writes: this one opens the document
             return
         self.post_message(self.NodeSaid(NodeNews("listening", detail=f"port {node.port}")))
+        if session.forwarding:
+            self.call_from_thread(self._check_values, session)
+            self.call_from_thread(self._bench_mark, time.time(), final=True)  # writes can be made now
+        elif not session.group.whole:
+            session.open_whole()  # a node that does not make writes: this process opens the document
 
     def _heard_problem(self, problem: str) -> None:
         """Called on the poller's thread."""

@@ -12,9 +12,9 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from magnet.document import GroupDocument
+from magnet.document import CannotForward, GroupDocument, RemoteWrites
 from magnet.errors import MagnetError
 from magnet.home import OpenGroup
 from magnet.records import Device, Member
@@ -23,7 +23,26 @@ from screens.sync_link import NodeFactory, NodeLike, SyncUnavailable
 
 # Rings carry other processes' commits at once; this only catches a ring that got lost.
 POLL_INTERVAL = 2.0
+NODE_START_WAIT = 60.0  # a write waits this long for the node's process to start (x10: ~4 s)
 T = TypeVar("T")
+
+
+class NodeToCome:
+    """Where writes wait while the node's process starts (a RemoteWrites that hands them on)."""
+
+    def __init__(self) -> None:
+        self._node: RemoteWrites | None = None
+        self._settled = threading.Event()
+
+    def settle(self, node: RemoteWrites | None) -> None:
+        self._node = node
+        self._settled.set()
+
+    def call(self, target: str, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        self._settled.wait(NODE_START_WAIT)
+        if self._node is None:
+            raise CannotForward("sync is not running")
+        return self._node.call(target, op, args, kwargs)
 
 
 class Session:
@@ -42,6 +61,12 @@ class Session:
         # Writes go through one thread, in the order people made them, and never wait on the
         # UI loop (a commit fsyncs, which takes a while on a Pi's SD card).
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="magnet-write")
+        # Told (on any thread) once the whole document is open, or why it could not be: "".
+        self.on_whole: Callable[[str], None] | None = None
+        self._node_to_come: NodeToCome | None = None
+        if not group.whole:
+            # Shown from its read model: whatever needs the whole document opens it here first.
+            group.doc.open_whole = self._open_whole_here
 
     @property
     def doc(self) -> GroupDocument:
@@ -74,12 +99,33 @@ class Session:
     def submit(self, write: Callable[[], T]) -> Future[T]:
         return self._writer.submit(write)
 
-    def open_whole(self) -> Future[bool]:
+    def open_whole(self) -> Future[None]:
         """Open the whole document of a group shown from its read model, ahead of every write.
 
         On the writer thread, so writes made meanwhile wait for it in order (OpenGroup.finish_opening).
         """
-        return self._writer.submit(self.group.finish_opening)
+        return self._writer.submit(self._open_whole_here)
+
+    def _open_whole_here(self) -> None:
+        try:
+            opened = self.group.finish_opening()
+        except Exception as exc:
+            if self.on_whole is not None:
+                self.on_whole(str(exc) if isinstance(exc, MagnetError) else f"{type(exc).__name__}: {exc}")
+            raise
+        if opened and self.on_whole is not None:
+            self.on_whole("")
+
+    @property
+    def forwarding(self) -> bool:
+        """Whether writes go to the node's process, which feeds every change back (sync/calls.py)."""
+        return self.doc.forwarding() is not None
+
+    def expect_node(self) -> None:
+        """Writes wait for the node's process to start rather than open the whole document here."""
+        if not self.group.whole and self._node_to_come is None:
+            self._node_to_come = NodeToCome()
+            self.doc.remote = self._node_to_come
 
     def settle(self) -> None:
         """Wait until every write submitted so far is durable (tests, quitting)."""
@@ -129,15 +175,29 @@ class Session:
 
     def start_node(self, factory: NodeFactory, on_event: Callable[[Any], None]) -> NodeLike:
         """Build and start the node (blocking: call from a worker thread)."""
+        to_come, self._node_to_come = self._node_to_come, None
         try:
             node = factory(self.group, on_event)
+            feeds = isinstance(node, RemoteWrites) and bool(getattr(node, "feeds", False))
+            remote = cast(RemoteWrites, node) if feeds else None
+            if to_come is not None:
+                to_come.settle(remote)  # writes waiting go to it (or open the document here)
+            if remote is not None and self.doc.reading_only:
+                self.doc.remote = remote
             node.start()
         except SyncUnavailable:
+            self._no_remote(to_come)
             raise
         except Exception as exc:  # the node is optional: the app keeps working offline
+            self._no_remote(to_come)
             raise SyncUnavailable(f"sync could not start: {exc}") from exc
         self.node = node
         return node
+
+    def _no_remote(self, to_come: NodeToCome | None) -> None:
+        if to_come is not None:
+            to_come.settle(None)
+        self.doc.remote = None
 
     # ---- closing ------------------------------------------------------------------------------
 

@@ -1,28 +1,35 @@
 """`magnet serve --control`: the node as the app's child process, told what to do on stdin.
 
 It runs exactly what `magnet serve` runs, and also reports to its parent (sync/control.py): the
-port it listens on, every node event, and the peer list whenever it changes. It stops on
-{"stop": true}, on SIGTERM, and when its stdin closes (the app ended, however it ended).
+port it listens on, every node event, and the peer list whenever it changes. When the app shows
+the group from its read model, it also makes the app's writes and feeds back every change (`Desk`,
+sync/calls.py). It stops on {"stop": true}, on SIGTERM, and when its stdin closes (the app ended,
+however it ended).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import queue
 import sys
 import threading
+import time
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from magnet.errors import MagnetError
 from magnet.home import Home, OpenGroup
 from magnet.store import read_header
-from sync import control
+from sync import calls, control
 from sync.events import NodeConfig, NodeEvent
 from sync.node import Node
 from sync.secure import GroupSecurity
 
 PEERS_EVERY = 0.5  # seconds between looks at the peer list (sent only when it changed)
+FEED_GAP = 0.005  # seconds a feed waits after a merge, so a burst goes out as one
+log = logging.getLogger("magnet.sync")
 
 
 class Reporter:
@@ -42,6 +49,76 @@ class Reporter:
                 pass  # the parent is gone: stdin's end will stop us
 
 
+class Desk:
+    """Makes the writes the app hands over and feeds it every change, for an app that shows the
+    group from its read model (sync/calls.py). Writes run one at a time on a thread of their own
+    (a commit fsyncs); feeds go out in the order the document changed."""
+
+    def __init__(self, group: OpenGroup, reporter: Reporter) -> None:
+        self.group = group
+        self.reporter = reporter
+        self._feeding = threading.Lock()
+        self._wake = threading.Event()
+        self._calls: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._stopped = threading.Event()
+
+    def catch_up(self, shown: list[bytes]) -> None:
+        """Start feeding; when the app shows other heads than the document's, it reads the read model again."""
+        doc = self.group.doc
+
+        def begin() -> bool:
+            doc.feeding = True
+            doc.take_changed()
+            return sorted(shown) != sorted(doc.heads())
+
+        with self._feeding:
+            if doc.atomic(begin):
+                heads = [head.hex() for head in doc.heads()]
+                self.reporter.send(calls.reload_message(self.group.read_model_state(), heads))
+        doc.add_listener(lambda _change: self._wake.set())
+        threading.Thread(target=self._feed_loop, name="magnet-feed", daemon=True).start()
+        threading.Thread(target=self._call_loop, name="magnet-calls", daemon=True).start()
+
+    def take(self, message: dict[str, Any]) -> None:
+        self._calls.put(message)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._calls.put(None)
+        self._wake.set()
+
+    def _feed(self, origin: str) -> None:
+        with self._feeding:
+            calls.feed(self.group.doc, self.reporter.send, origin, reload=self.group.read_model_state)
+
+    def _feed_loop(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stopped.is_set():
+                return
+            time.sleep(FEED_GAP)  # a burst of merges goes out as one feed
+            try:
+                self._feed("remote")
+            except Exception:
+                log.exception("could not feed the app what changed")
+
+    def _call_loop(self) -> None:
+        while (message := self._calls.get()) is not None:
+            number = message.get("call")
+            try:
+                result = calls.perform(self.group.doc, message.get("target"), message.get("op"), message.get("args"))
+            except Exception as exc:
+                answer = {"failed": number, "error": calls.failure(exc)}
+            else:
+                answer = {"done": number, "result": calls.pack(result)}
+            try:
+                self._feed("local")  # the records it wrote reach the app before its answer
+            except Exception:
+                log.exception("could not feed the app what changed")
+            self.reporter.send(answer)
+
+
 async def run(
     group: OpenGroup,
     config: NodeConfig,
@@ -49,11 +126,15 @@ async def run(
     stop_on_signals: Callable[[asyncio.AbstractEventLoop, Callable[[], None]], None],
     commands: BinaryIO | None = None,
     out: BinaryIO | None = None,
+    feed_from: list[bytes] | None = None,
 ) -> None:
+    """Serve `group` for the app. `feed_from`: the heads of the read model the app shows, when it
+    shows one (its writes come here and every change is fed back)."""
     reporter = Reporter(out or sys.stdout.buffer)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     security = GroupSecurity(group, group.home.device, handshake_timeout=config.handshake_timeout)
+    desk = Desk(group, reporter) if feed_from is not None else None
 
     def on_event(event: NodeEvent) -> None:
         reporter.send(control.event_message(event))
@@ -63,6 +144,8 @@ async def run(
     )
     stop_on_signals(loop, stop.set)
     await node.start()
+    if desk is not None and feed_from is not None:
+        await asyncio.to_thread(desk.catch_up, feed_from)
     reporter.send({"listening": node.port})
 
     def obey(message: dict[str, Any]) -> None:
@@ -75,7 +158,14 @@ async def run(
     def read_commands(source: BinaryIO) -> None:
         for line in source:
             message = control.decode(line)
-            if message is not None:
+            if message is None:
+                continue
+            if "call" in message:
+                if desk is not None:
+                    desk.take(message)
+                else:
+                    reporter.send({"failed": message.get("call"), "error": {"message": "this node makes no writes"}})
+            else:
                 loop.call_soon_threadsafe(obey, message)
         loop.call_soon_threadsafe(stop.set)  # stdin closed: the app is gone
 
@@ -92,19 +182,37 @@ async def run(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), PEERS_EVERY)
     finally:
+        if desk is not None:
+            desk.stop()
         await node.stop()
 
 
-def open_controlled(home: Home, ref: str | None, commands: BinaryIO | None = None) -> OpenGroup:
-    """Open the group as the parent asks: its first line says the data key of an encrypted store."""
+class Controlled(NamedTuple):
+    group: OpenGroup
+    feed_from: list[bytes] | None  # the heads of the read model the app shows, when it shows one
+
+
+def open_controlled(home: Home, ref: str | None, commands: BinaryIO | None = None) -> Controlled:
+    """Open the group as the parent asks: its first line says the data key of an encrypted store
+    and, when the app shows the group from its read model, that model's heads."""
     source = commands or sys.stdin.buffer
     first = control.decode(source.readline()) or {}
     info = home.find(ref)
     key = first.get("unlock")
+    feed_from = _heads(first.get("feed"))
     if not read_header(info.store_path).sealed:
-        return home.open_group(info)
+        return Controlled(home.open_group(info), feed_from)
     if not isinstance(key, str):
         raise MagnetError("this group is encrypted and the app gave no key")
     from magnet.sealing import ChunkSealer
 
-    return home.open_group(info, cipher=ChunkSealer(bytes.fromhex(key)))
+    return Controlled(home.open_group(info, cipher=ChunkSealer(bytes.fromhex(key))), feed_from)
+
+
+def _heads(raw: object) -> list[bytes] | None:
+    if not isinstance(raw, list):
+        return None
+    try:
+        return [bytes.fromhex(head) for head in raw if isinstance(head, str)]
+    except ValueError:
+        return []  # unreadable: the app is sent the read model again

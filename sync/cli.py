@@ -82,7 +82,11 @@ def serve(args: argparse.Namespace) -> int:
         backoff_max=min(30.0, 6 * keepalive),
     )
     controlled = bool(getattr(args, "control", False))
-    group = child.open_controlled(_home(args), args.group) if controlled else _open(args)
+    feed_from: list[bytes] | None = None
+    if controlled:
+        group, feed_from = child.open_controlled(_home(args), args.group)
+    else:
+        group = _open(args)
     hidden = _names_by_id(group) if group.info.encrypted else None
     gc.freeze()  # the loaded group lives as long as the node: full collections skip it (see screens/app.py)
     try:
@@ -91,7 +95,7 @@ def serve(args: argparse.Namespace) -> int:
         else:
             log.info("serving group %s as %s", group.info.group_id[:8], group.home.device.readable_id)
         if controlled:
-            asyncio.run(child.run(group, config, stop_on_signals=stop_on_signals))
+            asyncio.run(child.run(group, config, stop_on_signals=stop_on_signals, feed_from=feed_from))
         else:
             asyncio.run(_serve(group, config))
     finally:

@@ -3,13 +3,19 @@
 The app runs the node as `magnet serve --control` in a process of its own, so that merging a large
 sync (Automerge holds the interpreter's lock for the whole call) never stalls the app's screen.
 Both sides work on the same data dir; changes travel through the store, and each side rings the
-other's doorbell (magnet.wakeup) when it appends. This channel carries only what the app shows and
-asks: node events, the peer list, and commands.
+other's doorbell (magnet.wakeup) when it appends. This channel carries what the app shows and
+asks: node events, the peer list and commands; and, when the app shows the group from its read
+model, its writes and the records each change touched (sync/calls.py; values packed in msgpack).
 
     child -> app:  {"listening": PORT}
                    {"event": {"kind", "peer", "device_id", "detail", "at"}}
                    {"peers": [{"address", "device_id", "name", "state", "last_sync", "error"}, ...]}
-    app -> child:  {"add_peer": "HOST:PORT"}   {"stop": true}
+                   {"records": PACKED, "heads": [HEX], "origin": "local"|"remote"}
+                   {"reload": [INODE, SIZE, MTIME_NS] | null, "heads": [HEX]}
+                   {"done": N, "result": PACKED}   {"failed": N, "error": {"type", "message", "field"}}
+    app -> child:  first line {"unlock": KEY|null, "feed": [HEX]}  (feed: the read model's heads)
+                   {"add_peer": "HOST:PORT"}   {"stop": true}
+                   {"call": N, "target": COLLECTION|"group", "op": NAME, "args": PACKED}
 """
 
 from __future__ import annotations

@@ -16,21 +16,27 @@ app's edits the same way.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import logging
 import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import IO
+from concurrent.futures import Future
+from typing import IO, Any
 
+from magnet import readmodel
+from magnet.document import CannotForward
 from magnet.errors import MagnetError
 from magnet.home import OpenGroup
-from sync import control
+from sync import calls, control
 from sync.events import NodeConfig, NodeEvent, PeerStatus
 
 START_TIMEOUT = 30.0
 LOG_FILE = "node.log"
+log = logging.getLogger("magnet.sync")
 
 
 class NodeProcess:
@@ -49,6 +55,11 @@ class NodeProcess:
         self._reader: threading.Thread | None = None
         self._stopping = False
         self._write_lock = threading.Lock()
+        # Shown from its read model: the child makes this app's writes and feeds back each change.
+        self.feeds = not group.whole
+        self._tried = threading.Event()  # start() has finished, one way or the other
+        self._answers: dict[int, Future[Any]] = {}
+        self._numbers = itertools.count(1)
 
     @property
     def port(self) -> int:
@@ -76,6 +87,12 @@ class NodeProcess:
 
     def start(self) -> None:
         """Start the child; returns once it listens. MagnetError when it cannot start."""
+        try:
+            self._start()
+        finally:
+            self._tried.set()
+
+    def _start(self) -> None:
         if self._process is not None:
             return
         log_path = self.group.path / LOG_FILE
@@ -95,7 +112,10 @@ class NodeProcess:
         cipher = self.group.store.cipher
         key = getattr(cipher, "data_key", None) if cipher is not None else None
         # The data key of an encrypted group goes over the pipe, never in argv or the environment.
-        self._send({"unlock": key.hex() if isinstance(key, bytes) else None})
+        first: dict[str, object] = {"unlock": key.hex() if isinstance(key, bytes) else None}
+        if self.feeds:
+            first["feed"] = [head.hex() for head in self.group.doc.heads()]
+        self._send(first)
         assert self._process.stdout is not None
         self._reader = threading.Thread(
             target=self._read, args=(self._process.stdout,), name="magnet-node-reader", daemon=True
@@ -126,6 +146,29 @@ class NodeProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+    def call(self, target: str, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Make a write in the child (magnet.document.RemoteWrites); its records arrive first.
+
+        CannotForward when the child is not running (the app then opens the whole document itself).
+        """
+        if not self._tried.wait(START_TIMEOUT + 5) or not self._ready.is_set() or not self._running():
+            raise CannotForward("sync is not running")
+        try:
+            packed = calls.pack([list(args), kwargs])
+        except TypeError as exc:
+            raise CannotForward(str(exc)) from exc
+        number = next(self._numbers)
+        answer: Future[Any] = Future()
+        self._answers[number] = answer
+        self._send({"call": number, "target": target, "op": op, "args": packed})
+        if not self._running():  # it ended before the request reached it
+            self._answers.pop(number, None)
+            raise CannotForward("sync is not running")
+        return answer.result()
+
+    def _running(self) -> bool:
+        return self._process is not None and self._process.poll() is None and not self._stopping
 
     def add_peer(self, address: str) -> None:
         if self._process is None or self._process.poll() is not None:
@@ -159,10 +202,52 @@ class NodeProcess:
                 event = control.event_of(message["event"])
                 if event is not None and self.on_event is not None:
                     self.on_event(event)
+            else:
+                self._take_write(message)
+        for answer in list(self._answers.values()):
+            # Whether it was saved before the child ended cannot be known here: say so, never redo it.
+            answer.set_exception(MagnetError("sync stopped while making this change: check whether it was saved"))
+        self._answers.clear()
+        doc = self.group.doc
+        if not self._stopping and doc.reading_only and doc.open_whole is not None:
+            # Nothing feeds this app now: it opens the whole document and reads the store itself.
+            with contextlib.suppress(MagnetError, OSError):
+                doc.open_whole()
         if not self._stopping and self.on_event is not None and self._ready.is_set():
             detail = self._last_log_line(self.group.path / LOG_FILE)
             self.on_event(NodeEvent("error", "", None, f"sync stopped: {detail}", time.time()))
         self._peers = []
+
+    def _take_write(self, message: dict[str, Any]) -> None:
+        """An answer to a write, records the child fed, or a read model to read again."""
+        doc = self.group.doc
+        try:
+            if "done" in message or "failed" in message:
+                answer = self._answers.pop(int(message.get("done") or message.get("failed") or 0), None)
+                if answer is None:
+                    return
+                if "done" in message:
+                    answer.set_result(calls.unpack(message.get("result")))
+                else:
+                    answer.set_exception(calls.raised(message.get("error")))
+            elif "records" in message:
+                records = calls.unpack(message["records"])
+                heads = [bytes.fromhex(head) for head in message.get("heads") or []]
+                doc.take_records(records, heads, "local" if message.get("origin") == "local" else "remote")
+            elif "reload" in message:
+                state = message["reload"]
+                model = None
+                if isinstance(state, list) and len(state) == 3:
+                    cipher = self.group.store.cipher
+                    model = readmodel.load(self.group.path, readmodel.StoreState(*map(int, state)), cipher)
+                if model is not None:
+                    doc.take_model(model)
+                elif doc.reading_only and doc.open_whole is not None:
+                    doc.open_whole()  # no read model to take: this process opens the whole document
+        except (ValueError, TypeError, KeyError, MagnetError) as exc:
+            log.warning("the node's process sent what this app cannot take (%s): opening the whole document", exc)
+            if doc.reading_only and doc.open_whole is not None:
+                doc.open_whole()
 
     @staticmethod
     def _last_log_line(path: os.PathLike[str]) -> str:

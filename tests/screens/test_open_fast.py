@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from tui_drive import SIZE, make_app, screen_text, session, text_of, until, with_sample
+from tui_drive import SIZE, make_app, open_area, screen_text, session, settle, text_of, type_text, until, with_sample
 
 from magnet.home import Home, OpenGroup
 from screens.dashboard import Card
 from screens.roster import RosterScreen
+from screens.widgets.record_form import RecordForm
 
 
 async def _without_writes(pilot: Pilot[Any], check: Callable[[], bool], wait: float = 10.0) -> None:
@@ -106,3 +107,46 @@ async def test_quitting_before_the_whole_document_opened_changes_nothing(home: H
         await quitting
     assert held_open.opened == [False]
     assert info.store_path.read_bytes() == before
+
+
+def _node_process(group: OpenGroup, hear: Callable[[Any], None]) -> Any:
+    from sync.events import NodeConfig
+    from sync.process_node import NodeProcess
+
+    return NodeProcess(group, NodeConfig(port=0, interfaces=["127.0.0.1"], discovery=False), hear)
+
+
+async def test_with_its_node_process_the_app_never_opens_the_whole_document(home: Home) -> None:
+    with_sample(home)
+    group_id = home.groups()[0].group_id
+    app = make_app(home, node_factory=_node_process)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        roster = await open_area(pilot, "2", RosterScreen)
+        await until(pilot, lambda: app.sync.running)
+        here = session(app)
+        assert here.forwarding and not here.group.whole
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, RecordForm)
+        await type_text(pilot, "Kit Moreno")
+        form.editor_for("zone").set_raw("C")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any(m.name == "Kit Moreno" for m in roster.members.rows))
+        with home.open_group(group_id) as other:  # the CLI commits while the app runs
+            other.doc.members.add(name="Lou Vance")
+        await until(pilot, lambda: any(m.name == "Lou Vance" for m in roster.members.rows))
+        assert not here.group.whole  # both came without this process loading the history
+
+        await pilot.press("9")  # history needs the whole document: it opens here now
+        await until(pilot, lambda: here.group.whole and "member Kit Mo" in screen_text(app))
+        assert here.doc.forwarding() is None
+        with home.open_group(group_id) as other:  # and changes still arrive, through the store now
+            other.doc.members.add(name="Max Ruiz")
+        await pilot.press("2")
+        await until(pilot, lambda: any(m.name == "Max Ruiz" for m in roster.members.rows))
+    with home.open_group(group_id) as after:
+        names = {m.name for m in after.doc.members.all()}
+        assert {"Kit Moreno", "Lou Vance", "Max Ruiz"} <= names
+        [kit] = after.doc.members.filter(name="Kit Moreno")
+        assert kit.zone == "C"

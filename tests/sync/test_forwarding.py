@@ -1,0 +1,214 @@
+"""The app shows a group from its read model; its node's process makes its writes and feeds every change back.
+
+Real child processes (`magnet serve --control`), real stores, real read models: what the app's copy
+reads after each step must equal a fresh read of the whole document.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+
+from magnet.document import CannotForward, GroupDocument
+from magnet.errors import MagnetError, NotFound, ValidationError
+from magnet.home import Home, OpenGroup
+from magnet.sample import create_demo_group
+from sync import calls
+from sync.events import NodeConfig
+from sync.process_node import NodeProcess
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def records_of(doc: GroupDocument) -> dict[str, Any]:
+    """Every collection and the profile, as the records read (what a screen shows)."""
+    seen: dict[str, Any] = {"profile": doc.profile}
+    for collection in doc.collections():
+        seen[collection.name] = sorted(collection.all(include_archived=True), key=lambda r: r.id)
+    return seen
+
+
+def whole_records(home: Home) -> dict[str, Any]:
+    with home.open_group(None) as fresh:
+        return records_of(fresh.doc)
+
+
+@pytest.fixture
+def shown(home: Home) -> Iterator[tuple[OpenGroup, NodeProcess]]:
+    """The sample group as the app shows it, with its node's process making its writes."""
+    create_demo_group(home).close()
+    group = home.begin_open(None)
+    assert not group.whole
+    node = NodeProcess(group, NodeConfig(port=0, interfaces=["127.0.0.1"], discovery=False))
+    assert node.feeds
+    group.doc.remote = node
+    node.start()
+    try:
+        yield group, node
+    finally:
+        node.stop()
+        group.close()
+
+
+def test_every_write_a_screen_makes_is_made_by_the_node_and_fed_back(
+    home: Home, shown: tuple[OpenGroup, NodeProcess]
+) -> None:
+    group, _ = shown
+    doc = group.doc
+    heard: list[tuple[str, frozenset[str] | None]] = []
+    doc.add_listener(lambda change: heard.append((change.origin, change.collections)))
+
+    fern = doc.members.add(name="Fern Ode", zone="C", skills="radio: certified", languages="English, Tagalog")
+    assert fern.skills == {"radio": "certified"} and fern.languages == frozenset({"English", "Tagalog"})
+    assert heard[-1] == ("local", frozenset({"members"}))
+    twins = doc.members.add_many([{"name": "Gus Ode"}, {"name": "Hal Ode"}])
+    assert [m.name for m in twins] == ["Gus Ode", "Hal Ode"]
+    assert doc.members.update(fern.id, notes="Has a generator").notes == "Has a generator"
+    assert doc.members.archive(twins[0].id).archived
+    assert not doc.members.restore(twins[0].id).archived
+    doc.members.purge(twins[1].id)
+    assert doc.members.find(twins[1].id) is None
+    water = doc.inventory.add(name="Water", category="water", unit="gal", quantity=10, expires=date(2027, 5, 1))
+    assert doc.inventory.adjust(water.id, "quantity", -3).quantity == 7
+    goal = doc.goals.add(name="Every household has a go-bag", target_date=date(2027, 3, 1))
+    step = doc.goals.put_entry(goal.id, "milestones", title="Make a checklist", due=date(2027, 2, 1))
+    assert step in doc.goals.get(goal.id).milestones
+    doc.goals.remove_entry(goal.id, "milestones", step)
+    event = doc.events.add(name="Radio drill", starts=datetime(2027, 1, 9, 10, 0))
+    assert doc.events.get(event.id).starts == datetime(2027, 1, 9, 10, 0)
+    assert doc.update_profile(name="Maple Street MAG").name == "Maple Street MAG"
+    point = doc.put_rally_point(name="Oak Park gazebo")
+    assert doc.profile.rally_points[point]["name"] == "Oak Park gazebo"
+
+    assert not group.whole  # this process never opened the document
+    assert records_of(doc) == whole_records(home)
+
+
+def test_a_refused_write_raises_here_what_it_raises_there(shown: tuple[OpenGroup, NodeProcess]) -> None:
+    group, _ = shown
+    doc = group.doc
+    before = records_of(doc)
+    with pytest.raises(ValidationError) as refused:
+        doc.members.add(name="")
+    assert refused.value.field == "name" and refused.value.reason == "must not be empty"
+    with pytest.raises(NotFound):
+        doc.members.update("no-such-member", notes="x")
+    with pytest.raises(ValidationError):
+        doc.inventory.add(name="Rice", quantity=float("nan"))
+    assert records_of(doc) == before
+
+
+def test_changes_made_elsewhere_are_fed_and_a_large_one_comes_as_a_read_model(
+    home: Home, shown: tuple[OpenGroup, NodeProcess]
+) -> None:
+    group, _ = shown
+    doc = group.doc
+    heard: list[frozenset[str] | None] = []
+    doc.add_listener(lambda change: heard.append(change.collections))
+    with home.open_group(None) as other:  # the CLI, or a script, on this data dir
+        other.doc.members.add(name="Ivy Cole")
+    wait_for(lambda: any(m.name == "Ivy Cole" for m in doc.members.all()), "the CLI's member")
+    assert frozenset({"members"}) in heard
+    with home.open_group(None) as other:
+        other.doc.inventory.add_many([{"name": f"Can {n}", "quantity": 1} for n in range(calls.FEED_LIMIT + 20)])
+    wait_for(
+        lambda: len([i for i in doc.inventory.all() if i.name.startswith("Can ")]) == calls.FEED_LIMIT + 20, "cans"
+    )
+    assert None in heard  # too many to feed one by one: the read model was read again
+    assert records_of(doc) == whole_records(home)
+
+
+def test_without_a_node_the_whole_document_opens_here_and_the_write_is_made(home: Home) -> None:
+    create_demo_group(home).close()
+    group = home.begin_open(None)
+    try:
+        node = NodeProcess(group, NodeConfig(port=0, interfaces=["127.0.0.1"], discovery=False))
+        node._tried.set()  # as after a start that failed
+        group.doc.remote = node
+        with pytest.raises(CannotForward):
+            node.call("members", "add", (), {"name": "Nobody"})
+        group.doc.open_whole = group.finish_opening
+        added = group.doc.members.add(name="Jo Park")
+        assert group.whole
+        assert group.doc.members.get(added.id).name == "Jo Park"
+    finally:
+        group.close()
+    assert any(m.name == "Jo Park" for m in whole_records(home)["members"])
+
+
+def test_values_cross_the_pipe_exactly_and_garbage_is_refused() -> None:
+    values = [
+        [date(2027, 1, 2), datetime(2027, 1, 2, 3, 4, 5), frozenset({"b", "a"}), None, 1.5, float("inf")],
+        {"nested": {"x": [1, "two", b"\x00\x01", True]}},
+    ]
+    assert calls.unpack(calls.pack(values)) == values
+    for garbage in ["", "not base64!", calls.pack(1)[:-4] + "AAAA", 42, None]:
+        with pytest.raises(ValueError):
+            calls.unpack(garbage)
+    with pytest.raises(TypeError):
+        calls.pack([object()])
+
+
+def test_the_node_makes_only_the_writes_a_screen_makes(home: Home) -> None:
+    with create_demo_group(home) as group:
+        args = calls.pack([[], {}])
+        for target, op in [
+            ("members", "with_automerge"),
+            ("members", "__class__"),
+            ("members", "_record_obj"),
+            ("no_such_kind", "add"),
+            ("group", "add"),
+            ("group", "adopt"),
+            ("members", "write_new"),
+        ]:
+            with pytest.raises(calls.CallRefused):
+                calls.perform(group.doc, target, op, args)
+        with pytest.raises(calls.CallRefused):
+            calls.perform(group.doc, "members", "add", "not packed")
+        error = calls.raised(calls.failure(ValidationError("zone", "is not a zone")))
+        assert isinstance(error, ValidationError) and error.field == "zone"
+        assert type(calls.raised({"type": "NotFound", "message": "gone"})) is NotFound
+        assert type(calls.raised({"type": "SystemExit", "message": "x"})) is MagnetError
+        assert type(calls.raised("garbage")) is MagnetError
+
+
+def test_what_the_app_cannot_take_opens_the_whole_document_instead(home: Home) -> None:
+    create_demo_group(home).close()
+    group = home.begin_open(None)
+    try:
+        node = NodeProcess(group, NodeConfig(port=0, interfaces=["127.0.0.1"], discovery=False))
+        group.doc.open_whole = group.finish_opening
+        node._take_write({"records": "%%% not packed", "heads": []})
+        assert group.whole
+    finally:
+        group.close()
+
+
+def test_when_the_node_process_dies_the_app_opens_the_whole_document(home: Home) -> None:
+    create_demo_group(home).close()
+    group = home.begin_open(None)
+    node = NodeProcess(group, NodeConfig(port=0, interfaces=["127.0.0.1"], discovery=False))
+    group.doc.remote = node
+    group.doc.open_whole = group.finish_opening
+    try:
+        node.start()
+        assert node._process is not None
+        node._process.kill()
+        wait_for(lambda: group.whole, "the whole document opened here")
+        assert group.doc.members.add(name="Nia Obi").name == "Nia Obi"  # made here now
+    finally:
+        node.stop()
+        group.close()
+    assert any(m.name == "Nia Obi" for m in whole_records(home)["members"])
