@@ -695,6 +695,23 @@ class GroupDocument:
             changed, self._changed = self._changed, {}
             return changed
 
+    def touched_since(self, heads: Sequence[bytes]) -> dict[str, set[str] | None] | None:
+        """Records changed since `heads`, read from the changes themselves (as `take_changed` says
+        them); None when it cannot say: heads this document lacks, too many changes, an op it
+        cannot place."""
+        with self._lock:
+            if not heads or not crdt.has_heads(self._doc, heads):
+                return None
+            changes = crdt.changes_since(self._doc, heads)
+            if len(changes) > PARSE_CHANGES_LIMIT:
+                return None
+            read = self._index.touched(self._doc, changes, ROOT_MAPS)
+            if read is None:
+                return None
+            found: dict[str, set[str] | None] = {name: set(ids) for name, ids in read[0].records.items()}
+            found.update((name, None) for name in read[0].whole)
+            return found
+
     def record_values(self, name: str, ids: Iterable[str]) -> dict[str, Any]:
         """Plain values of some records as stored, None for one that is gone (the profile: by its key)."""
         with self._lock:

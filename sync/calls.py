@@ -148,19 +148,28 @@ def feed(doc: GroupDocument, send: Callable[[dict[str, Any]], None], origin: str
     the document changed.
     """
     changed = doc.take_changed()
-    if changed is not None and not changed:
-        return
+    if changed is None or changed:
+        send_changed(doc, send, changed, origin, reload=reload)
+
+
+def send_changed(
+    doc: GroupDocument,
+    send: Callable[[dict[str, Any]], None],
+    changed: dict[str, set[str] | None] | None,
+    origin: str,
+    *,
+    reload: Callable[[], Any],
+) -> None:
+    """Send these records as the document holds them now (None: all of them, as a read model)."""
     heads = [head.hex() for head in doc.heads()]
     if changed is None or any(ids is None for name, ids in changed.items() if name != PROFILE_KEY):
         too_many = True
     else:
         too_many = sum(len(ids or ()) for ids in changed.values()) > FEED_LIMIT
-    if too_many:
-        send(reload_message(reload(), heads))
-        return
-    assert changed is not None
-    packed = pack({name: doc.record_values(name, ids or ()) for name, ids in changed.items()})
-    if len(packed) > FEED_BYTES:
-        send(reload_message(reload(), heads))
-        return
-    send({"records": packed, "heads": heads, "origin": origin})
+    if not too_many:
+        assert changed is not None
+        packed = pack({name: doc.record_values(name, ids or ()) for name, ids in changed.items()})
+        if len(packed) <= FEED_BYTES:
+            send({"records": packed, "heads": heads, "origin": origin})
+            return
+    send(reload_message(reload(), heads))

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any, BinaryIO, NamedTuple
 
+from magnet.document import DocChange
 from magnet.errors import MagnetError
 from magnet.home import Home, OpenGroup
 from magnet.store import read_header
@@ -61,23 +62,31 @@ class Desk:
         self._wake = threading.Event()
         self._calls: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
         self._stopped = threading.Event()
+        self._caller = threading.Thread(target=self._call_loop, name="magnet-calls", daemon=True)
 
     def catch_up(self, shown: list[bytes]) -> None:
         """Start feeding; when the app shows other heads than the document's, it reads the read model again."""
         doc = self.group.doc
 
-        def begin() -> bool:
+        def begin() -> None:
             doc.feeding = True
             doc.take_changed()
-            return sorted(shown) != sorted(doc.heads())
+            if sorted(shown) != sorted(doc.heads()):
+                # What changed since the app's read model (this node's own first start writes its
+                # signing key; the CLI may have written meanwhile), record by record when it can.
+                changed = doc.touched_since(shown)
+                calls.send_changed(doc, self.reporter.send, changed, "remote", reload=self.group.read_model_state)
 
         with self._feeding:
-            if doc.atomic(begin):
-                heads = [head.hex() for head in doc.heads()]
-                self.reporter.send(calls.reload_message(self.group.read_model_state(), heads))
-        doc.add_listener(lambda _change: self._wake.set())
+            doc.atomic(begin)
+        doc.add_listener(self._heard)
         threading.Thread(target=self._feed_loop, name="magnet-feed", daemon=True).start()
-        threading.Thread(target=self._call_loop, name="magnet-calls", daemon=True).start()
+        self._caller.start()
+
+    def _heard(self, _change: DocChange) -> None:
+        # The app's own writes are fed by the thread that made them, labelled as the app's.
+        if threading.current_thread() is not self._caller:
+            self._wake.set()
 
     def take(self, message: dict[str, Any]) -> None:
         self._calls.put(message)

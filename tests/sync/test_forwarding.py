@@ -212,3 +212,23 @@ def test_when_the_node_process_dies_the_app_opens_the_whole_document(home: Home)
         node.stop()
         group.close()
     assert any(m.name == "Nia Obi" for m in whole_records(home)["members"])
+
+
+def test_what_changed_before_the_node_started_is_fed_record_by_record(home: Home) -> None:
+    create_demo_group(home).close()
+    group = home.begin_open(None)
+    heard: list[frozenset[str] | None] = []
+    group.doc.add_listener(lambda change: heard.append(change.collections))
+    with home.open_group(None) as other:  # the CLI writes after the app read its read model
+        other.doc.members.add(name="Oz Pratt")
+    node = NodeProcess(group, NodeConfig(port=0, interfaces=["127.0.0.1"], discovery=False))
+    group.doc.remote = node
+    try:
+        node.start()  # its own first start also records its signing key on this device
+        wait_for(lambda: any(m.name == "Oz Pratt" for m in group.doc.members.all()), "the CLI's member")
+        assert heard and None not in heard  # records, not the whole read model again
+        assert "members" in set().union(*heard)
+        assert records_of(group.doc) == whole_records(home)
+    finally:
+        node.stop()
+        group.close()
