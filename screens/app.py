@@ -317,6 +317,9 @@ class MagnetApp(App[int]):
             self.exit(0)
 
     def _after_first_screen(self, session: Session) -> None:
+        if not session.values_checked:
+            session.values_checked = True
+            self._check_values(session)  # what the read model holds is what the document holds
         if not session.group.whole:
             session.on_whole = partial(self._whole_opened, session)
             if self.node_factory is not None and session.node is None:
@@ -329,7 +332,6 @@ class MagnetApp(App[int]):
             return
         if session.node is None:
             self._start_node(session)
-        self._check_values(session)
 
     def _whole_opened(self, session: Session, problem: str) -> None:
         """Called on whichever thread opened the whole document (or could not)."""
@@ -402,7 +404,6 @@ class MagnetApp(App[int]):
             return
         self.post_message(self.NodeSaid(NodeNews("listening", detail=f"port {node.port}")))
         if session.forwarding:
-            self.call_from_thread(self._check_values, session)
             self.call_from_thread(self._bench_mark, time.time(), final=True)  # writes can be made now
         elif not session.group.whole:
             session.open_whole()  # a node that does not make writes: this process opens the document

@@ -53,6 +53,7 @@ class Session:
         self.clock = clock
         self.node: NodeLike | None = None
         self.checkin_since_hours = 24
+        self.values_checked = False  # the app says once what stored values do not fit their fields
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
         self._bell: Wakeup | None = None

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from magnet.document import GroupDocument
 from magnet.home import OpenGroup
 from magnet.readiness import (
+    ReadinessMemo,
     below_minimum,
     certifications_expiring,
     days_on_hand,
@@ -237,3 +240,112 @@ def test_readiness_of_a_whole_group(group: OpenGroup) -> None:
     assert ready.water_days is not None and ready.water_days > 0
     assert all(e.starts is not None and e.starts >= NOW for e in ready.upcoming)
     assert all(any(i.quantity < i.minimum for i in lots) for lots in ready.low_stock)
+
+
+# ---- the dashboard's memo: never older than what it read -----------------------------------------
+
+EDITS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "item",
+                "item_edit",
+                "item_archive",
+                "member",
+                "member_move",
+                "household",
+                "cert",
+                "course",
+                "goal",
+                "goal_done",
+                "checkin",
+                "next_day",
+                "next_hour",
+            ]
+        ),
+        st.integers(min_value=0, max_value=40),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=EDITS)
+def test_a_memo_answers_exactly_what_a_fresh_reading_answers(edits: list[tuple[str, int]]) -> None:
+    doc = GroupDocument.create("Memo MAG", device_id="ab" * 16, group_id="9f" * 16)
+    home = doc.households.add(name="Lee household", people=2)
+    doc.members.add(name="Ann Lee", household_id=home.id, skills="first aid: basic")
+    memo = ReadinessMemo()
+    now = NOW
+    for what, n in edits:
+        items, members, goals_now = doc.inventory.all(), doc.members.all(), doc.goals.all()
+        if what == "item":
+            doc.inventory.add(
+                name=f"Water {n % 3}",
+                category="water",
+                unit="gal",
+                quantity=n,
+                minimum=n % 7,
+                expires=TODAY + timedelta(days=n - 10),
+            )
+        elif what == "item_edit" and items:
+            doc.inventory.update(items[n % len(items)].id, quantity=n % 5, minimum=n % 4, name=f"Water {n % 2}")
+        elif what == "item_archive" and items:
+            doc.inventory.archive(items[n % len(items)].id)
+        elif what == "member":
+            doc.members.add(name=f"Member {n}", household_id=home.id if n % 2 else "")
+        elif what == "member_move" and members:
+            doc.members.update(members[n % len(members)].id, household_id="" if n % 2 else home.id)
+        elif what == "household":
+            doc.households.update(home.id, people=n % 6)
+        elif what == "cert" and members:
+            doc.certifications.add(
+                name="CPR card",
+                member_id=members[n % len(members)].id,
+                skill="cpr",
+                expires=TODAY + timedelta(days=n - 20),
+            )
+        elif what == "course":
+            doc.courses.add(name=f"Course {n}", skill=f"skill {n % 3}")
+        elif what == "goal":
+            doc.goals.add(name=f"Goal {n}", target_date=TODAY + timedelta(days=n - 20), status="active")
+        elif what == "goal_done" and goals_now:
+            doc.goals.update(goals_now[n % len(goals_now)].id, status="done")
+        elif what == "checkin":
+            doc.checkins.add(household_id=home.id, status="needs_help" if n % 2 else "safe", at=now)
+        elif what == "next_day":
+            now += timedelta(days=1 + n % 30)
+        elif what == "next_hour":
+            now += timedelta(hours=1)
+        since = now - timedelta(hours=24)
+        assert readiness(doc, now=now, checkin_since=since, memo=memo) == readiness(doc, now=now, checkin_since=since)
+
+
+def test_a_memo_keeps_the_parts_whose_collections_did_not_change(group: OpenGroup) -> None:
+    doc = _doc(group)
+    doc.inventory.add(name="Water", category="water", unit="gal", quantity=1, minimum=5)
+    memo = ReadinessMemo()
+    first = readiness(doc, now=NOW, memo=memo)
+    doc.goals.add(name="Every household has a go-bag", status="active")
+    second = readiness(doc, now=NOW, memo=memo)
+    assert second.low_stock is first.low_stock  # the supplies were not counted again
+    assert second.live_goals == first.live_goals + 1
+    doc.inventory.add(name="Rice", category="food", unit="meals", quantity=0, minimum=3)
+    third = readiness(doc, now=NOW, memo=memo)
+    assert [lots[0].name for lots in third.low_stock] == ["Rice", "Water"]
+
+
+def test_a_memo_counts_again_when_the_day_turns(group: OpenGroup) -> None:
+    doc = _doc(group)
+    doc.households.add(name="Lee household", people=2)
+    doc.inventory.add(name="Water", category="water", unit="gal", quantity=10, expires=TODAY + timedelta(days=1))
+    member = doc.members.add(name="Ann Lee")
+    doc.certifications.add(name="CPR card", member_id=member.id, skill="cpr", expires=TODAY + timedelta(days=1))
+    doc.goals.add(name="Drill", target_date=TODAY + timedelta(days=1), status="active")
+    memo = ReadinessMemo()
+    assert readiness(doc, now=NOW, memo=memo) == readiness(doc, now=NOW)
+    later = NOW + timedelta(days=2)  # the water, the card and the goal's date have all passed
+    fresh = readiness(doc, now=later)
+    assert fresh != readiness(doc, now=NOW)
+    assert readiness(doc, now=later, memo=memo) == fresh
