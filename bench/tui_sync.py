@@ -6,7 +6,8 @@ The real app (MagnetApp, driven by Textual's Pilot at 80x24) runs on a copy of t
 workload with its node on 127.0.0.1. A second device (a joined data dir with `magnet serve`)
 is its peer. Figures, each beside its own floor in the same run:
 - keypress-to-screen latency on the Roster (Pilot.press of a cursor key, 50 samples:
-  median/p95/max) with nothing syncing, while the peer pushes N edits, and while a new device
+  median/p95/max) from the first screen until the node's process has opened the group, with
+  nothing syncing, while the peer pushes N edits, and while a new device
   pulls the whole group (`magnet join`);
 - how long the app takes to absorb the N edits, beside `magnet serve` absorbing the same;
 - a remote edit until the open Roster shows it;
@@ -151,6 +152,11 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
         watchdog.install(asyncio.get_running_loop())
     async with app.run_test(size=(80, 24)) as pilot:
         await until(lambda: app.ready_at is not None, 300, "the app")
+        # While the node's process opens the whole group (the app shows its read model meanwhile).
+        await pilot.press("2")
+        await until(lambda: isinstance(app.screen, RosterScreen) and app.screen.loaded_once, 120, "the roster")
+        while_opening = await keypresses(pilot, args.samples, while_=lambda: not app.sync.running)
+        await pilot.press("1")
         await until(lambda: app.sync.running and app.sync.port > 0, 60, "the app's node")
         assert app.session is not None
         forwarding = app.session.forwarding
@@ -260,6 +266,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
     serve_absorb = await serve_burst(tmp, args)
     shows = "its read model, fed by the node" if forwarding else "its own whole document"
     print(f"x{args.size}, node on a {args.node}; {args.edits} edits in the burst; the app shows {shows}")
+    print(stats("keypress, while the node's process opens the group", while_opening or [0.0]))
     print(stats("keypress, nothing syncing", quiet))
     print(stats(f"keypress, a peer pushes {args.edits} edits", during_burst))
     print(stats("keypress, a new device pulls the group", during_pull or [0.0]))
