@@ -209,8 +209,9 @@ class GroupDocument:
     def reading(cls, model: readmodel.ReadModel, *, device_id: str) -> GroupDocument:
         """The group as its read model holds it: every read works, without loading history.
 
-        Anything that needs the Automerge document (a write, a save, sync) raises `NeedsDocument`;
-        the caller then opens the group in full.
+        Anything that needs the Automerge document (a write, a save, sync) raises `NeedsDocument`
+        and the caller opens the group in full, unless `open_whole` is set (it opens it in place)
+        or `remote` is (writes are made by the process holding the document, which feeds back).
         """
         group = cls(cast(Document, None), device_id, model=model)
         group._doc = cast(Document, _NoDocument(group))
@@ -235,8 +236,8 @@ class GroupDocument:
         The app shows its first screen from the read model and opens the whole document after:
         the screens, and the listeners, hold this object, so it takes over `full`'s document and
         state in place. Records already read stay when the document holds exactly what the read
-        model did; otherwise every collection is read again and listeners hear of it. Whether it
-        had moved on. `full` must not be used afterwards.
+        model did; otherwise every collection is read again and listeners hear of it. Returns
+        whether it had moved on. `full` must not be used afterwards.
         """
         with self._lock:
             model = self._model
@@ -738,7 +739,8 @@ class GroupDocument:
                 return
             for name, values in records.items():
                 if name == PROFILE_KEY:
-                    self._fed[name] = dict(values)
+                    if isinstance(values.get(PROFILE_KEY), dict):
+                        self._fed[name] = dict(values)
                     continue
                 record_type = COLLECTIONS.get(name)
                 if record_type is None:
@@ -880,8 +882,12 @@ class GroupDocument:
     def atomic(self, action: Callable[[], T]) -> T:
         """Run a read-modify-write of several steps with no other thread changing the document.
 
-        The lock is re-entrant, so `action` uses the ordinary collection methods.
+        The lock is re-entrant, so `action` uses the ordinary collection methods. A copy whose
+        writes are made by another process (`forwarding`) runs it without the lock: that process
+        orders the writes, and its answers are fed to this copy under the same lock.
         """
+        if self.forwarding() is not None:
+            return action()
         with self._lock:
             return action()
 

@@ -6,6 +6,7 @@ reads after each step must equal a fresh read of the whole document.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -232,3 +233,19 @@ def test_what_changed_before_the_node_started_is_fed_record_by_record(home: Home
     finally:
         node.stop()
         group.close()
+
+
+def test_several_steps_made_at_once_do_not_wait_on_their_own_feed(shown: tuple[OpenGroup, NodeProcess]) -> None:
+    group, _ = shown
+    doc = group.doc
+    made: list[str] = []
+
+    def two_steps() -> None:  # as needs.match or a goal's toggle do: read, write, read, write
+        first = doc.members.add(name="Pat One")
+        made.append(doc.members.add(name="Pat Two", household_id=first.household_id).name)
+
+    worker = threading.Thread(target=lambda: doc.atomic(two_steps), daemon=True)
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "the steps waited for a feed that waited for them"
+    assert made == ["Pat Two"]
