@@ -175,6 +175,7 @@ def measure(args: argparse.Namespace) -> None:
         "PYTHONPATH": str(ROOT),
     }
     env.pop("MAGNET_PASSPHRASE", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # people's installs keep bytecode: measure what they see
     python = sys.executable
     bare: list[float] = []
     magnet: list[float] = []

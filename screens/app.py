@@ -217,8 +217,9 @@ class MagnetApp(App[int]):
             # the first screen (see _after_first_screen).
             group = self.home.begin_open(info, cipher=cipher)
             session = Session(group, clock=self.clock)
-            # Read what the dashboard shows now, so its first paint needs no Automerge work.
-            readiness(group.doc, now=session.now())
+            # Read what the dashboard shows now, into the parts it keeps: its first paint redoes
+            # only the check-ins and what is coming up.
+            readiness(group.doc, now=session.now(), memo=session.readiness_memo)
         except MagnetError as exc:
             self.post_message(self.OpenFailed(str(exc), info))
             return

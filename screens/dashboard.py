@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from magnet.plural import counted
-from magnet.readiness import Readiness, ReadinessMemo, is_expired, readiness
+from magnet.readiness import Readiness, is_expired, readiness
 from magnet.values import choice_label
 from screens import leads
 from screens.base import AreaScreen, shell
@@ -129,13 +129,14 @@ class DashboardScreen(AreaScreen[Readiness]):
         super().on_mount()
         shell(self).sync_changed.subscribe(self, lambda _status: self._show_group())
         self.data: Readiness | None = None
-        self.memo = ReadinessMemo()  # a large group's reload after one edit redoes only what it read
 
     def load(self) -> Readiness:
         since = None
         if self.session.checkin_since_hours:
             since = self.session.now() - timedelta(hours=self.session.checkin_since_hours)
-        return readiness(self.session.doc, now=self.session.now(), checkin_since=since, memo=self.memo)
+        return readiness(
+            self.session.doc, now=self.session.now(), checkin_since=since, memo=self.session.readiness_memo
+        )
 
     def show(self, data: Readiness) -> None:
         self.data = data

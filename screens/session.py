@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast
 from magnet.document import CannotForward, GroupDocument, RemoteWrites
 from magnet.errors import MagnetError
 from magnet.home import OpenGroup
+from magnet.readiness import ReadinessMemo
 from magnet.records import Device, Member
 from magnet.wakeup import Wakeup
 from screens.sync_link import NodeFactory, NodeLike, SyncUnavailable
@@ -24,6 +25,9 @@ from screens.sync_link import NodeFactory, NodeLike, SyncUnavailable
 # Rings carry other processes' commits at once; this only catches a ring that got lost.
 POLL_INTERVAL = 2.0
 NODE_START_WAIT = 60.0  # a write waits this long for the node's process to start (x10: ~4 s)
+# How long quitting waits for the node's process to save and exit before ending it: a large
+# group's last compaction and read model take seconds, and the next start reads that read model.
+NODE_STOP_WAIT = 30.0
 T = TypeVar("T")
 
 
@@ -54,6 +58,9 @@ class Session:
         self.node: NodeLike | None = None
         self.checkin_since_hours = 24
         self.values_checked = False  # the app says once what stored values do not fit their fields
+        # The dashboard's parts, kept until what each reads changes: the first screen's reading,
+        # made while the group opens, is the dashboard's too (x10: one edit redoes one part).
+        self.readiness_memo = ReadinessMemo()
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
         self._bell: Wakeup | None = None
@@ -217,5 +224,5 @@ class Session:
             self._poller.join(timeout=2)
         if self.node is not None:
             with contextlib.suppress(Exception):
-                self.node.stop(timeout=5)
+                self.node.stop(timeout=NODE_STOP_WAIT)
         self.group.close()

@@ -84,6 +84,10 @@ def serve(args: argparse.Namespace) -> int:
     controlled = bool(getattr(args, "control", False))
     feed_from: list[bytes] | None = None
     if controlled:
+        if hasattr(signal, "SIGHUP"):
+            # The app's terminal closing hangs up its whole session; this process ends when the
+            # app's pipe closes instead, after saving (its last read model is the next start's).
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
         group, feed_from = child.open_controlled(_home(args), args.group)
     else:
         group = _open(args)

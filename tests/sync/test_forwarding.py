@@ -18,6 +18,9 @@ from magnet.document import CannotForward, GroupDocument
 from magnet.errors import MagnetError, NotFound, ValidationError
 from magnet.home import Home, OpenGroup
 from magnet.sample import create_demo_group
+from magnet.sealing import ChunkSealer
+from magnet.store import read_header
+from magnet.unlock import SEALING_KEY
 from sync import calls
 from sync.events import NodeConfig
 from sync.process_node import NodeProcess
@@ -249,3 +252,26 @@ def test_several_steps_made_at_once_do_not_wait_on_their_own_feed(shown: tuple[O
     worker.join(20)
     assert not worker.is_alive(), "the steps waited for a feed that waited for them"
     assert made == ["Pat Two"]
+
+
+def test_an_encrypted_group_is_shown_and_written_the_same_way(home: Home) -> None:
+    sealer, header = ChunkSealer.create("correct horse")
+    with home.create_group("Sealed MAG", cipher=sealer, store_meta={SEALING_KEY: header}) as made:
+        made.doc.members.add(name="Ann Lee")
+    info = home.find(None)
+    group = home.begin_open(
+        info, cipher=ChunkSealer.unlock("correct horse", read_header(info.store_path).meta[SEALING_KEY])
+    )
+    assert not group.whole
+    node = NodeProcess(group, NodeConfig(port=0, interfaces=["127.0.0.1"], discovery=False))
+    group.doc.remote = node
+    try:
+        node.start()  # the data key goes over the pipe; the node's first start records its signing key
+        added = group.doc.members.add(name="Bo Reyes")
+        assert group.doc.members.get(added.id).name == "Bo Reyes"
+        assert {m.name for m in group.doc.members.all()} == {"Ann Lee", "Bo Reyes"}
+        assert not group.whole
+    finally:
+        node.stop()
+        group.close()
+    assert b"Bo Reyes" not in info.store_path.read_bytes()

@@ -115,3 +115,22 @@ def test_the_node_process_ends_when_the_app_dies(tmp_path: Path) -> None:
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the node process outlived the app")
     assert "stopped" in (group_dir(ann) / "node.log").read_text()
+
+
+def test_a_hangup_does_not_end_the_node_before_the_app_does(tmp_path: Path) -> None:
+    # Closing the app's terminal hangs up its session, the node's process too; it must save and
+    # exit when the app's pipe closes, not die mid-save (its read model is the next start's).
+    home = Home(tmp_path / "home")
+    home.create_group("Maple Street MAG").close()
+    group = home.open_group()
+    node = NodeProcess(group, NodeConfig(port=0, interfaces=["127.0.0.1"], discovery=False))
+    try:
+        node.start()
+        assert node._process is not None
+        node._process.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert node._process.poll() is None
+    finally:
+        node.stop()
+        group.close()
+    assert node._process.returncode == 0
