@@ -26,14 +26,12 @@ from magnet.records import Device
 from magnet.safelog import guard_logging
 from magnet.safetext import control_problem, shown
 from magnet.unlock import ask_passphrase, open_with_passphrase
-from sync import child
 from sync.events import DEFAULT_PORT, NodeConfig, NodeEvent
 from sync.interfaces import local_ipv4, pinned, resolve
 from sync.invitebook import DEFAULT_SHORT_TTL, InviteBook
 from sync.invitecode import render_qr
 from sync.joining import adopt, parse_code
 from sync.joining import join as join_group
-from sync.node import Node
 from sync.peerbook import PeerBook
 from sync.runfile import running_port
 from sync.secure import GroupSecurity, ensure_keyring, revoke_device
@@ -82,6 +80,10 @@ def serve(args: argparse.Namespace) -> int:
         backoff_max=min(30.0, 6 * keepalive),
     )
     controlled = bool(getattr(args, "control", False))
+    # The node and its mDNS are imported only to serve: `magnet join` and `invite` stay lighter
+    # (a joining device's peak memory is counted against a bare load of the group it receives).
+    from sync import child
+
     feed_from: list[bytes] | None = None
     if controlled:
         if hasattr(signal, "SIGHUP"):
@@ -120,6 +122,8 @@ def _names_by_id(group: OpenGroup) -> NamesById:
 
 
 async def _serve(group: OpenGroup, config: NodeConfig) -> None:
+    from sync.node import Node
+
     security = GroupSecurity(group, group.home.device, handshake_timeout=config.handshake_timeout)
     node = Node(
         group,

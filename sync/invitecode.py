@@ -21,7 +21,6 @@ import secrets
 from dataclasses import dataclass, field
 
 import msgpack
-import segno
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -269,6 +268,8 @@ def render_qr(text: str, *, ansi: bool = True, invert: bool = False, border: int
     scanners need; `border` is the quiet zone (4 modules, as the standard asks). Without
     `ansi`, `invert` draws light modules as blocks for a dark terminal.
     """
+    import segno  # only to draw a code: joining and serving never need it (nor its memory)
+
     qr = segno.make(text, error="m", micro=False)
     rows = [[1 if bit else 0 for bit in row] for row in qr.matrix_iter(scale=1, border=border)]
     if len(rows) % 2:

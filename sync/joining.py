@@ -18,7 +18,6 @@ from magnet.errors import MagnetError
 from magnet.groupkey import KeyRing
 from magnet.home import Home, OpenGroup
 from sync.channel import ChannelError
-from sync.discovery import Discovery, Service
 from sync.events import DEFAULT_PORT
 from sync.interfaces import pinned, resolve
 from sync.invite import InviteCode, ShortCode, Welcome, join_group
@@ -59,6 +58,8 @@ def parse_code(text: str) -> Invitation:
 
 async def find_inviters(hint: str, interfaces: Sequence[str] | None, within: float) -> list[str]:
     """Addresses of nodes advertising the invite hint `hint`, found by mDNS within `within` s."""
+    from sync.discovery import Discovery, Service  # only a short code needs mDNS (and its memory)
+
     found: asyncio.Queue[Service] = asyncio.Queue()
 
     def on_found(service: Service) -> None:

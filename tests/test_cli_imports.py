@@ -77,3 +77,16 @@ def test_list_and_export_load_the_document_but_not_the_app_or_the_network(home: 
         loaded = loaded_by(home, *argv)
         assert "automerge" in loaded, argv  # the check itself sees what a command loads
         assert loaded & APP_AND_NETWORK == set(), argv
+
+
+def test_joining_loads_neither_mdns_the_node_nor_the_qr_drawer() -> None:
+    # A joining device's peak memory is counted against a bare load of the group it receives
+    # (bench/scale.py): what only serving or showing a code needs stays out of `magnet join`.
+    code = (
+        "import json, sys, magnet.cli, sync.cli, sync.joining, sync.invite, sync.invitecode\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    loaded = {name.split(".")[0] for name in json.loads(result.stdout)} | set(json.loads(result.stdout))
+    assert loaded & {"zeroconf", "segno", "sync.node", "sync.discovery", "sync.child", "textual"} == set()
