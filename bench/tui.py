@@ -124,6 +124,17 @@ def start_in_pty(argv: list[str], env: dict[str, str], timeout: float = 60.0) ->
         return marks[0] - spawned, marks[-1] - spawned
 
 
+def node_gone(home: Path, within: float = 60.0) -> None:
+    """Wait until the app's node process has saved and exited, as it does after the app quits:
+    the next start reads the read model it leaves (a start while it still runs would not)."""
+    from sync.runfile import running_port
+
+    deadline = time.monotonic() + within
+    for group in (home / "groups").iterdir():
+        while running_port(group) is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
 def in_process_load(home: Path, *, from_read_model: bool = False) -> tuple[float, float]:
     """The core's share: opening the group (in full, or as its read model shows it, as the app
     does first), then reading what the dashboard shows."""
@@ -161,6 +172,9 @@ def main() -> None:
             from bench.workloads import copy_of
 
             args.home = copy_of(args.size, Path(tmp) / "home")
+            from magnet.home import Home
+
+            Home(args.home).open_group().close()  # a read model for this copy, as the app leaves one
         else:
             build_year_group(args.home)
         measure(args)
@@ -184,6 +198,7 @@ def measure(args: argparse.Namespace) -> None:
     for run in range(args.runs + 1):
         b, _ = start_in_pty([python, "-c", BARE_APP], env)
         m, w = start_in_pty([python, "-m", "magnet"], env)
+        node_gone(args.home)
         if run:
             bare.append(b)
             magnet.append(m)
