@@ -64,6 +64,8 @@ RETURNS_RECORD = frozenset({"add", "update", "archive", "restore", "adjust"})
 READ_AGAIN_BELOW = 256
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
+# Records changed, by collection: their ids, or None when it may be any of them.
+Changed = dict[str, set[str] | None]
 
 
 class WrongGroup(MagnetError):
@@ -160,8 +162,9 @@ class GroupDocument:
         self._cache: dict[str, tuple[int, list[Any], dict[str, Any]]] = {}
         self._objs: dict[str, bytes] = {}
         self._durable_heads: list[bytes] = doc.get_heads() if model is None else []
-        # Collections changed since the read model was last written (None: any of them).
-        self._dirty: set[str] | None = set()
+        # Records changed since the read model was last written, by collection (None for a
+        # collection: all of it; None: anything), so it is written again from what changed.
+        self._dirty: Changed | None = {}
         # Remote changes not yet looked at: the heads before them, and views of what arrived.
         self._review_from: list[bytes] | None = None
         self._review_views: list[list[bytes]] = []
@@ -179,7 +182,7 @@ class GroupDocument:
         # Holding the whole document for one that reads (the node's process feeding the app):
         # records changed since `take_changed` (None for a collection: all of it; None: anything).
         self.feeding = False
-        self._changed: dict[str, set[str] | None] | None = {}
+        self._changed: Changed | None = {}
         for record_type in RECORD_TYPES:
             setattr(self, record_type.COLLECTION, Collection(self, record_type))
 
@@ -535,7 +538,6 @@ class GroupDocument:
             self._read_since_merge.clear()
         else:
             self._refresh_cache(touched)
-            self._mark_dirty(touched.keys())
         self._tell(DocChange(origin, frozenset(touched) if touched is not None else None, new))
         if failure is not None:
             raise failure
@@ -598,7 +600,6 @@ class GroupDocument:
             if not before:
                 # Nothing was here before: nothing can have been hidden.
                 self._refresh_cache(None)
-                self._mark_dirty(None)
                 return None
             changes, self._review_changes = self._review_changes, []
             read = self._index.touched(self._doc, changes, ROOT_MAPS) if changes else None
@@ -620,9 +621,7 @@ class GroupDocument:
                 self._index.forget()  # a fold moves what was under the hidden map
                 self._heal(hidden)
                 self._refresh_cache(None)  # a fold can reach anywhere: every collection is read again
-                self._mark_dirty(None)
                 return None
-            self._mark_dirty(None if touched is None else touched.collections())
             if touched is None:
                 self._refresh_cache(None)
             else:
@@ -631,17 +630,11 @@ class GroupDocument:
                 self._refresh_cache(refresh)
             return touched
 
-    def _mark_dirty(self, names: Iterable[str] | None) -> None:
-        if names is None:
-            self._dirty = None
-        elif self._dirty is not None:
-            self._dirty.update(names)
-
-    def take_dirty(self) -> set[str] | None:
-        """Collections changed since the last call (None: possibly all), after looking at merges."""
+    def take_dirty(self) -> Changed | None:
+        """Records changed since the last call (as `take_changed` says them), after looking at merges."""
         with self._lock:
             self.review()
-            dirty, self._dirty = self._dirty, set()
+            dirty, self._dirty = self._dirty, {}
             return dirty
 
     def _heal(self, hidden: Sequence[collisions.Hidden]) -> None:
@@ -653,8 +646,9 @@ class GroupDocument:
 
     def _refresh_cache(self, touched: dict[str, frozenset[str]] | None) -> None:
         """Re-read only the records a local change touched; anything else invalidates."""
+        self._dirty = noted(self._dirty, touched)
         if self.feeding:
-            self._note_changed(touched)
+            self._changed = noted(self._changed, touched)
         if touched is None:
             for name in list(self._cache):
                 self._versions[name] = self._versions.get(name, 0) + 1
@@ -678,17 +672,7 @@ class GroupDocument:
 
     # ---- feeding a copy that reads its read model (the node's process, for the app) -----------
 
-    def _note_changed(self, touched: dict[str, frozenset[str]] | None) -> None:
-        if touched is None or self._changed is None:
-            self._changed = None
-            return
-        for name, ids in touched.items():
-            if not ids:
-                self._changed[name] = None
-            elif (known := self._changed.setdefault(name, set())) is not None:
-                known.update(ids)
-
-    def take_changed(self) -> dict[str, set[str] | None] | None:
+    def take_changed(self) -> Changed | None:
         """Records changed since the last call, after looking at merges: by collection, a set of
         ids or None (all of it); None for everything. Kept only while `feeding`."""
         with self._lock:
@@ -696,7 +680,7 @@ class GroupDocument:
             changed, self._changed = self._changed, {}
             return changed
 
-    def touched_since(self, heads: Sequence[bytes]) -> dict[str, set[str] | None] | None:
+    def touched_since(self, heads: Sequence[bytes]) -> Changed | None:
         """Records changed since `heads`, read from the changes themselves (as `take_changed` says
         them); None when it cannot say: heads this document lacks, too many changes, an op it
         cannot place."""
@@ -709,7 +693,7 @@ class GroupDocument:
             read = self._index.touched(self._doc, changes, ROOT_MAPS)
             if read is None:
                 return None
-            found: dict[str, set[str] | None] = {name: set(ids) for name, ids in read[0].records.items()}
+            found: Changed = {name: set(ids) for name, ids in read[0].records.items()}
             found.update((name, None) for name in read[0].whole)
             return found
 
@@ -944,6 +928,18 @@ class GroupDocument:
             return plain
         with self._lock:
             return crdt.read_map(self._doc, ROOT)
+
+
+def noted(changed: Changed | None, touched: dict[str, frozenset[str]] | None) -> Changed | None:
+    """`changed` with what `touched` names added (no ids for a collection: all of it)."""
+    if touched is None or changed is None:
+        return None
+    for name, ids in touched.items():
+        if not ids:
+            changed[name] = None
+        elif (known := changed.setdefault(name, set())) is not None:
+            known.update(ids)
+    return changed
 
 
 def _applying(change: bytes) -> Callable[[Document], object]:

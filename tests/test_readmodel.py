@@ -6,12 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from security.hostile import write_raw
 
 from magnet import crdt, readmodel
 from magnet.document import GroupDocument
+from magnet.home import Home
 from magnet.readmodel import StoreState
-from magnet.records import Member
+from magnet.records import COLLECTIONS, Member
 from magnet.sealing import ChunkSealer
 
 STATE = StoreState(inode=42, size=1234, modified_ns=99)
@@ -292,3 +295,75 @@ def test_a_value_another_writer_stored_as_a_timestamp_reads_the_same_from_the_re
     seeded = home.open_group()
     assert (seeded.doc.members.get(ann.id).notes, len(find_problems(seeded.doc))) == walked
     seeded.close()
+
+
+# ---- written again from what changed ---------------------------------------------------------------
+
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["add", "update", "archive", "purge", "adjust", "profile", "remote", "remote_many", "none"]),
+        st.integers(min_value=0, max_value=30),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS)
+def test_a_read_model_written_from_what_changed_holds_what_a_whole_reading_holds(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, int]]
+) -> None:
+    home = Home(tmp_path_factory.mktemp("home"))
+    with home.create_group("Maple St", member_name="Ann Lee") as group:
+        doc = group.doc
+        item = doc.inventory.add(name="Water", quantity=4)
+        group.save_read_model()
+        peer = GroupDocument.load(doc.save(), device_id="cd" * 16)
+        for what, n in steps:
+            members = doc.members.all(include_archived=True)
+            if what == "add":
+                doc.members.add(name=f"Member {n}", zone="B")
+            elif what == "update" and members:
+                doc.members.update(members[n % len(members)].id, notes=f"note {n}")
+            elif what == "archive" and members:
+                doc.members.archive(members[n % len(members)].id)
+            elif what == "purge" and len(members) > 1:
+                doc.members.purge(members[n % len(members)].id)
+            elif what == "adjust":
+                doc.inventory.adjust(item.id, "quantity", n)
+            elif what == "profile":
+                doc.update_profile(name=f"Maple St {n}")
+            elif what in ("remote", "remote_many"):
+                for k in range(1 if what == "remote" else 3):
+                    peer.members.add(name=f"Peer {n} {k}")
+                    peer.inventory.add(name=f"Rice {n} {k}", quantity=k)
+                doc.apply_changes(peer.changes_since(doc.heads()))
+            group.save_read_model()
+            state = StoreState.of(group.path / "store.mgn")
+            model = readmodel.load(group.path, state)
+            assert model is not None
+            for name in ("group", *COLLECTIONS):
+                assert model.raw(name) == doc.raw(name), name
+
+
+def test_one_edit_is_written_without_reading_its_collection_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = Home(tmp_path / "home")
+    with home.create_group("Maple St", member_name="Ann Lee") as group:
+        ann = group.doc.members.all()[0]
+        group.save_read_model()
+        read_whole: list[str] = []
+        raw = GroupDocument.raw
+
+        def reading_whole(self: GroupDocument, name: str) -> dict[str, Any]:
+            read_whole.append(name)
+            return raw(self, name)
+
+        monkeypatch.setattr(GroupDocument, "raw", reading_whole)
+        group.doc.members.update(ann.id, notes="Has a generator")
+        assert group.save_read_model()
+        assert "members" not in read_whole  # the record that changed, patched into the last one
+        model = readmodel.load(group.path, StoreState.of(group.path / "store.mgn"))
+        assert model is not None and model.raw("members")[ann.id]["notes"] == "Has a generator"
