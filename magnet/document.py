@@ -8,7 +8,7 @@ announced to listeners (the sync node, the screens).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -654,21 +654,26 @@ class GroupDocument:
                 self._versions[name] = self._versions.get(name, 0) + 1
             return
         for name, ids in touched.items():
-            hit = self._cache.get(name)
-            record_type = COLLECTIONS.get(name)
-            if not ids or hit is None or record_type is None or hit[0] != self._versions.get(name, 0):
+            if ids and self._read_now(name):
+                self._patch_cached(name, self.record_values(name, ids))
+            else:
                 self._versions[name] = self._versions.get(name, 0) + 1
-                continue
-            index = hit[2]
-            collection_obj = self.collection_obj(name)
-            for record_id in ids:
-                found = self._doc.get(collection_obj, record_id)
-                if found is not None and found[0] == ObjType.Map:
-                    raw = crdt.read_map(self._doc, found[1])
-                    index[record_id] = decode_record(record_type, record_id, raw)  # keeps its place
-                else:
-                    index.pop(record_id, None)
-            self._cache[name] = (hit[0], list(index.values()), index)
+
+    def _read_now(self, name: str) -> bool:
+        """Whether a collection of a known kind is read, at its current version."""
+        hit = self._cache.get(name)
+        return hit is not None and name in COLLECTIONS and hit[0] == self._versions.get(name, 0)
+
+    def _patch_cached(self, name: str, values: Mapping[str, Any]) -> None:
+        """Decode again only these records (stored values, None when gone) of a collection read."""
+        record_type = COLLECTIONS[name]
+        version, _, index = self._cache[name]
+        for record_id, raw in values.items():
+            if isinstance(raw, dict):
+                index[record_id] = decode_record(record_type, record_id, raw)  # keeps its place
+            else:
+                index.pop(record_id, None)
+        self._cache[name] = (version, list(index.values()), index)
 
     # ---- feeding a copy that reads its read model (the node's process, for the app) -----------
 
@@ -726,20 +731,11 @@ class GroupDocument:
                     if isinstance(values.get(PROFILE_KEY), dict):
                         self._fed[name] = dict(values)
                     continue
-                record_type = COLLECTIONS.get(name)
-                if record_type is None:
+                if name not in COLLECTIONS:
                     continue  # a kind this version does not know
                 self._fed.setdefault(name, {}).update(values)
-                hit = self._cache.get(name)
-                if hit is None or hit[0] != self._versions.get(name, 0):
-                    continue  # read from the model and what was fed when first asked for
-                index = hit[2]
-                for record_id, raw in values.items():
-                    if isinstance(raw, dict):
-                        index[record_id] = decode_record(record_type, record_id, raw)  # keeps its place
-                    else:
-                        index.pop(record_id, None)
-                self._cache[name] = (hit[0], list(index.values()), index)
+                if self._read_now(name):  # else read from the model and what was fed when asked for
+                    self._patch_cached(name, values)
             self._fed_heads = list(heads)
         self._tell(DocChange(origin, frozenset(records), ()))
 
@@ -903,14 +899,12 @@ class GroupDocument:
     def raw(self, name: str) -> dict[str, Any]:
         """Plain values of one collection (or the profile), as stored: for the read model."""
         if self._model is not None:
-            raw = self._model.raw(name)
             fed = self._fed.get(name)
             if not fed:
-                return raw
+                return self._model.raw(name)
             if name == PROFILE_KEY:
                 return dict(fed[PROFILE_KEY])
-            raw = {**raw, **fed}
-            return {key: value for key, value in raw.items() if value is not None}
+            return readmodel.patched(self._model.raw(name), fed)
         with self._lock:
             if self._review_from is not None:
                 self.review()

@@ -233,16 +233,10 @@ class OpenGroup:
             return True
 
     def _pack_read_model(self, plan: _ReadModelPlan) -> readmodel.ReadModel | None:
+        previous = plan.previous
         collections = list(plan.fresh)
-        for name, values in plan.patched:
-            assert plan.previous is not None
-            raw = dict(plan.previous.raw(name))  # the previous model keeps its own
-            for record_id, value in values.items():
-                if value is None:
-                    raw.pop(record_id, None)
-                else:
-                    raw[record_id] = value
-            collections.append((name, raw))
+        if previous is not None:
+            collections += [(name, readmodel.patched(previous.raw(name), values)) for name, values in plan.patched]
         readmodel.write(
             self.path,
             plan.state,

@@ -195,6 +195,14 @@ def write(
     write_private(directory / FILE, _HEADER.pack(MAGIC, len(header), zlib.crc32(header)) + header + b"".join(blobs))
 
 
+def patched(raw: Mapping[str, Any], changed: Mapping[str, Any]) -> dict[str, Any]:
+    """A collection's stored values with some records changed (a record's values, None: gone).
+
+    A new dict: a loaded read model keeps the values it read."""
+    result = {**raw, **changed}
+    return {key: value for key, value in result.items() if value is not None}
+
+
 def discard(directory: Path) -> None:
     """Remove the read model (it would be ignored anyway; this keeps a stale copy off the disk)."""
     (directory / FILE).unlink(missing_ok=True)
