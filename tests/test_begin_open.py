@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_upgrades import SCHEMA1, SCHEMA1_MEMBERS, restore
 
 from magnet import readmodel
 from magnet.document import DocChange, NeedsDocument
@@ -120,3 +121,22 @@ def test_an_encrypted_group_reads_from_its_sealed_read_model(home: Home, tmp_pat
     finally:
         group.close()
     assert b"Bo Reyes" not in info.store_path.read_bytes()
+
+
+def test_a_group_an_earlier_release_wrote_is_shown_from_its_read_model_after_its_first_open(tmp_path: Path) -> None:
+    home = Home(restore(SCHEMA1 / "ann", tmp_path / "ann"))  # no read model: that release wrote none
+    first = home.begin_open(None)
+    try:
+        assert _whole(first)  # opened in full, and brought forward to this schema
+        expected = {c.name: sorted(c.all(include_archived=True), key=lambda r: r.id) for c in first.doc.collections()}
+    finally:
+        first.close()
+    again = home.begin_open(None)
+    try:
+        assert not _whole(again)
+        shown = {c.name: sorted(c.all(include_archived=True), key=lambda r: r.id) for c in again.doc.collections()}
+        assert shown == expected
+        assert {m.name for m in again.doc.members.all()} == SCHEMA1_MEMBERS
+        assert again.finish_opening() and again.doc.members.all()
+    finally:
+        again.close()

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from automerge.core import ScalarType
+from security.hostile import EVIL_GROUP, EVIL_NAME, write_raw
 
 from magnet.document import CannotForward, GroupDocument
 from magnet.errors import MagnetError, NotFound, ValidationError
@@ -275,3 +277,24 @@ def test_an_encrypted_group_is_shown_and_written_the_same_way(home: Home) -> Non
         node.stop()
         group.close()
     assert b"Bo Reyes" not in info.store_path.read_bytes()
+
+
+def test_what_a_hostile_device_stored_is_fed_as_a_whole_reading_holds_it(
+    home: Home, shown: tuple[OpenGroup, NodeProcess]
+) -> None:
+    # A peer's copy can hold anything: escape sequences in a name, text where a number belongs,
+    # a value that is not a record at all. Fed to the app, it reads as the document reads it.
+    group, _ = shown
+    doc = group.doc
+    member, item = doc.members.all()[0], doc.inventory.all()[0]
+    with home.open_group(None) as peer:
+        write_raw(peer.doc, "members", member.id, name=EVIL_NAME, zone="\x1b[2J")
+        write_raw(peer.doc, "inventory", item.id, quantity="lots", minimum="\x07")
+        write_raw(peer.doc, "group", "group", name=EVIL_GROUP)
+        with peer.doc.change("members") as tx:
+            tx.put(peer.doc.collection_obj("members"), "not-a-record", ScalarType.Str, "\x1b]0;x\x07")
+    wait_for(lambda: doc.profile.name == EVIL_GROUP, "the peer's values")
+    wait_for(lambda: doc.inventory.get(item.id).quantity == 0.0, "the item")
+    assert doc.members.get(member.id).name == EVIL_NAME  # kept as stored: shown harmlessly, never obeyed
+    assert doc.members.find("not-a-record") is None
+    assert records_of(doc) == whole_records(home)
